@@ -1,0 +1,13 @@
+# Every dependency comes from a Debian -dev package (scripts/install-deps.sh); nothing is vendored or fetched.
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(CLI11 REQUIRED)
+if(GROVE_BUILD_TESTS)
+    find_package(GTest REQUIRED)
+    find_package(CURL REQUIRED)
+endif()
+if(GROVE_BUILD_BENCH)
+    find_package(benchmark REQUIRED)
+endif()
