@@ -43,6 +43,8 @@ const char* step_name(int step) {
     }
 }
 
+}  // namespace
+
 Result<std::string> find_program(const std::string& name) {
     if (name.find('/') != std::string::npos) {
         return name;
@@ -60,6 +62,8 @@ Result<std::string> find_program(const std::string& name) {
     }
     return make_error(Code::kNotFound, "program '{}' not found in PATH", name);
 }
+
+namespace {
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> out;

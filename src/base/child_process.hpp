@@ -77,6 +77,10 @@ private:
     std::optional<ExitStatus> status_;
 };
 
+// The path of `name` as execve would run it: `name` itself if it contains a '/', else the first
+// executable match in $PATH. NotFound otherwise.
+Result<std::string> find_program(const std::string& name);
+
 struct CommandOutput {
     ExitStatus status;
     std::string out;

@@ -44,6 +44,15 @@ TEST(ChildProcess, MissingProgramFailsSpawn) {
     EXPECT_EQ(r.error().message(), "program 'grove-no-such-program' not found in PATH");
 }
 
+TEST(ChildProcess, FindProgramSearchesPath) {
+    auto sh_path = find_program("sh");
+    ASSERT_TRUE(sh_path);
+    EXPECT_EQ(sh_path->back(), 'h');
+    EXPECT_EQ(sh_path->front(), '/');
+    EXPECT_EQ(*find_program("./relative/prog"), "./relative/prog");
+    EXPECT_EQ(find_program("grove-no-such-program").error().code(), Code::kNotFound);
+}
+
 TEST(ChildProcess, ExecFailureIsReportedWithErrno) {
     // /dev/null exists but is not executable: execve fails with EACCES in the child.
     auto r = ChildProcess::spawn({.argv = {"/dev/null"}});
