@@ -13,7 +13,7 @@ build=(
 # Test images are built from Debian packages only, and pushed to a real local registry.
 test=(
     python3 busybox-static zstd attr
-    docker-registry skopeo apache2-utils
+    docker-registry skopeo apache2-utils openssl
 )
 # Peers the benchmarks compare against (never needed for the test suite).
 bench=(crun umoci hyperfine debootstrap)

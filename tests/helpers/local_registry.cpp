@@ -64,14 +64,49 @@ std::string tail(const std::filesystem::path& path) {
     return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
 }
 
-Result<std::string> htpasswd_line(const RegistryOptions& options) {
-    GROVE_ASSIGN_OR_RETURN(
-        auto out, base::run_command({.argv = {"htpasswd", "-Bbn", options.user, options.password}},
-                                    kCommandTimeout));
+// Runs a command and returns its stdout, or fails with its stderr.
+Result<std::string> run_checked(std::vector<std::string> argv) {
+    const std::string program = argv.front();
+    GROVE_ASSIGN_OR_RETURN(auto out, base::run_command({.argv = std::move(argv)}, kCommandTimeout));
     if (!out.status.success()) {
-        return base::make_error(Code::kInternal, "htpasswd failed: {}", out.err);
+        return base::make_error(Code::kInternal, "{} failed ({}): {}", program,
+                                out.status.to_string(), out.err);
     }
-    return out.out;
+    return std::move(out.out);
+}
+
+// The `auth:` section of a registry that trusts tokens from a token server it starts, which is
+// returned with the section.
+Result<std::pair<base::ChildProcess, std::string>> start_token_server(
+    const std::filesystem::path& root, const RegistryOptions& options, int log_fd) {
+    const std::string key = (root / "token.key").string();
+    const std::string cert = (root / "token.crt").string();
+    GROVE_TRY(run_checked({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                           key, "-out", cert, "-days", "2", "-subj", "/CN=grove-test-token"}));
+    const std::string port_file = (root / "token.port").string();
+    GROVE_ASSIGN_OR_RETURN(
+        base::ChildProcess server,
+        base::ChildProcess::spawn(
+            {.argv = {GROVE_TEST_HELPERS_DIR "/token_server.py", port_file, key, cert,
+                      "grove-test-issuer", "grove-test-registry", options.user, options.password},
+             .stdout_fd = log_fd,
+             .stderr_fd = log_fd,
+             .parent_death_signal = SIGKILL}));
+    const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+    while (!std::filesystem::exists(port_file)) {
+        GROVE_ASSIGN_OR_RETURN(auto exited, server.wait_for(milliseconds(10)));
+        if (exited || std::chrono::steady_clock::now() > deadline) {
+            return base::make_error(Code::kUnavailable, "the token server did not start");
+        }
+    }
+    std::ifstream in(port_file);
+    int port = 0;
+    in >> port;
+    std::string auth = fmt::format(
+        "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: grove-test-registry\n"
+        "    issuer: grove-test-issuer\n    rootcertbundle: {}\n",
+        port, cert);
+    return std::pair{std::move(server), std::move(auth)};
 }
 
 }  // namespace
@@ -79,16 +114,22 @@ Result<std::string> htpasswd_line(const RegistryOptions& options) {
 Result<LocalRegistry> LocalRegistry::start(RegistryOptions options) {
     GROVE_ASSIGN_OR_RETURN(base::TempDir dir, base::TempDir::create("grove-registry-"));
     const auto root = dir.path();
-    std::string auth;
-    if (options.auth == RegistryOptions::Auth::kBasic) {
-        GROVE_ASSIGN_OR_RETURN(std::string line, htpasswd_line(options));
-        GROVE_TRY(write_file(root / "htpasswd", line));
-        auth = fmt::format("auth:\n  htpasswd:\n    realm: grove-test\n    path: {}\n",
-                           (root / "htpasswd").string());
-    }
     GROVE_ASSIGN_OR_RETURN(
         base::UniqueFd log,
         base::UniqueFd::open((root / "registry.log").string(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    std::string auth;
+    std::optional<base::ChildProcess> token_server;
+    if (options.auth == RegistryOptions::Auth::kBasic) {
+        GROVE_ASSIGN_OR_RETURN(std::string line,
+                               run_checked({"htpasswd", "-Bbn", options.user, options.password}));
+        GROVE_TRY(write_file(root / "htpasswd", line));
+        auth = fmt::format("auth:\n  htpasswd:\n    realm: grove-test\n    path: {}\n",
+                           (root / "htpasswd").string());
+    } else if (options.auth == RegistryOptions::Auth::kToken) {
+        GROVE_ASSIGN_OR_RETURN(auto started, start_token_server(root, options, log.get()));
+        token_server.emplace(std::move(started.first));
+        auth = std::move(started.second);
+    }
 
     for (int attempt = 0; attempt < 3; ++attempt) {
         GROVE_ASSIGN_OR_RETURN(const int port, free_port());
@@ -108,7 +149,7 @@ Result<LocalRegistry> LocalRegistry::start(RegistryOptions options) {
         const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
         while (std::chrono::steady_clock::now() < deadline) {
             if (accepts_connections(port)) {
-                return LocalRegistry(std::move(dir), std::move(process),
+                return LocalRegistry(std::move(dir), std::move(token_server), std::move(process),
                                      fmt::format("127.0.0.1:{}", port), std::move(options));
             }
             GROVE_ASSIGN_OR_RETURN(auto exited, process.wait_for(milliseconds(20)));
@@ -139,7 +180,8 @@ Result<base::CommandOutput> LocalRegistry::skopeo(std::vector<std::string> args,
                                                : std::vector<std::string>{"--"};
     for (const auto& side : sides) {
         argv.push_back(side + "tls-verify=false");
-        if (credentials == Credentials::kUse && options_.auth == RegistryOptions::Auth::kBasic) {
+        if (credentials == Credentials::kUse &&
+            options_.auth != RegistryOptions::Auth::kAnonymous) {
             argv.push_back(side + "creds=" + options_.user + ":" + options_.password);
         }
     }

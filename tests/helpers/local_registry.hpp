@@ -5,6 +5,7 @@
 // Images are pushed into it with skopeo. The registry process and its storage live as long as the
 // object. No test ever reaches past loopback.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,18 @@
 namespace grove::testing {
 
 struct RegistryOptions {
-    enum class Auth { kAnonymous, kBasic };
+    enum class Auth {
+        kAnonymous,
+        // Basic auth against an htpasswd file: every request needs the credentials.
+        kBasic,
+        // Bearer tokens from tests/helpers/token_server.py (the WWW-Authenticate challenge flow):
+        // the credentials get every action, anonymous clients may only pull, and nothing under
+        // `private/`.
+        kToken,
+    };
 
     Auth auth = Auth::kAnonymous;
-    // Credentials accepted by a kBasic registry (stored bcrypt-hashed in an htpasswd file).
+    // The credentials a kBasic or kToken registry accepts.
     std::string user = "grove";
     std::string password = "grove-test-secret";
 };
@@ -49,16 +58,19 @@ public:
 
 private:
     LocalRegistry(base::TempDir dir,
+                  std::optional<base::ChildProcess> token_server,
                   base::ChildProcess process,
                   std::string host,
                   RegistryOptions options)
         : dir_(std::move(dir)),
+          token_server_(std::move(token_server)),
           process_(std::move(process)),
           host_(std::move(host)),
           options_(std::move(options)) {}
 
-    // Declared first so the process dies (member destruction is in reverse) before its storage.
+    // Members are destroyed in reverse: the registry dies, then the token server, then storage.
     base::TempDir dir_;
+    std::optional<base::ChildProcess> token_server_;
     base::ChildProcess process_;
     std::string host_;
     RegistryOptions options_;

@@ -14,6 +14,7 @@
 #include "base/json.hpp"
 #include "base/temp_dir.hpp"
 #include "helpers/local_registry.hpp"
+#include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
 
 namespace grove::testing {
@@ -25,9 +26,7 @@ class RegistryTest : public ::testing::Test {
 protected:
     void SetUp() override {
         for (const char* tool : {"docker-registry", "skopeo", "htpasswd"}) {
-            if (!base::find_program(tool)) {
-                GTEST_SKIP() << tool << " is not installed (scripts/install-deps.sh installs it)";
-            }
+            GROVE_REQUIRE(missing_program(tool));
         }
         auto loaded = TestImages::load();
         ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -164,6 +163,41 @@ TEST_F(RegistryTest, BasicAuthRegistryRejectsAnonymousAndWrongPassword) {
     ASSERT_TRUE(wrong);
     EXPECT_FALSE(wrong->status.success());
     EXPECT_NE(wrong->err.find("unauthorized"), std::string::npos) << wrong->err;
+}
+
+TEST_F(RegistryTest, TokenRegistryGrantsByCredentialsAndScope) {
+    GROVE_REQUIRE(missing_program("openssl"));
+    const LocalRegistry registry = start_registry(
+        {.auth = RegistryOptions::Auth::kToken, .user = "agent", .password = "t0ken"});
+    // With credentials the token carries push and pull.
+    ASSERT_TRUE(registry.push(images().oci_ref("busybox"), "busybox:latest"));
+    ASSERT_TRUE(registry.push(images().oci_ref("busybox"), "private/busybox:latest"));
+    EXPECT_EQ(base::Digest::sha256_of(inspect(registry, "private/busybox:latest")).str(),
+              images().image("busybox").at("manifest_digest").get<std::string>());
+
+    auto anonymous = [&](std::vector<std::string> args) {
+        auto out = registry.skopeo(std::move(args), LocalRegistry::Credentials::kOmit);
+        EXPECT_TRUE(out) << out.error().to_string();
+        return out.value_or(base::CommandOutput{});
+    };
+    // Anonymous clients get a pull-only token for public repositories...
+    const auto pull = anonymous({"inspect", "--raw", registry.docker_ref("busybox:latest")});
+    EXPECT_TRUE(pull.status.success()) << pull.err;
+    EXPECT_EQ(base::Digest::sha256_of(pull.out).str(),
+              images().image("busybox").at("manifest_digest").get<std::string>());
+    // ...no access to private ones, and cannot push anywhere.
+    const auto private_pull =
+        anonymous({"inspect", "--raw", registry.docker_ref("private/busybox:latest")});
+    EXPECT_FALSE(private_pull.status.success());
+    EXPECT_NE(private_pull.err.find("unauthorized"), std::string::npos) << private_pull.err;
+    const auto push = anonymous(
+        {"copy", "--quiet", images().oci_ref("busybox"), registry.docker_ref("busybox:anonymous")});
+    EXPECT_FALSE(push.status.success());
+    // Wrong credentials are refused by the token server itself.
+    const auto wrong = anonymous(
+        {"inspect", "--raw", "--creds", "agent:wrong", registry.docker_ref("busybox:latest")});
+    EXPECT_FALSE(wrong.status.success());
+    EXPECT_NE(wrong.err.find("wrong credentials"), std::string::npos) << wrong.err;
 }
 
 }  // namespace
