@@ -103,30 +103,26 @@ void Logger::log(LogLevel level,
 }
 
 std::string Logger::render(std::string_view msg, std::initializer_list<LogField> fields) const {
+    const bool json = format_ == LogFormat::kJson;
     std::string out;
-    if (format_ == LogFormat::kJson) {
+    if (json) {
         out += "\"msg\":";
         out += json_string(msg);
-        auto append = [&](const LogField& field) {
+    } else {
+        out += msg;
+    }
+    auto append = [&](const LogField& field) {
+        if (json) {
             out += ',';
             out += json_string(field.key);
             out += ':';
             append_json_value(out, field.value);
-        };
-        for (const auto& field : fields_) {
-            append(field);
+        } else {
+            out += ' ';
+            out += field.key;
+            out += '=';
+            append_text_value(out, field.value);
         }
-        for (const auto& field : fields) {
-            append(field);
-        }
-        return out;
-    }
-    out += msg;
-    auto append = [&](const LogField& field) {
-        out += ' ';
-        out += field.key;
-        out += '=';
-        append_text_value(out, field.value);
     };
     for (const auto& field : fields_) {
         append(field);
