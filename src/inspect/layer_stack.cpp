@@ -1,19 +1,20 @@
 #include "layer_stack.hpp"
 
 #include <algorithm>
-#include <climits>
-#include <memory>
 #include <cerrno>
 #include <deque>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#include <climits>
 
 #include "base/error.hpp"
 
