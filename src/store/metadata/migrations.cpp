@@ -1,0 +1,73 @@
+#include "store/metadata/migrations.hpp"
+
+#include <array>
+
+namespace grove::store {
+namespace {
+
+// Version 1. Notes on the choices:
+// - layers.id is AUTOINCREMENT so an id is never reused: it names the layer's directory, and a
+//   directory of a removed layer that GC has not swept yet must not be adopted by a new layer. It
+//   also makes a child's id larger than its parent's, which GC relies on to order removals.
+// - Every reference is RESTRICT: a tag, a parent or a layer never vanishes as a side effect;
+//   the tables untag or refuse explicitly. Only image_blobs, which is part of its image, cascades.
+// - An imported image is unique per (manifest_digest, platform), so two processes importing the
+//   same image race to one row and the loser gets AlreadyExists, then finds the winner's image.
+constexpr std::string_view kInitial = R"sql(
+CREATE TABLE layers (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    key         TEXT NOT NULL UNIQUE CHECK (length(key) > 0),
+    parent      INTEGER REFERENCES layers (id) ON DELETE RESTRICT,
+    diff_id     TEXT,
+    blob_digest TEXT,
+    size        INTEGER NOT NULL DEFAULT 0 CHECK (size >= 0),
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'ready'))
+);
+CREATE INDEX layers_parent ON layers (parent);
+CREATE INDEX layers_pending ON layers (id) WHERE state = 'pending';
+
+CREATE TABLE images (
+    uuid            TEXT PRIMARY KEY NOT NULL CHECK (length(uuid) = 36),
+    parent          TEXT REFERENCES images (uuid) ON DELETE RESTRICT,
+    kind            TEXT NOT NULL CHECK (kind IN ('imported', 'run')),
+    created_ns      INTEGER NOT NULL,
+    operation       TEXT NOT NULL,
+    config_json     TEXT NOT NULL,
+    manifest_digest TEXT,
+    platform        TEXT,
+    top_layer       INTEGER REFERENCES layers (id) ON DELETE RESTRICT,
+    size_logical    INTEGER NOT NULL DEFAULT 0 CHECK (size_logical >= 0),
+    size_physical   INTEGER NOT NULL DEFAULT 0 CHECK (size_physical >= 0),
+    CHECK ((manifest_digest IS NULL) = (platform IS NULL)),
+    CHECK (kind = 'imported' OR manifest_digest IS NULL)
+) WITHOUT ROWID;
+CREATE INDEX images_created ON images (created_ns DESC, uuid);
+CREATE INDEX images_parent ON images (parent);
+CREATE INDEX images_top_layer ON images (top_layer);
+CREATE UNIQUE INDEX images_manifest ON images (manifest_digest, platform)
+    WHERE manifest_digest IS NOT NULL;
+
+CREATE TABLE tags (
+    tag  TEXT PRIMARY KEY NOT NULL,
+    uuid TEXT NOT NULL UNIQUE REFERENCES images (uuid) ON DELETE RESTRICT
+) WITHOUT ROWID;
+
+CREATE TABLE image_blobs (
+    uuid   TEXT NOT NULL REFERENCES images (uuid) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (uuid, digest)
+) WITHOUT ROWID;
+CREATE INDEX image_blobs_digest ON image_blobs (digest);
+)sql";
+
+constexpr std::array kMigrations{
+    Migration{.version = 1, .sql = kInitial},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+    return kMigrations;
+}
+
+}  // namespace grove::store
