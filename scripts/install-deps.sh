@@ -6,7 +6,7 @@ set -euo pipefail
 build=(
     build-essential cmake ninja-build pkg-config git clang-format
     libboost-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
-    libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev libzstd-dev
+    libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev libzstd-dev zlib1g-dev
     libseccomp-dev libcap-dev
     libgtest-dev libgmock-dev libbenchmark-dev
 )
