@@ -146,18 +146,21 @@ private:
 #define GROVE_CONCAT_(a, b) GROVE_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Result) from the enclosing function, which must return a Result.
-#define GROVE_TRY(expr)                                  \
-    do {                                                 \
-        auto grove_try_result_ = (expr);                 \
-        if (!grove_try_result_.has_value()) {            \
-            return std::move(grove_try_result_).error(); \
-        }                                                \
+// The temporary's name is unique per use, so a GROVE_TRY inside a lambda inside another
+// GROVE_TRY does not shadow the outer one.
+#define GROVE_TRY(expr) GROVE_TRY_IMPL_(GROVE_CONCAT_(grove_try_result_, __COUNTER__), expr)
+#define GROVE_TRY_IMPL_(tmp, expr)         \
+    do {                                   \
+        auto tmp = (expr);                 \
+        if (!tmp.has_value()) {            \
+            return std::move(tmp).error(); \
+        }                                  \
     } while (false)
 
 // `GROVE_ASSIGN_OR_RETURN(auto fd, open_file(...));` declares or assigns lhs from a Result's value,
 // or returns its error.
 #define GROVE_ASSIGN_OR_RETURN(lhs, expr) \
-    GROVE_ASSIGN_OR_RETURN_IMPL_(GROVE_CONCAT_(grove_result_, __LINE__), lhs, expr)
+    GROVE_ASSIGN_OR_RETURN_IMPL_(GROVE_CONCAT_(grove_result_, __COUNTER__), lhs, expr)
 #define GROVE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
     auto tmp = (expr);                               \
     if (!tmp.has_value()) {                          \

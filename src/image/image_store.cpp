@@ -1,0 +1,178 @@
+#include "image_store.hpp"
+
+#include <charconv>
+#include <set>
+#include <sys/stat.h>
+
+#include "base/error.hpp"
+#include "store/metadata/gc_queries.hpp"
+#include "store/metadata/layer_table.hpp"
+#include "store/metadata/tag_table.hpp"
+#include "store_lock.hpp"
+
+namespace grove::image {
+namespace {
+
+Result<void> make_dir(const std::filesystem::path& path, mode_t mode) {
+    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+        return base::last_errno_error("create '{}'", path.string());
+    }
+    return {};
+}
+
+void remove_tree(const std::filesystem::path& path) {
+    std::error_code ignored;  // a directory that survives is retried by the next recovery
+    std::filesystem::remove_all(path, ignored);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::filesystem::path& root,
+                                                     base::Logger log) {
+    StorePaths paths{root};
+    GROVE_TRY(make_dir(root, 0700));
+    GROVE_TRY(make_dir(paths.layers(), 0700));
+    GROVE_TRY(make_dir(paths.locks(), 0700));
+    GROVE_ASSIGN_OR_RETURN(auto content, store::ContentStore::open(paths.content()));
+    GROVE_ASSIGN_OR_RETURN(auto db, store::Database::open(paths.database()));
+    auto image_store = std::make_unique<ImageStore>(std::move(paths), std::move(content),
+                                                    std::move(db), std::move(log));
+    GROVE_TRY(base::with_context(image_store->recover(), "recover store '{}'", root.string()));
+    return image_store;
+}
+
+Result<void> ImageStore::recover() {
+    GROVE_ASSIGN_OR_RETURN(auto lock,
+                           StoreLock::try_acquire(paths_.root, StoreLock::Mode::kExclusive));
+    if (!lock) {
+        return {};  // another process is importing: its pending layers are not leftovers
+    }
+    std::lock_guard guard(db_mutex_);
+    store::LayerTable layers(db_);
+    GROVE_ASSIGN_OR_RETURN(auto pending, layers.pending());
+    // Children before parents: a pending layer may sit on another pending one.
+    for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
+        log_.warn("removing a layer left half-unpacked by a crash", {{"layer", it->key}});
+        remove_tree(paths_.layer(it->id));
+        GROVE_TRY(layers.remove(it->id));
+    }
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(paths_.layers(), ec)) {
+        const std::string name = entry.path().filename().string();
+        int64_t id = 0;
+        const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), id);
+        const bool numeric = err == std::errc() && end == name.data() + name.size();
+        if (numeric && layers.get(id)) {
+            continue;
+        }
+        log_.warn("removing a layer directory no metadata references", {{"dir", name}});
+        remove_tree(entry.path());
+    }
+    return {};
+}
+
+Result<ImportResult> ImageStore::import(ImageSource& source, const ImportOptions& options) {
+    GROVE_ASSIGN_OR_RETURN(auto lock, StoreLock::acquire(paths_.root, StoreLock::Mode::kShared));
+    // Its own connection, so imports run concurrently; SQLite serialises their short writes.
+    GROVE_ASSIGN_OR_RETURN(auto db, store::Database::open(paths_.database()));
+    return Importer(paths_, content_, db, log_).run(source, options);
+}
+
+Result<store::ImageRecord> ImageStore::find(std::string_view ref) {
+    std::lock_guard guard(db_mutex_);
+    store::ImageTable images(db_);
+    GROVE_ASSIGN_OR_RETURN(const std::string uuid, images.resolve(ref));
+    return images.get(uuid);
+}
+
+Result<std::vector<store::ImageRecord>> ImageStore::list(const store::ImageFilter& filter) {
+    std::lock_guard guard(db_mutex_);
+    return store::ImageTable(db_).list(filter);
+}
+
+Result<store::ImageRecord> ImageStore::tag(std::string_view ref, std::string_view tag) {
+    std::lock_guard guard(db_mutex_);
+    store::ImageTable images(db_);
+    GROVE_ASSIGN_OR_RETURN(const std::string uuid, images.resolve(ref));
+    GROVE_TRY(store::TagTable(db_).set(tag, uuid));
+    return images.get(uuid);
+}
+
+Result<void> ImageStore::untag(std::string_view tag) {
+    std::lock_guard guard(db_mutex_);
+    return store::TagTable(db_).remove(tag);
+}
+
+Result<void> ImageStore::remove(std::string_view ref, store::ImageRemoveOptions options) {
+    std::lock_guard guard(db_mutex_);
+    store::ImageTable images(db_);
+    GROVE_ASSIGN_OR_RETURN(const std::string uuid, images.resolve(ref));
+    return images.remove(uuid, options);
+}
+
+Result<std::vector<store::ImageRecord>> ImageStore::lineage(std::string_view ref) {
+    std::lock_guard guard(db_mutex_);
+    store::ImageTable images(db_);
+    GROVE_ASSIGN_OR_RETURN(const std::string uuid, images.resolve(ref));
+    return images.lineage(uuid);
+}
+
+Result<std::vector<store::ImageRecord>> ImageStore::children(std::string_view ref) {
+    std::lock_guard guard(db_mutex_);
+    store::ImageTable images(db_);
+    GROVE_ASSIGN_OR_RETURN(const std::string uuid, images.resolve(ref));
+    return images.children(uuid);
+}
+
+Result<GcStats> ImageStore::collect_garbage() {
+    GROVE_ASSIGN_OR_RETURN(auto lock, StoreLock::acquire(paths_.root, StoreLock::Mode::kExclusive));
+    std::lock_guard guard(db_mutex_);
+    GcStats stats;
+    store::LayerTable layers(db_);
+    store::GcQueries queries(db_);
+    // Removing a layer can orphan its parent: repeat until nothing more goes.
+    for (;;) {
+        GROVE_ASSIGN_OR_RETURN(auto unreferenced, queries.unreferenced_layers());
+        if (unreferenced.empty()) {
+            break;
+        }
+        for (const auto& layer : unreferenced) {
+            GROVE_TRY(layers.remove(layer.id));
+            remove_tree(paths_.layer(layer.id));
+            ++stats.layers_removed;
+        }
+    }
+    GROVE_ASSIGN_OR_RETURN(const std::set<std::string> referenced, queries.referenced_blobs());
+    GROVE_ASSIGN_OR_RETURN(const auto blobs, content_.list());
+    for (const auto& blob : blobs) {
+        if (referenced.contains(blob.str())) {
+            continue;
+        }
+        GROVE_ASSIGN_OR_RETURN(const uint64_t size, content_.size(blob));
+        GROVE_TRY(content_.remove(blob));
+        ++stats.blobs_removed;
+        stats.bytes_freed += size;
+    }
+    log_.info("garbage collected", {{"layers", stats.layers_removed},
+                                    {"blobs", stats.blobs_removed},
+                                    {"bytes", stats.bytes_freed}});
+    return stats;
+}
+
+Result<inspect::LayerStack> ImageStore::filesystem(const store::ImageRecord& image) {
+    if (!image.top_layer) {
+        return base::make_error(Code::kFailedPrecondition, "image '{}' has no layers", image.uuid);
+    }
+    std::vector<store::LayerRecord> chain;
+    {
+        std::lock_guard guard(db_mutex_);
+        GROVE_ASSIGN_OR_RETURN(chain, store::LayerTable(db_).chain(*image.top_layer));
+    }
+    std::vector<std::filesystem::path> dirs;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        dirs.push_back(paths_.layer(it->id));
+    }
+    return inspect::LayerStack::open(dirs);
+}
+
+}  // namespace grove::image

@@ -1,0 +1,77 @@
+#pragma once
+
+// ImageStore is grove's image store on one root directory (store_paths.hpp): import, naming,
+// the image tree, garbage collection, and read access to an image's files. Several processes may
+// open the same root at once: metadata is SQLite in WAL mode, blobs and layers are published by
+// rename under per-item locks, and StoreLock keeps GC and recovery away from imports in flight.
+//
+// Opening a store recovers from crashes: when no other process is working in it, pending layers
+// (an unpack that never finished) and layer directories without a row are removed; the content
+// store removes abandoned ingests itself.
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include <grove/result.hpp>
+
+#include "base/log.hpp"
+#include "importer.hpp"
+#include "inspect/layer_stack.hpp"
+#include "store/content/content_store.hpp"
+#include "store/metadata/database.hpp"
+#include "store/metadata/image_table.hpp"
+#include "store_paths.hpp"
+
+namespace grove::image {
+
+struct GcStats {
+    size_t layers_removed = 0;
+    size_t blobs_removed = 0;
+    uint64_t bytes_freed = 0;  // blob bytes
+};
+
+class ImageStore {
+public:
+    static Result<std::unique_ptr<ImageStore>> open(const std::filesystem::path& root,
+                                                    base::Logger log);
+    // Use open(): it creates the layout and recovers from crashes first.
+    ImageStore(StorePaths paths, store::ContentStore content, store::Database db, base::Logger log)
+        : paths_(std::move(paths)),
+          content_(std::move(content)),
+          db_(std::move(db)),
+          log_(std::move(log)) {}
+
+    const StorePaths& paths() const { return paths_; }
+
+    Result<ImportResult> import(ImageSource& source, const ImportOptions& options);
+
+    // A UUID, a unique UUID prefix or a tag (ImageTable::resolve).
+    Result<store::ImageRecord> find(std::string_view ref);
+    Result<std::vector<store::ImageRecord>> list(const store::ImageFilter& filter);
+    // Moves `tag` onto the image `ref` names.
+    Result<store::ImageRecord> tag(std::string_view ref, std::string_view tag);
+    Result<void> untag(std::string_view tag);
+    Result<void> remove(std::string_view ref, store::ImageRemoveOptions options);
+    Result<std::vector<store::ImageRecord>> lineage(std::string_view ref);
+    Result<std::vector<store::ImageRecord>> children(std::string_view ref);
+
+    // Removes the layers and blobs no image references. Waits for imports in flight.
+    Result<GcStats> collect_garbage();
+
+    // The image's files, read through its layers without mounting.
+    Result<inspect::LayerStack> filesystem(const store::ImageRecord& image);
+
+private:
+    Result<void> recover();
+
+    StorePaths paths_;
+    store::ContentStore content_;
+    std::mutex db_mutex_;  // db_ is one SQLite connection: one user at a time
+    store::Database db_;
+    base::Logger log_;
+};
+
+}  // namespace grove::image
