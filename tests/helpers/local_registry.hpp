@@ -5,6 +5,7 @@
 // Images are pushed into it with skopeo. The registry process and its storage live as long as the
 // object. No test ever reaches past loopback.
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,8 @@ public:
     // "127.0.0.1:PORT"
     const std::string& host() const { return host_; }
     const RegistryOptions& options() const { return options_; }
+    // The registry's filesystem storage root (docker/registry/v2/...), for tests that corrupt it.
+    std::filesystem::path storage_dir() const { return dir_.path() / "storage"; }
     // "docker://127.0.0.1:PORT/<repo_tag>", the skopeo reference of an image in this registry.
     std::string docker_ref(const std::string& repo_tag) const;
 

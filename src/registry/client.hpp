@@ -1,0 +1,86 @@
+#pragma once
+
+// Client: the pull side of the OCI distribution API (manifests and blobs), over libcurl.
+//
+// Every request goes to the endpoints of the reference's domain in order: its mirrors, then the
+// registry itself (RegistryConfig::endpoints). On each endpoint, transient failures (connection
+// errors, stalls, 429, 500/502/503/504) are retried up to max_attempts times with exponential
+// backoff, honouring Retry-After; a mirror that fails before sending anything is left at once
+// for the next endpoint instead. A mirror's failure falls through to the next endpoint, as
+// Docker's registry-mirrors do, unless the sink already failed or holds bytes that did not
+// verify: those cannot be taken back.
+//
+// 401 challenges are answered by the Authenticator (Bearer tokens, Basic credentials). Errors:
+// 404 NotFound, 401 after authenticating Unauthenticated, 403 PermissionDenied, retries
+// exhausted Unavailable, content that does not match its digest or size DataLoss.
+//
+// Thread-safe: one Client serves every pull of a daemon, fetching layers from many threads.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include <grove/result.hpp>
+
+#include "authenticator.hpp"
+#include "base/digest.hpp"
+#include "http_client.hpp"
+#include "oci/descriptor.hpp"
+#include "oci/reference.hpp"
+#include "registry_config.hpp"
+
+namespace grove::registry {
+
+struct FetchedManifest {
+    std::string bytes;
+    std::string media_type;  // from Content-Type, or the document's mediaType
+    base::Digest digest;     // sha256 of bytes
+};
+
+using Progress = std::function<void(uint64_t done, uint64_t total)>;
+using BlobSink = std::function<Result<void>(std::span<const std::byte>)>;
+
+class Client {
+public:
+    explicit Client(RegistryConfig config);
+    // The authenticator borrows config_ and http_: the object stays where it was built.
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // GET /v2/<repo>/manifests/<tag or digest>. With a digest in `ref`, bytes that hash to
+    // anything else are DataLoss, as is a Docker-Content-Digest header that does not match them.
+    // Bodies over oci::kMaxManifestSize are OutOfRange.
+    Result<FetchedManifest> fetch_manifest(const oci::Reference& ref);
+    // The manifest `digest` of `repo`'s repository (its tag, if any, is ignored).
+    Result<FetchedManifest> fetch_manifest(const oci::Reference& repo, const base::Digest& digest);
+
+    // GET /v2/<repo>/blobs/<digest>, streaming the body to `sink` as it arrives. The sink sees
+    // each byte exactly once, at most blob.size of them: a dropped connection resumes with a
+    // Range request, and bytes a server sends again are skipped. The bytes are verified against
+    // blob.size and blob.digest; a mismatch is DataLoss, after which the caller must discard
+    // what the sink received. An error from the sink aborts the transfer and is returned as is;
+    // the sink reports failures that way and never throws (libcurl's C frames sit in between).
+    // `progress` is called with (bytes so far, blob.size) after each chunk.
+    Result<void> fetch_blob(const oci::Reference& repo,
+                            const oci::Descriptor& blob,
+                            const BlobSink& sink,
+                            const Progress& progress = {});
+
+private:
+    struct Transfer;
+
+    Result<void> execute(const oci::Reference& repo, Transfer& transfer);
+    Result<void> try_endpoint(const Endpoint& endpoint,
+                              const std::string& scope,
+                              Transfer& transfer);
+    Result<HttpResponse> send(const Endpoint& endpoint,
+                              const std::string& scope,
+                              const HttpRequest& request);
+
+    const RegistryConfig config_;
+    HttpClient http_;
+    Authenticator auth_;
+};
+
+}  // namespace grove::registry
