@@ -8,6 +8,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh --bench
 cmake --preset release
 cmake --build --preset release
+# The import benchmark also needs the debian image (debootstrap: a few minutes, then cached).
+export GROVE_TEST_IMAGES=${GROVE_TEST_IMAGES:-$HOME/.cache/grove-tests/bench-images}
+scripts/test-images.sh "$GROVE_TEST_IMAGES" --with-debian
 for bench in build/release/bench/grove_bench_*; do
     echo "== $(basename "$bench")"
     "$bench" "$@"

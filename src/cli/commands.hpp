@@ -1,0 +1,25 @@
+#pragma once
+
+// Each `grove` command adds itself to its parent command; one file per command
+// (commands/<noun>_<verb>.cpp). A command's callback records its exit code in `exit_code`.
+
+namespace CLI {
+class App;
+}
+
+namespace grove::cli {
+
+class Context;
+
+struct CommandEnv {
+    Context& context;
+    int& exit_code;
+};
+
+void add_images_import(CLI::App& images, CommandEnv env);
+void add_images_ls(CLI::App& images, CommandEnv env);
+void add_images_tag(CLI::App& images, CommandEnv env);
+void add_images_rm(CLI::App& images, CommandEnv env);
+void add_images_prune(CLI::App& images, CommandEnv env);
+
+}  // namespace grove::cli

@@ -1,0 +1,69 @@
+#include "cli/context.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/error.hpp"
+
+namespace grove::cli {
+namespace {
+
+// Where docker and podman/skopeo keep registry logins, read when present.
+std::vector<std::string> default_auth_files() {
+    std::vector<std::string> files;
+    if (const char* home = std::getenv("HOME")) {
+        files.push_back(std::string(home) + "/.docker/config.json");
+    }
+    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR")) {
+        files.push_back(std::string(runtime) + "/containers/auth.json");
+    }
+    std::erase_if(files, [](const std::string& f) { return !std::filesystem::exists(f); });
+    return files;
+}
+
+}  // namespace
+
+const base::Logger& Context::log() {
+    if (!log_) {
+        log_.emplace(base::Logger::stderr_text(options_.debug ? base::LogLevel::kDebug
+                                                              : base::LogLevel::kWarn));
+    }
+    return *log_;
+}
+
+Result<image::ImageStore*> Context::store() {
+    if (!store_) {
+        GROVE_ASSIGN_OR_RETURN(store_, image::ImageStore::open(options_.root, log()));
+    }
+    return store_.get();
+}
+
+Result<registry::Client*> Context::registry(
+    const std::optional<std::pair<std::string, registry::Credentials>>& extra) {
+    if (!registry_) {
+        registry::RegistryFlags flags{.mirrors = options_.registry_mirrors,
+                                      .insecure = options_.insecure_registries};
+        for (const auto& file : default_auth_files()) {
+            flags.auth_files.emplace_back(file);
+        }
+        for (const auto& file : options_.auth_files) {
+            flags.auth_files.emplace_back(file);
+        }
+        GROVE_ASSIGN_OR_RETURN(auto config, registry::RegistryConfig::from_flags(flags));
+        if (extra) {
+            config.hosts[extra->first].credentials = extra->second;
+        }
+        registry_ = std::make_unique<registry::Client>(std::move(config));
+    }
+    return registry_.get();
+}
+
+int exit_code_of(const Result<void>& result) {
+    if (result) {
+        return 0;
+    }
+    fmt::print(stderr, "grove: {}\n", result.error().message());
+    return 1;
+}
+
+}  // namespace grove::cli

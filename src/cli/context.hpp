@@ -1,0 +1,55 @@
+#pragma once
+
+// The state every `grove` command shares: the global options given before the subcommand, and
+// the engine objects built from them on first use, so `grove --help` opens no store.
+//
+// Today the CLI drives the embedded engine (image::ImageStore on a local root) directly; once the
+// client library lands (include/grove/client.hpp), commands go through it instead and gain the
+// remote mode (--host / GROVE_HOST).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grove/result.hpp>
+
+#include "base/log.hpp"
+#include "image/image_store.hpp"
+#include "registry/client.hpp"
+
+namespace grove::cli {
+
+struct GlobalOptions {
+    std::string root;                              // --root, $GROVE_ROOT, or kDefaultRoot
+    std::vector<std::string> registry_mirrors;     // "docker.io=http://127.0.0.1:5000"
+    std::vector<std::string> insecure_registries;  // "host[:port]"
+    std::vector<std::string> auth_files;           // Docker config.json / containers auth.json
+    bool debug = false;
+};
+
+inline constexpr const char* kDefaultRoot = "/var/lib/grove";
+
+class Context {
+public:
+    // `options` is borrowed: commands are registered with this context before the command line
+    // is parsed, and everything here is built from the options on first use, after parsing.
+    explicit Context(const GlobalOptions& options) : options_(options) {}
+
+    const GlobalOptions& options() const { return options_; }
+    const base::Logger& log();
+    Result<image::ImageStore*> store();
+    // `extra` adds credentials given on the command line for one domain.
+    Result<registry::Client*> registry(
+        const std::optional<std::pair<std::string, registry::Credentials>>& extra = {});
+
+private:
+    const GlobalOptions& options_;
+    std::optional<base::Logger> log_;
+    std::unique_ptr<image::ImageStore> store_;
+    std::unique_ptr<registry::Client> registry_;
+};
+
+// 0 for success; otherwise prints "grove: <message>" to stderr and returns 1.
+int exit_code_of(const Result<void>& result);
+
+}  // namespace grove::cli

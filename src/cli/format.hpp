@@ -1,0 +1,23 @@
+#pragma once
+
+// How the CLI shows things to people (tables) and programs (--json).
+
+#include <cstdint>
+#include <string>
+
+#include "base/json.hpp"
+#include "store/metadata/records.hpp"
+
+namespace grove::cli {
+
+// "1.5 MiB", "64 MiB", "512 B"
+std::string human_size(uint64_t bytes);
+// "just now", "5 minutes ago", "3 days ago"
+std::string time_ago(int64_t then_ns, int64_t now_ns);
+// RFC 3339 in UTC with nanoseconds: "2024-01-02T03:04:05.000000006Z"
+std::string rfc3339(int64_t ns);
+// An image as the CLI's and API's JSON show it.
+base::Json image_json(const store::ImageRecord& image);
+int64_t now_ns();
+
+}  // namespace grove::cli

@@ -1,0 +1,118 @@
+// The `grove images` commands, run as a user runs them: the real binary as a child process, on a
+// temporary store, importing from the real local registry and from the fixture layouts.
+
+#include <gtest/gtest.h>
+
+#include "base/child_process.hpp"
+#include "base/json.hpp"
+#include "base/temp_dir.hpp"
+#include "helpers/local_registry.hpp"
+#include "helpers/requirements.hpp"
+#include "helpers/test_images.hpp"
+
+namespace grove::testing {
+namespace {
+
+class CliImagesTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        GROVE_REQUIRE(missing_root());
+        for (const char* tool : {"docker-registry", "skopeo"}) {
+            GROVE_REQUIRE(missing_program(tool));
+        }
+        auto images = TestImages::load();
+        ASSERT_TRUE(images) << images.error().to_string();
+        images_.emplace(std::move(images).value());
+        auto dir = base::TempDir::create("grove-cli-");
+        ASSERT_TRUE(dir);
+        dir_.emplace(std::move(dir).value());
+    }
+
+    // Runs `grove --root <tmp> <args...>`.
+    base::CommandOutput grove(std::vector<std::string> args) {
+        std::vector<std::string> argv = {GROVE_BINARY, "--root", (dir_->path() / "root").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto out = base::run_command({.argv = argv}, std::chrono::minutes(2));
+        EXPECT_TRUE(out) << out.error().to_string();
+        return out.value_or(base::CommandOutput{.status = {.code = -1}});
+    }
+
+    // The last line of stdout: what `images import` prints the UUID on.
+    static std::string last_line(const std::string& out) {
+        std::string trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
+        return trimmed.substr(trimmed.find_last_of('\n') + 1);
+    }
+
+    std::optional<TestImages> images_;
+    std::optional<base::TempDir> dir_;
+};
+
+TEST_F(CliImagesTest, ROOT_ImportFromRegistryThroughAMirrorThenListTagRemoveAndPrune) {
+    auto registry = LocalRegistry::start();
+    ASSERT_TRUE(registry) << registry.error().to_string();
+    ASSERT_TRUE(registry->push(images_->oci_ref("layers"), "library/layers:latest",
+                               {"--preserve-digests"}));
+    // "layers" means docker.io/library/layers: served by the mirror, docker.io never contacted.
+    auto imported = grove({"--registry-mirror", "docker.io=http://" + registry->host(), "images",
+                           "import", "layers", "--tag", "team/layers"});
+    ASSERT_TRUE(imported.status.success()) << imported.err;
+    const std::string uuid = last_line(imported.out);
+    EXPECT_EQ(uuid.size(), 36u) << imported.out;
+    EXPECT_NE(imported.err.find("imported docker.io/library/layers:latest"), std::string::npos)
+        << imported.err;
+
+    // The same image from its layout is the same manifest: a no-op returning the same UUID.
+    auto again = grove({"images", "import", "-q", "oci:" + (images_->dir() / "layers").string()});
+    ASSERT_TRUE(again.status.success()) << again.err;
+    EXPECT_EQ(last_line(again.out), uuid);
+
+    auto busybox = grove({"images", "import", "-q", images_->oci_ref("busybox")});
+    ASSERT_TRUE(busybox.status.success()) << busybox.err;
+
+    auto listed = grove({"images", "ls", "--json"});
+    ASSERT_TRUE(listed.status.success()) << listed.err;
+    auto json = base::parse_json(listed.out);
+    ASSERT_TRUE(json) << listed.out;
+    ASSERT_EQ(json->size(), 2u);
+    EXPECT_EQ((*json)[1]["uuid"], uuid) << "newest first";
+    EXPECT_EQ((*json)[1]["tag"], "team/layers");
+
+    auto tagged = grove({"images", "ls", "--tagged", "--prefix", "team/"});
+    EXPECT_NE(tagged.out.find(uuid), std::string::npos) << tagged.out;
+    EXPECT_EQ(tagged.out.find(last_line(busybox.out)), std::string::npos) << tagged.out;
+    auto recent = grove({"images", "ls", "--since", "10m", "--json"});
+    EXPECT_EQ(base::parse_json(recent.out)->size(), 2u);
+    auto future = grove({"images", "ls", "--since", "2200-01-01", "--json"});
+    EXPECT_EQ(base::parse_json(future.out)->size(), 0u);
+
+    // Tags move; a tagged image needs --force; prune removes untagged leaves and their layers.
+    ASSERT_TRUE(grove({"images", "tag", uuid.substr(0, 8), "moved"}).status.success());
+    auto refused = grove({"images", "rm", "moved"});
+    EXPECT_FALSE(refused.status.success());
+    EXPECT_NE(refused.err.find("grove: "), std::string::npos);
+    auto pruned = grove({"images", "prune"});
+    ASSERT_TRUE(pruned.status.success()) << pruned.err;
+    EXPECT_EQ(last_line(pruned.out), last_line(busybox.out));
+    EXPECT_NE(pruned.err.find("removed 1 images, 0 layers"), std::string::npos)
+        << "busybox's layer is shared with layers: " << pruned.err;
+    ASSERT_TRUE(grove({"images", "rm", "--force", "moved"}).status.success());
+    auto emptied = grove({"images", "prune"});
+    EXPECT_NE(emptied.err.find("4 layers"), std::string::npos) << emptied.err;
+}
+
+TEST_F(CliImagesTest, ROOT_ErrorsAreClearAndExitNonZero) {
+    auto bad_ref = grove({"images", "import", "Not/A/Valid:Ref"});
+    EXPECT_EQ(bad_ref.status.code, 1);
+    EXPECT_NE(bad_ref.err.find("invalid reference"), std::string::npos) << bad_ref.err;
+    auto missing = grove({"images", "import", "oci:/no/such/layout"});
+    EXPECT_EQ(missing.status.code, 1);
+    auto unknown = grove({"images", "rm", "no-such-image"});
+    EXPECT_EQ(unknown.status.code, 1);
+    EXPECT_NE(unknown.err.find("no-such-image"), std::string::npos) << unknown.err;
+    auto bad_time = grove({"images", "ls", "--since", "yesterday"});
+    EXPECT_EQ(bad_time.status.code, 1);
+    EXPECT_NE(bad_time.err.find("invalid time 'yesterday'"), std::string::npos) << bad_time.err;
+}
+
+}  // namespace
+}  // namespace grove::testing
