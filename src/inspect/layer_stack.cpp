@@ -100,6 +100,10 @@ Result<bool> is_opaque(int dir_fd) {
 }  // namespace
 
 Result<Node> LayerStack::child(const Node& dir, const std::string& name) const {
+    // "..", or a name with a slash, would reach outside `dir`, even outside a layer's root.
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+        return base::make_error(Code::kInvalidArgument, "bad entry name '{}'", name);
+    }
     Node node;
     node.path = join(dir.path, name);
     const std::string rel = relative(node.path);
@@ -232,6 +236,13 @@ Result<base::UniqueFd> LayerStack::open_file(const Node& file) const {
         return base::make_error(Code::kFailedPrecondition, "'{}' is not a regular file", file.path);
     }
     return open_in_layer(file.layers.front(), relative(file.path), O_RDONLY);
+}
+
+Result<base::UniqueFd> LayerStack::open_directory(const Node& dir) const {
+    if (!S_ISDIR(dir.st.st_mode)) {
+        return base::make_error(Code::kFailedPrecondition, "'{}' is not a directory", dir.path);
+    }
+    return open_in_layer(dir.layers.front(), relative(dir.path), O_RDONLY | O_DIRECTORY);
 }
 
 Result<std::string> LayerStack::read_link(const Node& link) const {

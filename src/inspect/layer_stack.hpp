@@ -49,8 +49,15 @@ public:
     Result<Node> lookup(std::string_view path, Follow follow = Follow::kFinal) const;
     // The merged entries of a directory, sorted by name.
     Result<std::vector<DirEntry>> list(const Node& dir) const;
+    // The entry `name` (one component, as list() returns them) in merged directory `dir`, never
+    // followed: NotFound when absent or whited out. A walk descends with it one level at a time
+    // instead of looking every directory up from the root.
+    Result<Node> child(const Node& dir, const std::string& name) const;
     // Opens a regular file for reading (O_RDONLY). FailedPrecondition for other types.
     Result<base::UniqueFd> open_file(const Node& file) const;
+    // Opens the topmost layer's copy of a directory (O_RDONLY | O_DIRECTORY), whose xattrs are
+    // the merged directory's. FailedPrecondition for other types.
+    Result<base::UniqueFd> open_directory(const Node& dir) const;
     Result<std::string> read_link(const Node& link) const;
 
 private:
@@ -58,8 +65,6 @@ private:
 
     // openat2 beneath layer `layer`'s root; `rel` is "" for the root itself.
     Result<base::UniqueFd> open_in_layer(size_t layer, const std::string& rel, int flags) const;
-    // The entry `name` in merged directory `dir`: NotFound when absent or whited out.
-    Result<Node> child(const Node& dir, const std::string& name) const;
 
     std::vector<base::UniqueFd> roots_;
 };
