@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
     grove::cli::add_images_tag(*images, env);
     grove::cli::add_images_rm(*images, env);
     grove::cli::add_images_prune(*images, env);
+    grove::cli::add_fs_ls(app, env);
+    grove::cli::add_fs_cat(app, env);
+    grove::cli::add_fs_cp(app, env);
+    grove::cli::add_fs_grep(app, env);
 
     app.add_subcommand("version", "Print the version")->callback([&] {
         fmt::print("{}\n", version);

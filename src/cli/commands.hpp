@@ -21,5 +21,9 @@ void add_images_ls(CLI::App& images, CommandEnv env);
 void add_images_tag(CLI::App& images, CommandEnv env);
 void add_images_rm(CLI::App& images, CommandEnv env);
 void add_images_prune(CLI::App& images, CommandEnv env);
+void add_fs_ls(CLI::App& app, CommandEnv env);
+void add_fs_cat(CLI::App& app, CommandEnv env);
+void add_fs_cp(CLI::App& app, CommandEnv env);
+void add_fs_grep(CLI::App& app, CommandEnv env);
 
 }  // namespace grove::cli

@@ -38,6 +38,12 @@ Result<image::ImageStore*> Context::store() {
     return store_.get();
 }
 
+Result<inspect::LayerStack> Context::image_files(std::string_view ref) {
+    GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
+    GROVE_ASSIGN_OR_RETURN(const auto image, image_store->find(ref));
+    return image_store->filesystem(image);
+}
+
 Result<registry::Client*> Context::registry(
     const std::optional<std::pair<std::string, registry::Credentials>>& extra) {
     if (!registry_) {

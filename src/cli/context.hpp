@@ -38,6 +38,8 @@ public:
     const GlobalOptions& options() const { return options_; }
     const base::Logger& log();
     Result<image::ImageStore*> store();
+    // The files of the image `ref` names (a UUID, a unique UUID prefix or a tag).
+    Result<inspect::LayerStack> image_files(std::string_view ref);
     // `extra` adds credentials given on the command line for one domain.
     Result<registry::Client*> registry(
         const std::optional<std::pair<std::string, registry::Credentials>>& extra = {});

@@ -1,6 +1,9 @@
 // The `grove images` commands, run as a user runs them: the real binary as a child process, on a
 // temporary store, importing from the real local registry and from the fixture layouts.
 
+#include <filesystem>
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "base/child_process.hpp"
@@ -112,6 +115,56 @@ TEST_F(CliImagesTest, ROOT_ErrorsAreClearAndExitNonZero) {
     auto bad_time = grove({"images", "ls", "--since", "yesterday"});
     EXPECT_EQ(bad_time.status.code, 1);
     EXPECT_NE(bad_time.err.find("invalid time 'yesterday'"), std::string::npos) << bad_time.err;
+}
+
+TEST_F(CliImagesTest, ROOT_ReadsFilesWithoutRunningAnything) {
+    auto imported = grove({"images", "import", "-q", images_->oci_ref("layers"), "--tag", "l"});
+    ASSERT_TRUE(imported.status.success()) << imported.err;
+
+    auto listed = grove({"ls", "l", "/data", "--json"});
+    ASSERT_TRUE(listed.status.success()) << listed.err;
+    auto entries = base::parse_json(listed.out);
+    ASSERT_TRUE(entries) << listed.out;
+    std::map<std::string, base::Json> by_name;
+    for (const auto& entry : *entries) {
+        by_name[entry["name"]] = entry;
+    }
+    EXPECT_FALSE(by_name.contains("gone.txt")) << "whited out";
+    EXPECT_EQ(by_name["big.bin"]["size"], 64u << 20);
+    EXPECT_EQ(by_name["setuid"]["mode"], "4755");
+    EXPECT_EQ(by_name["abs-link"]["target"], "/etc/passwd");
+    EXPECT_EQ(by_name["owned-1000"]["uid"], 1000);
+    auto long_listing = grove({"ls", "l", "/data/setuid"});
+    EXPECT_EQ(long_listing.out.substr(0, 10), "-rwsr-xr-x") << long_listing.out;
+
+    // Symlinks and '..' resolve inside the image: never the host's files.
+    auto through_link = grove({"cat", "l", "/data/abs-link"});
+    EXPECT_EQ(through_link.out.substr(0, 30), "root:x:0:0:root:/root:/bin/sh\n");
+    auto escape = grove({"cat", "l", "/../../../etc/shadow"});
+    EXPECT_EQ(escape.status.code, 1) << "the image has no /etc/shadow; the host's must not leak";
+    EXPECT_TRUE(escape.out.empty());
+
+    auto found = grove({"grep", "l", "-i", "ORIGINAL|MODIFIED", "-p", "/data"});
+    EXPECT_EQ(found.status.code, 0) << found.err;
+    // hard.txt kept the base layer's content: the changes layer replaced keep.txt, not the inode.
+    EXPECT_EQ(found.out,
+              "/data/hard.txt:1:keep: original content from the base layer\n"
+              "/data/keep.txt:1:keep: modified by the zstd changes layer\n");
+    EXPECT_EQ(grove({"grep", "l", "-F", "no such text anywhere"}).status.code, 1);
+    EXPECT_EQ(grove({"grep", "l", "bad[regex"}).status.code, 2);
+
+    const auto dest = dir_->path() / "out";
+    std::filesystem::create_directories(dest);
+    ASSERT_TRUE(grove({"cp", "l:/data/odd", dest.string()}).status.success());
+    EXPECT_TRUE(std::filesystem::exists(dest / "odd" / "ünïcødé-文件.txt"));
+    EXPECT_TRUE(std::filesystem::exists(dest / "odd" / "with space.txt"));
+    ASSERT_TRUE(grove({"cp", "l:/data/keep.txt", (dest / "keep").string()}).status.success());
+    EXPECT_EQ(std::filesystem::file_size(dest / "keep"), 41u);
+    auto tar = grove({"cp", "l:/data/replaced", "-"});
+    ASSERT_TRUE(tar.status.success()) << tar.err;
+    EXPECT_NE(tar.out.find("data/replaced/new.txt"), std::string::npos);
+    EXPECT_EQ(tar.out.find("old1.txt"), std::string::npos) << "opaque directory";
+    EXPECT_EQ(grove({"cp", "l:relative", dest.string()}).status.code, 1);
 }
 
 }  // namespace
