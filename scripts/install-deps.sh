@@ -14,9 +14,10 @@ build=(
 test=(
     python3 busybox-static zstd attr
     docker-registry skopeo apache2-utils openssl
+    umoci
 )
 # Peers the benchmarks compare against (never needed for the test suite).
-bench=(crun umoci hyperfine debootstrap)
+bench=(crun hyperfine debootstrap)
 
 want=("${build[@]}" "${test[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
