@@ -113,16 +113,25 @@ Result<std::span<const std::byte>> LayerStream::read_plain() {
     return std::span<const std::byte>(s.in.data(), n);
 }
 
+Result<bool> LayerStream::input_ended(std::string_view codec) {
+    State& s = *state_;
+    if (s.in_pos == s.in_len && !s.input_eof) {
+        GROVE_TRY(fill_input());
+    }
+    if (s.in_pos < s.in_len || !s.input_eof) {
+        return false;
+    }
+    if (!s.at_boundary) {
+        return base::make_error(Code::kDataLoss, "truncated {} stream", codec);
+    }
+    return true;
+}
+
 Result<std::span<const std::byte>> LayerStream::read_gzip() {
     State& s = *state_;
     for (;;) {
-        if (s.in_pos == s.in_len && !s.input_eof) {
-            GROVE_TRY(fill_input());
-        }
-        if (s.in_pos == s.in_len && s.input_eof) {
-            if (!s.at_boundary) {
-                return base::make_error(Code::kDataLoss, "truncated gzip stream");
-            }
+        GROVE_ASSIGN_OR_RETURN(const bool ended, input_ended("gzip"));
+        if (ended) {
             return std::span<const std::byte>{};
         }
         if (s.at_boundary && inflateReset(&s.zlib) != Z_OK) {  // a new gzip member starts
@@ -151,13 +160,8 @@ Result<std::span<const std::byte>> LayerStream::read_gzip() {
 Result<std::span<const std::byte>> LayerStream::read_zstd() {
     State& s = *state_;
     for (;;) {
-        if (s.in_pos == s.in_len && !s.input_eof) {
-            GROVE_TRY(fill_input());
-        }
-        if (s.in_pos == s.in_len && s.input_eof) {
-            if (!s.at_boundary) {
-                return base::make_error(Code::kDataLoss, "truncated zstd stream");
-            }
+        GROVE_ASSIGN_OR_RETURN(const bool ended, input_ended("zstd"));
+        if (ended) {
             return std::span<const std::byte>{};
         }
         ZSTD_inBuffer input{s.in.data(), s.in_len, s.in_pos};

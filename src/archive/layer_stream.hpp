@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include <grove/result.hpp>
 
@@ -45,6 +46,9 @@ private:
     explicit LayerStream(std::unique_ptr<State> state);
 
     Result<size_t> fill_input();
+    // Refills the input when it is used up; true once it is exhausted, which must happen at a
+    // gzip member or zstd frame boundary (DataLoss "truncated <codec> stream" otherwise).
+    Result<bool> input_ended(std::string_view codec);
     Result<std::span<const std::byte>> read_plain();
     Result<std::span<const std::byte>> read_gzip();
     Result<std::span<const std::byte>> read_zstd();

@@ -11,9 +11,7 @@
 
 #include "base/digest.hpp"
 #include "helpers/flaky_proxy.hpp"
-#include "helpers/local_registry.hpp"
-#include "helpers/requirements.hpp"
-#include "helpers/test_images.hpp"
+#include "helpers/registry_fixture.hpp"
 #include "oci/media_types.hpp"
 #include "registry/client.hpp"
 
@@ -53,22 +51,8 @@ struct HashingSink {
     }
 };
 
-class RegistryClientTest : public ::testing::Test {
+class RegistryClientTest : public RegistryFixture {
 protected:
-    void SetUp() override {
-        for (const char* tool : {"docker-registry", "skopeo", "htpasswd"}) {
-            GROVE_REQUIRE(missing_program(tool));
-        }
-        auto loaded = TestImages::load();
-        ASSERT_TRUE(loaded) << loaded.error().to_string();
-        images_.emplace(std::move(loaded).value());
-    }
-
-    static LocalRegistry start(RegistryOptions options = {}) {
-        auto registry = LocalRegistry::start(std::move(options));
-        EXPECT_TRUE(registry) << registry.error().to_string();
-        return std::move(registry).value();
-    }
     void push(const LocalRegistry& registry,
               const std::string& name,
               const std::string& repo_tag,
@@ -95,15 +79,10 @@ protected:
     }
     // The 64 MiB gzip layer of `layers`.
     oci::Descriptor big_layer() const { return layer("layers", 1); }
-
-    const TestImages& images() const { return *images_; }
-
-private:
-    std::optional<TestImages> images_;
 };
 
 TEST_F(RegistryClientTest, FetchesManifestsByTagOrDigestAndReportsWhatIsMissing) {
-    const LocalRegistry registry = start();
+    const LocalRegistry registry = start_registry();
     Client client(fast_retries());
     for (const std::string name : {"busybox", "layers", "multiarch"}) {
         SCOPED_TRACE(name);
@@ -142,7 +121,7 @@ TEST_F(RegistryClientTest, FetchesManifestsByTagOrDigestAndReportsWhatIsMissing)
 }
 
 TEST_F(RegistryClientTest, FetchesLayersVerifiedFastAndFromManyThreads) {
-    const LocalRegistry registry = start();
+    const LocalRegistry registry = start_registry();
     push(registry, "layers", "layers:latest");
     Client client(fast_retries());
     const oci::Reference repo = parse_ref(registry.host() + "/layers:latest");
@@ -202,8 +181,8 @@ TEST_F(RegistryClientTest, FetchesLayersVerifiedFastAndFromManyThreads) {
 }
 
 TEST_F(RegistryClientTest, BasicAuthNeedsTheRightCredentials) {
-    const LocalRegistry registry =
-        start({.auth = RegistryOptions::Auth::kBasic, .user = "agent", .password = "s3cret"});
+    const LocalRegistry registry = start_registry(
+        {.auth = RegistryOptions::Auth::kBasic, .user = "agent", .password = "s3cret"});
     push(registry, "busybox", "busybox:latest");
     const oci::Reference busybox = parse_ref(registry.host() + "/busybox:latest");
 
@@ -227,8 +206,8 @@ size_t token_requests(const LocalRegistry& registry) {
 
 TEST_F(RegistryClientTest, BearerTokensByScopeAndReused) {
     GROVE_REQUIRE(missing_program("openssl"));
-    const LocalRegistry registry =
-        start({.auth = RegistryOptions::Auth::kToken, .user = "agent", .password = "t0ken"});
+    const LocalRegistry registry = start_registry(
+        {.auth = RegistryOptions::Auth::kToken, .user = "agent", .password = "t0ken"});
     push(registry, "busybox", "busybox:latest");
     push(registry, "busybox", "private/busybox:latest");
     const oci::Reference open = parse_ref(registry.host() + "/busybox:latest");
@@ -261,7 +240,7 @@ TEST_F(RegistryClientTest, BearerTokensByScopeAndReused) {
 }
 
 TEST_F(RegistryClientTest, CorruptStorageIsDataLoss) {
-    const LocalRegistry registry = start();
+    const LocalRegistry registry = start_registry();
     push(registry, "busybox", "busybox:latest");
     const oci::Descriptor blob = layer("busybox", 0);
     const auto blob_file = [&](const std::string& digest) {
@@ -307,7 +286,7 @@ void fetch_through(const FlakyProxy& proxy, const oci::Descriptor& blob) {
 }
 
 TEST_F(RegistryClientTest, DroppedConnectionsResumeUntilAttemptsStopProgressing) {
-    const LocalRegistry registry = start();
+    const LocalRegistry registry = start_registry();
     push(registry, "layers", "layers:latest");
     auto proxy = FlakyProxy::start(
         {.upstream = registry.host(), .flaky_connections = 2, .drop_after_bytes = 8 << 20});
@@ -340,8 +319,8 @@ TEST_F(RegistryClientTest, DroppedConnectionsResumeUntilAttemptsStopProgressing)
 }
 
 TEST_F(RegistryClientTest, MirrorsServeFirstAndFallThroughOnlyWhenAppropriate) {
-    const LocalRegistry mirror = start();
-    const LocalRegistry empty = start();
+    const LocalRegistry mirror = start_registry();
+    const LocalRegistry empty = start_registry();
     push(mirror, "busybox", "busybox:latest");
     // A domain that does not resolve: only the mirror can serve it.
     RegistryConfig config = fast_retries();
@@ -375,7 +354,7 @@ TEST_F(RegistryClientTest, MirrorsServeFirstAndFallThroughOnlyWhenAppropriate) {
 }
 
 TEST_F(RegistryClientTest, RedirectsDoNotCarryAuthorizationToAnotherHost) {
-    const LocalRegistry registry = start();
+    const LocalRegistry registry = start_registry();
     push(registry, "busybox", "busybox:latest");
     auto storage = FlakyProxy::start({.upstream = registry.host()});
     ASSERT_TRUE(storage);

@@ -13,32 +13,15 @@
 #include "base/digest.hpp"
 #include "base/json.hpp"
 #include "base/temp_dir.hpp"
-#include "helpers/local_registry.hpp"
-#include "helpers/requirements.hpp"
-#include "helpers/test_images.hpp"
+#include "helpers/registry_fixture.hpp"
 
 namespace grove::testing {
 namespace {
 
 using base::Json;
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public RegistryFixture {
 protected:
-    void SetUp() override {
-        for (const char* tool : {"docker-registry", "skopeo", "htpasswd"}) {
-            GROVE_REQUIRE(missing_program(tool));
-        }
-        auto loaded = TestImages::load();
-        ASSERT_TRUE(loaded) << loaded.error().to_string();
-        images_.emplace(std::move(loaded).value());
-    }
-
-    static LocalRegistry start_registry(RegistryOptions options = {}) {
-        auto registry = LocalRegistry::start(std::move(options));
-        EXPECT_TRUE(registry) << registry.error().to_string();
-        return std::move(registry).value();
-    }
-
     // skopeo inspect [--raw] of `repo_tag`: the raw bytes, failing the test on error.
     static std::string inspect(const LocalRegistry& registry,
                                const std::string& repo_tag,
@@ -56,11 +39,6 @@ protected:
         EXPECT_TRUE(json) << json.error().to_string() << "\n" << text;
         return json.value_or(Json::object());
     }
-
-    const TestImages& images() const { return *images_; }
-
-private:
-    std::optional<TestImages> images_;
 };
 
 TEST_F(RegistryTest, EveryFixtureImageRoundTripsByteForByte) {
