@@ -8,6 +8,7 @@
 #include "store/metadata/gc_queries.hpp"
 #include "store/metadata/layer_table.hpp"
 #include "store/metadata/tag_table.hpp"
+#include "store/metadata/uuid.hpp"
 #include "store_lock.hpp"
 
 namespace grove::image {
@@ -76,6 +77,14 @@ Result<ImportResult> ImageStore::import(ImageSource& source, const ImportOptions
     // Its own connection, so imports run concurrently; SQLite serialises their short writes.
     GROVE_ASSIGN_OR_RETURN(auto db, store::Database::open(paths_.database()));
     return Importer(paths_, content_, db, log_).run(source, options);
+}
+
+Result<std::string> ImageStore::resolve(std::string_view ref, Lookup lookup) {
+    if (lookup == Lookup::kLenient && store::is_uuid(ref)) {
+        return std::string(ref);
+    }
+    std::lock_guard guard(db_mutex_);
+    return store::ImageTable(db_).resolve(ref);
 }
 
 Result<store::ImageRecord> ImageStore::find(std::string_view ref) {

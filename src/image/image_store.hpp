@@ -48,7 +48,15 @@ public:
 
     Result<ImportResult> import(ImageSource& source, const ImportOptions& options);
 
-    // A UUID, a unique UUID prefix or a tag (ImageTable::resolve).
+    // How resolve() treats a full UUID: kStrict checks that the image exists; kLenient takes it
+    // as it is (ConTree's `images.use(uuid)` versus `use(uuid, strict=True)`), so a client can
+    // name an image it learnt of elsewhere without a lookup. Tags and prefixes are looked up
+    // either way.
+    enum class Lookup { kStrict, kLenient };
+
+    // The UUID that `ref` (a UUID, a unique UUID prefix or a tag) names.
+    Result<std::string> resolve(std::string_view ref, Lookup lookup);
+    // The image `ref` names.
     Result<store::ImageRecord> find(std::string_view ref);
     Result<std::vector<store::ImageRecord>> list(const store::ImageFilter& filter);
     // Moves `tag` onto the image `ref` names.

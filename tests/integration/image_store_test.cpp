@@ -113,6 +113,15 @@ TEST_F(ImageStoreTest, ROOT_ImportsBusyboxAndReadsItsFiles) {
     auto by_prefix = store_->find(image.uuid.substr(0, 8));
     ASSERT_TRUE(by_prefix);
     EXPECT_EQ(by_prefix->uuid, image.uuid);
+
+    // "use" takes a well-formed UUID as it is; "strict use" checks that the image exists.
+    const std::string unknown = "01234567-89ab-4cde-8f01-23456789abcd";
+    EXPECT_EQ(*store_->resolve(unknown, ImageStore::Lookup::kLenient), unknown);
+    EXPECT_EQ(store_->resolve(unknown, ImageStore::Lookup::kStrict).error().code(),
+              Code::kNotFound);
+    EXPECT_EQ(*store_->resolve("busybox:latest", ImageStore::Lookup::kLenient), image.uuid);
+    EXPECT_EQ(store_->resolve("no-such-tag", ImageStore::Lookup::kLenient).error().code(),
+              Code::kNotFound);
 }
 
 TEST_F(ImageStoreTest, ROOT_LayersImageHonoursEveryLayerRule) {

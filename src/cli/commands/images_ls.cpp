@@ -1,4 +1,5 @@
-// grove images ls [--tagged] [--prefix P] [--since T] [--until T] [--limit N] [--json]
+// grove images ls [--tagged] [--prefix P] [--uuid PREFIX] [--kind imported|run]
+//                 [--since T] [--until T] [--limit N] [--offset N] [--json]
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -14,19 +15,28 @@ namespace {
 struct Options {
     bool tagged = false;
     std::string prefix;
+    std::string uuid;
+    std::string kind;
     std::string since;
     std::string until;
     size_t limit = 0;
+    size_t offset = 0;
     bool json = false;
 };
 
 Result<void> run(Context& context, const Options& options) {
-    store::ImageFilter filter{.tagged_only = options.tagged};
+    store::ImageFilter filter{.offset = options.offset, .tagged_only = options.tagged};
     if (options.limit > 0) {
         filter.limit = options.limit;
     }
     if (!options.prefix.empty()) {
         filter.tag_prefix = options.prefix;
+    }
+    if (!options.uuid.empty()) {
+        filter.uuid_prefix = options.uuid;
+    }
+    if (!options.kind.empty()) {
+        GROVE_ASSIGN_OR_RETURN(filter.kind, store::image_kind_from_name(options.kind));
     }
     const int64_t now = now_ns();
     if (!options.since.empty()) {
@@ -65,7 +75,11 @@ void add_images_ls(CLI::App& images, CommandEnv env) {
     cmd->add_option("--prefix", options->prefix, "Only images whose tag starts with this");
     cmd->add_option("--since", options->since, "Created at or after: 15m, 2h, 1w, a date or time");
     cmd->add_option("--until", options->until, "Created before: as --since");
+    cmd->add_option("--uuid", options->uuid, "Only images whose UUID starts with this");
+    cmd->add_option("--kind", options->kind, "Only imported images, or only run results")
+        ->check(CLI::IsMember({"imported", "run"}));
     cmd->add_option("-n,--limit", options->limit, "At most this many images");
+    cmd->add_option("--offset", options->offset, "Skip this many images first (paging)");
     cmd->add_flag("--json", options->json, "Print JSON");
     cmd->callback([options, env] { env.exit_code = exit_code_of(run(env.context, *options)); });
 }
