@@ -23,11 +23,14 @@ int main(int argc, char** argv) {
         "--root", options.root,
         fmt::format("Store directory (default $GROVE_ROOT or {})", grove::cli::kDefaultRoot));
     app.add_option("--registry-mirror", options.registry_mirrors,
-                   "DOMAIN=URL: try URL first for DOMAIN's images (repeatable)");
+                   "DOMAIN=URL: try URL first for DOMAIN's images (repeatable)")
+        ->allow_extra_args(false);
     app.add_option("--insecure-registry", options.insecure_registries,
-                   "HOST[:PORT] reached over plain HTTP (repeatable; loopback always is)");
+                   "HOST[:PORT] reached over plain HTTP (repeatable; loopback always is)")
+        ->allow_extra_args(false);
     app.add_option("--auth-file", options.auth_files,
-                   "Docker config.json or containers auth.json with registry logins (repeatable)");
+                   "Docker config.json or containers auth.json with registry logins (repeatable)")
+        ->allow_extra_args(false);
     app.add_flag("--debug", options.debug, "Log debug messages");
 
     grove::cli::Context context(options);
