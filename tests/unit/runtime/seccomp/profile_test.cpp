@@ -1,0 +1,125 @@
+#include "runtime/seccomp/profile.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "filtered_child.hpp"
+#include "runtime/seccomp/filter.hpp"
+
+namespace grove::runtime::seccomp {
+namespace {
+
+using testing::result_errno;
+using testing::run_filtered;
+
+bool allows(const Profile& profile, std::string_view name) {
+    return std::any_of(profile.rules.begin(), profile.rules.end(), [&](const Rule& rule) {
+        return rule.action == Action::kAllow && rule.args.empty() &&
+               std::find(rule.names.begin(), rule.names.end(), name) != rule.names.end();
+    });
+}
+
+// What a sanitized test child needs besides the syscall under test: ASan touches its alternate
+// signal stack and maps memory around calls, even on the way to exit_group.
+Rule sanitizer_runtime_rule() {
+    return Rule{.names = {"exit_group", "exit", "sigaltstack", "gettid", "write", "mmap", "munmap",
+                          "madvise", "rt_sigaction", "rt_sigprocmask"}};
+}
+
+TEST(DefaultProfile, MatchesMobyShape) {
+    const Profile& profile = default_profile();
+    EXPECT_EQ(profile.default_action, Action::kErrno);
+    EXPECT_EQ(profile.default_errno, EPERM);
+    EXPECT_EQ(profile.arches, (std::vector<Arch>{Arch::kX86_64, Arch::kX86, Arch::kX32}));
+    EXPECT_GE(default_allowed_count(), 340u);
+    for (std::string_view name : {"read", "execve", "openat", "ptrace", "chroot", "arch_prctl"}) {
+        EXPECT_TRUE(allows(profile, name)) << name;
+    }
+    for (std::string_view name : {"mount",
+                                  "umount2",
+                                  "pivot_root",
+                                  "unshare",
+                                  "setns",
+                                  "bpf",
+                                  "perf_event_open",
+                                  "keyctl",
+                                  "add_key",
+                                  "request_key",
+                                  "init_module",
+                                  "finit_module",
+                                  "delete_module",
+                                  "kexec_load",
+                                  "kexec_file_load",
+                                  "reboot",
+                                  "swapon",
+                                  "swapoff",
+                                  "acct",
+                                  "settimeofday",
+                                  "clock_settime",
+                                  "open_by_handle_at",
+                                  "userfaultfd",
+                                  "iopl",
+                                  "ioperm",
+                                  "io_uring_setup",
+                                  "clone",
+                                  "clone3",
+                                  "socket",
+                                  "personality"}) {
+        EXPECT_FALSE(allows(profile, name)) << name;
+    }
+}
+
+TEST(Compile, DefaultProfileCompilesForAllArches) {
+    Result<Program> program = compile(default_profile());
+    ASSERT_TRUE(program.has_value()) << program.error().to_string();
+    // Three arch sections with ~350 syscalls each; well under the kernel's 4096 limit.
+    EXPECT_GT(program->size(), 300u);
+    EXPECT_LE(program->size(), static_cast<size_t>(BPF_MAXINSNS));
+}
+
+TEST(Compile, DefaultProgramIsCompiledOnce) {
+    Result<const Program*> first = default_program();
+    ASSERT_TRUE(first.has_value()) << first.error().to_string();
+    Result<const Program*> second = default_program();
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(*first, *second);
+}
+
+TEST(Compile, UnknownSyscallNameIsSkipped) {
+    const Profile profile{
+        .default_action = Action::kErrno,
+        .default_errno = EPERM,
+        .arches = {Arch::kX86_64},
+        .rules = {Rule{.names = {"no_such_syscall_grove", "getpid"}}, sanitizer_runtime_rule()},
+    };
+    Result<Program> program = compile(profile);
+    ASSERT_TRUE(program.has_value()) << program.error().to_string();
+    EXPECT_EQ(run_filtered(&*program, [] { return result_errno(syscall(SYS_getpid)); }), 0);
+    EXPECT_EQ(run_filtered(&*program, [] { return result_errno(syscall(SYS_getppid)); }), EPERM);
+}
+
+TEST(Compile, RejectsInvalidProfiles) {
+    EXPECT_EQ(compile(Profile{}).error().code(), Code::kInvalidArgument);
+    const Profile bad_index{
+        .arches = {Arch::kX86_64},
+        .rules = {Rule{.names = {"socket"}, .args = {{.index = 6}}}},
+    };
+    EXPECT_EQ(compile(bad_index).error().code(), Code::kInvalidArgument);
+}
+
+TEST(Compile, NativeArchOnlyProfile) {
+    const Profile profile{.arches = {Arch::kX86_64}, .rules = {Rule{.names = {"getpid"}}}};
+    Result<Program> native_only = compile(profile);
+    ASSERT_TRUE(native_only.has_value()) << native_only.error().to_string();
+    Result<Program> all =
+        compile(Profile{.arches = {Arch::kX86_64, Arch::kX86, Arch::kX32}, .rules = profile.rules});
+    ASSERT_TRUE(all.has_value());
+    EXPECT_LT(native_only->size(), all->size());
+}
+
+}  // namespace
+}  // namespace grove::runtime::seccomp
