@@ -1,0 +1,305 @@
+#include "container_init.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/rootfs/apply_plan.hpp"
+
+namespace grove::runtime::process::detail {
+namespace {
+
+// exit_group directly: the sanitizers intercept _exit() to run their leak check, which would
+// allocate and clone in a process that may only make async-signal-safe calls.
+[[noreturn]] void exit_now(int code) noexcept {
+    ::syscall(SYS_exit_group, code);
+    __builtin_unreachable();
+}
+
+[[noreturn]] void fail(int report_fd, Step step, int err, int detail = 0) noexcept {
+    const Report report{step, err, detail};
+    [[maybe_unused]] const ssize_t n = ::write(report_fd, &report, sizeof(report));
+    exit_now(127);
+}
+
+// Closes every fd but `keep` (init inherits the whole fd table of a daemon it must not pin,
+// e.g. the write end of another run's output pipe). Sorting on the stack: no allocation.
+int close_all_but(int* keep, size_t count) noexcept {
+    for (size_t i = 1; i < count; ++i) {
+        for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
+            const int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    }
+    unsigned next = 0;
+    for (size_t i = 0; i < count; ++i) {
+        if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < next) {
+            continue;
+        }
+        if (static_cast<unsigned>(keep[i]) > next &&
+            ::syscall(SYS_close_range, next, static_cast<unsigned>(keep[i]) - 1, 0U) != 0) {
+            return -errno;
+        }
+        next = static_cast<unsigned>(keep[i]) + 1;
+    }
+    return ::syscall(SYS_close_range, next, ~0U, 0U) == 0 ? 0 : -errno;
+}
+
+// Every handler back to SIG_DFL: the daemon's handlers must never run in these processes.
+void reset_signal_handlers() noexcept {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            ::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc-reserved signals is expected
+        }
+    }
+}
+
+int bring_up_loopback() noexcept {
+    const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+        return -errno;
+    }
+    ifreq req{};
+    std::memcpy(req.ifr_name, "lo", 3);
+    int rc = ::ioctl(sock, SIOCGIFFLAGS, &req);
+    if (rc == 0) {
+        req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+        rc = ::ioctl(sock, SIOCSIFFLAGS, &req);
+    }
+    const int err = errno;
+    ::close(sock);
+    return rc == 0 ? 0 : -err;
+}
+
+// The command process: credentials, capabilities, limits, stdio, seccomp, execve.
+//
+// Capability/uid order: drop the bounding set first (needs CAP_SETPCAP, still held), set
+// PR_SET_KEEPCAPS so the permitted set survives the switch to a non-zero uid, switch
+// groups/gid/uid, then capset() the kept mask into permitted, effective and inheritable and clear
+// the ambient set. execve then recomputes: uid 0 gets bounding = the kept mask; any other uid gets
+// nothing (no ambient caps, busybox has no file caps), which is Docker's behaviour.
+[[noreturn]] void run_command(const InitContext& ctx) noexcept {
+    const int report = ctx.report_fd;
+    sigset_t none;
+    sigemptyset(&none);
+    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
+        fail(report, Step::kSignals, errno);
+    }
+    for (size_t i = 0; i < ctx.rlimit_count; ++i) {
+        if (::setrlimit(static_cast<__rlimit_resource>(ctx.rlimits[i].resource),
+                        &ctx.rlimits[i].limit) != 0) {
+            fail(report, Step::kRlimits, errno, static_cast<int>(i));
+        }
+    }
+    for (int cap = 0; cap < 64; ++cap) {
+        if ((ctx.capabilities & (uint64_t{1} << cap)) == 0 &&
+            ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+            fail(report, Step::kBoundingSet, errno, cap);  // EINVAL: past the kernel's last cap
+        }
+    }
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+        fail(report, Step::kKeepCaps, errno);
+    }
+    if (::syscall(SYS_setgroups, ctx.group_count, ctx.groups) != 0) {
+        fail(report, Step::kGroups, errno);
+    }
+    if (::syscall(SYS_setresgid, ctx.gid, ctx.gid, ctx.gid) != 0) {
+        fail(report, Step::kGid, errno);
+    }
+    if (::syscall(SYS_setresuid, ctx.uid, ctx.uid, ctx.uid) != 0) {
+        fail(report, Step::kUid, errno);
+    }
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+    for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; ++i) {
+        const auto word = static_cast<uint32_t>(ctx.capabilities >> (32 * i));
+        data[i] = {word, word, word};  // effective, permitted, inheritable
+    }
+    if (::syscall(SYS_capset, &header, data) != 0) {
+        fail(report, Step::kCapset, errno);
+    }
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+        fail(report, Step::kKeepCaps, errno);
+    }
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
+        fail(report, Step::kAmbient, errno);
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        fail(report, Step::kNoNewPrivs, errno);
+    }
+    if (::chdir(ctx.cwd) != 0) {  // as the target user, so its permissions apply
+        fail(report, Step::kCwd, errno);
+    }
+    int sources[3] = {ctx.stdio[0], ctx.stdio[1], ctx.stdio[2]};
+    // Move sources out of 0..2 first, so that one dup2 cannot clobber another's source.
+    for (int& fd : sources) {
+        if (fd < 3 && (fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+            fail(report, Step::kStdio, errno);
+        }
+    }
+    for (int target = 0; target < 3; ++target) {
+        if (::dup2(sources[target], target) < 0) {
+            fail(report, Step::kStdio, errno);
+        }
+    }
+    // Nothing but 0..2 crosses execve; the report pipe stays open until then.
+    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (ctx.seccomp != nullptr) {
+        if (const int rc = seccomp::install(*ctx.seccomp); rc != 0) {
+            fail(report, Step::kSeccomp, -rc);
+        }
+    }
+    // Like execvp: ENOENT moves on to the next PATH entry, any other error is remembered.
+    int err = ENOENT;
+    for (char* const* path = ctx.exec_paths; *path != nullptr; ++path) {
+        ::execve(*path, ctx.argv, ctx.envp);
+        if (errno != ENOENT && errno != ENOTDIR) {
+            err = errno;
+        }
+    }
+    fail(report, Step::kExecve, err);
+}
+
+int status_to_exit_code(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+const char* step_name(Step step) {
+    switch (step) {
+        case Step::kCloseFds:
+            return "close inherited fds";
+        case Step::kReadSync:
+            return "wait for the parent";
+        case Step::kSignals:
+            return "reset signals";
+        case Step::kHostname:
+            return "sethostname";
+        case Step::kLoopback:
+            return "bring up lo";
+        case Step::kMountPlan:
+            return "mount plan";
+        case Step::kForkCommand:
+            return "fork the command";
+        case Step::kRlimits:
+            return "setrlimit";
+        case Step::kBoundingSet:
+            return "drop the capability bounding set";
+        case Step::kKeepCaps:
+            return "prctl(PR_SET_KEEPCAPS)";
+        case Step::kGroups:
+            return "setgroups";
+        case Step::kGid:
+            return "setresgid";
+        case Step::kUid:
+            return "setresuid";
+        case Step::kCapset:
+            return "capset";
+        case Step::kAmbient:
+            return "clear ambient capabilities";
+        case Step::kNoNewPrivs:
+            return "prctl(PR_SET_NO_NEW_PRIVS)";
+        case Step::kCwd:
+            return "chdir";
+        case Step::kStdio:
+            return "set up stdio";
+        case Step::kSeccomp:
+            return "install seccomp filter";
+        case Step::kExecve:
+            return "execve";
+    }
+    return "unknown step";
+}
+
+void run_init(const InitContext& ctx) noexcept {
+    const int report = ctx.report_fd;
+    int keep[] = {ctx.stdio[0], ctx.stdio[1], ctx.stdio[2], ctx.sync_fd, report, ctx.status_fd};
+    if (const int rc = close_all_but(keep, sizeof(keep) / sizeof(keep[0])); rc != 0) {
+        fail(report, Step::kCloseFds, -rc);
+    }
+    char byte = 0;
+    ssize_t n;
+    while ((n = ::read(ctx.sync_fd, &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) {
+        exit_now(127);  // the parent gave up (before_start failed): nobody is listening
+    }
+    ::close(ctx.sync_fd);
+
+    // All signals blocked and collected with sigwaitinfo: SIGCHLD to reap, the rest forwarded to
+    // the command (pid 1 ignores signals it has no handler for, so a plain SIGTERM would be lost).
+    reset_signal_handlers();
+    sigset_t all;
+    sigfillset(&all);
+    if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) {
+        fail(report, Step::kSignals, errno);
+    }
+    if (::sethostname(ctx.hostname, ctx.hostname_len) != 0) {
+        fail(report, Step::kHostname, errno);
+    }
+    if (ctx.new_network) {
+        if (const int rc = bring_up_loopback(); rc != 0) {
+            fail(report, Step::kLoopback, -rc);
+        }
+    }
+    int failed_step = -1;
+    if (const int rc = rootfs::apply_plan(*ctx.plan, &failed_step); rc != 0) {
+        fail(report, Step::kMountPlan, -rc, failed_step);
+    }
+
+    clone_args args{};
+    args.exit_signal = SIGCHLD;
+    const long command = ::syscall(SYS_clone3, &args, sizeof(args));
+    if (command < 0) {
+        fail(report, Step::kForkCommand, errno);
+    }
+    if (command == 0) {
+        reset_signal_handlers();
+        run_command(ctx);
+    }
+    // Only the command's copy of the report pipe may remain: its execve closes it, the EOF the
+    // parent waits for. Init keeps nothing the command's stdio readers would wait on.
+    ::close(report);
+    for (int fd : ctx.stdio) {
+        ::close(fd);
+    }
+
+    for (;;) {
+        siginfo_t info{};
+        const int sig = ::sigwaitinfo(&all, &info);
+        if (sig < 0) {
+            continue;  // EINTR
+        }
+        if (sig != SIGCHLD) {
+            ::kill(static_cast<pid_t>(command), sig);
+            continue;
+        }
+        // Reap everything: orphans of the command reparent to init.
+        int status = 0;
+        pid_t pid;
+        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid == command) {
+                // The kernel kills the rest of the namespace when init exits.
+                [[maybe_unused]] const ssize_t w = ::write(ctx.status_fd, &status, sizeof(status));
+                exit_now(status_to_exit_code(status));
+            }
+        }
+    }
+}
+
+}  // namespace grove::runtime::process::detail

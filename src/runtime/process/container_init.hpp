@@ -1,0 +1,82 @@
+#pragma once
+
+// The child side of SandboxProcess::start(): the container's init (pid 1 of the new PID
+// namespace) and the command process it forks. Both run after clone3() from a multi-threaded
+// process, so they may only make async-signal-safe calls. Everything they read is prepared by
+// the parent in an InitContext: no allocation, no libc locks, no glibc set*id() (its nptl
+// broadcast would signal threads that do not exist in the child), only raw syscalls.
+
+#include <cstdint>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "runtime/rootfs/mount_plan.hpp"
+#include "runtime/seccomp/filter.hpp"
+
+namespace grove::runtime::process::detail {
+
+// The step that failed, as reported to the parent over the report pipe.
+enum class Step : int32_t {
+    kCloseFds = 1,
+    kReadSync,
+    kSignals,
+    kHostname,
+    kLoopback,
+    kMountPlan,
+    kForkCommand,
+    kRlimits,
+    kBoundingSet,
+    kKeepCaps,
+    kGroups,
+    kGid,
+    kUid,
+    kCapset,
+    kAmbient,
+    kNoNewPrivs,
+    kCwd,
+    kStdio,
+    kSeccomp,
+    kExecve,
+};
+
+const char* step_name(Step step);
+
+// One message on the report pipe. EOF without a message means the command was exec'd.
+struct Report {
+    Step step;
+    int32_t err;     // errno
+    int32_t detail;  // the mount plan's step for kMountPlan, the rlimit's index for kRlimits
+};
+
+struct PreparedRlimit {
+    int resource;
+    rlimit limit;
+};
+
+struct InitContext {
+    char* const* exec_paths;  // the candidates for execve: argv[0], or argv[0] searched in PATH
+    char* const* argv;
+    char* const* envp;
+    const char* cwd;
+    const char* hostname;
+    size_t hostname_len;
+    uid_t uid;
+    gid_t gid;
+    const gid_t* groups;
+    size_t group_count;
+    const rootfs::Plan* plan;
+    const seccomp::Program* seccomp;
+    uint64_t capabilities;
+    const PreparedRlimit* rlimits;
+    size_t rlimit_count;
+    bool new_network;
+    int stdio[3];   // already resolved: /dev/null where the spec said -1
+    int sync_fd;    // read end: one byte once the parent's before_start() ran
+    int report_fd;  // write end of the report pipe (CLOEXEC)
+    int status_fd;  // write end: init writes the command's wait status before exiting
+};
+
+// Never returns. Exits with the command's exit code (128 + signal when it was killed).
+[[noreturn]] void run_init(const InitContext& ctx) noexcept;
+
+}  // namespace grove::runtime::process::detail

@@ -1,0 +1,282 @@
+#include "sandbox_process.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.hpp"
+#include "container_init.hpp"
+
+namespace grove::runtime::process {
+namespace {
+
+using base::errno_error;
+using base::last_errno_error;
+using base::make_error;
+using base::UniqueFd;
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) {
+        out.push_back(const_cast<char*>(s.c_str()));
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
+// execvp's search, computed here because the child may not allocate: the PATH is the container's
+// (from spec.env), the files are looked up by execve inside the container's root.
+std::vector<std::string> exec_candidates(const ProcessSpec& spec) {
+    const std::string& name = spec.argv[0];
+    if (name.find('/') != std::string::npos) {
+        return {name};
+    }
+    std::string_view path = kDefaultPath;
+    for (const auto& var : spec.env) {
+        if (var.starts_with("PATH=")) {
+            path = std::string_view(var).substr(5);
+        }
+    }
+    std::vector<std::string> out;
+    while (true) {
+        const size_t colon = path.find(':');
+        const std::string_view dir = path.substr(0, colon);
+        out.push_back((dir.empty() ? std::string(".") : std::string(dir)) + "/" + name);
+        if (colon == std::string_view::npos) {
+            break;
+        }
+        path = path.substr(colon + 1);
+    }
+    return out;
+}
+
+Result<std::vector<detail::PreparedRlimit>> prepare_rlimits(const std::vector<Rlimit>& limits) {
+    std::vector<detail::PreparedRlimit> out;
+    for (const auto& limit : limits) {
+        rlimit current{};
+        if (::getrlimit(static_cast<__rlimit_resource>(limit.resource), &current) != 0) {
+            return last_errno_error("getrlimit({})", limit.resource);
+        }
+        const rlim_t hard = std::min<rlim_t>(limit.hard, current.rlim_max);
+        out.push_back({limit.resource, {std::min<rlim_t>(limit.soft, hard), hard}});
+    }
+    return out;
+}
+
+Error child_error(const ProcessSpec& spec, const detail::Report& report) {
+    using detail::Step;
+    switch (report.step) {
+        case Step::kMountPlan: {
+            const auto step = static_cast<size_t>(report.detail);
+            const std::string target =
+                step < spec.plan.ops.size() ? spec.plan.ops[step].target : std::string("?");
+            return errno_error(report.err, "mount plan step {} ('{}')", report.detail, target);
+        }
+        case Step::kExecve:
+            return errno_error(report.err, "execve '{}'", spec.argv[0]);
+        case Step::kRlimits:
+            return errno_error(report.err, "setrlimit({})",
+                               spec.rlimits[static_cast<size_t>(report.detail)].resource);
+        default:
+            return errno_error(report.err, "{}", detail::step_name(report.step));
+    }
+}
+
+}  // namespace
+
+SandboxProcess::SandboxProcess(SandboxProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      status_fd_(std::move(other.status_fd_)),
+      exit_(std::exchange(other.exit_, std::nullopt)) {}
+
+SandboxProcess& SandboxProcess::operator=(SandboxProcess&& other) noexcept {
+    if (this != &other) {
+        kill_and_reap();
+        pid_ = std::exchange(other.pid_, -1);
+        pidfd_ = std::move(other.pidfd_);
+        status_fd_ = std::move(other.status_fd_);
+        exit_ = std::exchange(other.exit_, std::nullopt);
+    }
+    return *this;
+}
+
+SandboxProcess::~SandboxProcess() {
+    kill_and_reap();
+}
+
+void SandboxProcess::kill_and_reap() noexcept {
+    if (pidfd_.valid() && !exit_) {
+        ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+        siginfo_t info{};
+        while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED) != 0 &&
+               errno == EINTR) {
+        }
+    }
+    pidfd_.reset();
+    status_fd_.reset();
+    pid_ = -1;
+}
+
+Result<SandboxProcess> SandboxProcess::start(
+    const ProcessSpec& spec, const std::function<Result<void>(pid_t)>& before_start) {
+    if (spec.argv.empty()) {
+        return make_error(Code::kInvalidArgument, "sandbox: empty argv");
+    }
+    // Everything the children touch is built here: after clone3 they may not allocate.
+    const std::vector<std::string> candidates = exec_candidates(spec);
+    const std::vector<char*> exec_paths = c_strings(candidates);
+    const std::vector<char*> argv = c_strings(spec.argv);
+    const std::vector<char*> envp = c_strings(spec.env);
+    const std::vector<gid_t> groups(spec.groups.begin(), spec.groups.end());
+    GROVE_ASSIGN_OR_RETURN(const auto rlimits, prepare_rlimits(spec.rlimits));
+    GROVE_ASSIGN_OR_RETURN(UniqueFd dev_null, UniqueFd::open("/dev/null", O_RDWR | O_CLOEXEC));
+    GROVE_ASSIGN_OR_RETURN(base::Pipe sync, base::Pipe::create());
+    GROVE_ASSIGN_OR_RETURN(base::Pipe report, base::Pipe::create());
+    // Non-blocking: wait() reads it once init is gone, and must not hang if init died silently.
+    GROVE_ASSIGN_OR_RETURN(base::Pipe status, base::Pipe::create(O_NONBLOCK));
+
+    const auto stdio_or_null = [&](int fd) {
+        return fd >= 0 ? fd : dev_null.get();
+    };
+    const detail::InitContext ctx{
+        .exec_paths = exec_paths.data(),
+        .argv = argv.data(),
+        .envp = envp.data(),
+        .cwd = spec.cwd.c_str(),
+        .hostname = spec.hostname.c_str(),
+        .hostname_len = spec.hostname.size(),
+        .uid = spec.uid,
+        .gid = spec.gid,
+        .groups = groups.data(),
+        .group_count = groups.size(),
+        .plan = &spec.plan,
+        .seccomp = spec.seccomp,
+        .capabilities = spec.capabilities,
+        .rlimits = rlimits.data(),
+        .rlimit_count = rlimits.size(),
+        .new_network = spec.new_network,
+        .stdio = {stdio_or_null(spec.stdin_fd), stdio_or_null(spec.stdout_fd),
+                  stdio_or_null(spec.stderr_fd)},
+        .sync_fd = sync.read.get(),
+        .report_fd = report.write.get(),
+        .status_fd = status.write.get(),
+    };
+
+    int pidfd = -1;
+    clone_args args{};
+    args.flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+                 CLONE_NEWCGROUP | (spec.new_network ? CLONE_NEWNET : 0);
+    args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    if (spec.cgroup_fd) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<uint64_t>(*spec.cgroup_fd);
+    }
+    const long pid = ::syscall(SYS_clone3, &args, sizeof(args));
+    if (pid < 0) {
+        return last_errno_error("sandbox '{}': clone3", spec.argv[0]);
+    }
+    if (pid == 0) {
+        detail::run_init(ctx);
+    }
+
+    SandboxProcess process(static_cast<pid_t>(pid), UniqueFd(pidfd), std::move(status.read));
+    sync.read.reset();
+    report.write.reset();
+    status.write.reset();
+    if (before_start) {
+        // On failure the destructor kills init, which is still blocked on the sync pipe.
+        GROVE_TRY(base::with_context(before_start(process.pid_), "sandbox '{}': before start",
+                                     spec.argv[0]));
+    }
+    GROVE_TRY(base::write_all(sync.write.get(), "x"));
+    sync.write.reset();
+
+    detail::Report failure{};
+    ssize_t n;
+    do {
+        n = ::read(report.read.get(), &failure, sizeof(failure));
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) {
+        return process;  // EOF: the command's execve closed the last copy of the pipe
+    }
+    if (n != static_cast<ssize_t>(sizeof(failure))) {
+        return make_error(Code::kInternal, "sandbox '{}': lost the child's failure report",
+                          spec.argv[0]);
+    }
+    Error error = child_error(spec, failure);
+    error.add_context(fmt::format("sandbox '{}'", spec.argv[0]));
+    return error;
+}
+
+Result<void> SandboxProcess::kill(int sig) {
+    if (!pidfd_.valid() || exit_) {
+        return {};
+    }
+    if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0 && errno != ESRCH) {
+        return last_errno_error("signal {} to sandbox init {}", sig, pid_);
+    }
+    return {};
+}
+
+Result<std::optional<RunExit>> SandboxProcess::wait(
+    std::optional<std::chrono::milliseconds> timeout) {
+    if (exit_) {
+        return exit_;
+    }
+    if (!pidfd_.valid()) {
+        return make_error(Code::kFailedPrecondition, "wait: the sandbox was moved from");
+    }
+    if (timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + *timeout;
+        pollfd pfd{pidfd_.get(), POLLIN, 0};  // a pidfd polls readable once the process exited
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+            if (ready > 0) {
+                break;
+            }
+            if (ready == 0) {
+                return std::optional<RunExit>{};
+            }
+            if (errno != EINTR) {
+                return last_errno_error("poll pidfd of sandbox init {}", pid_);
+            }
+        }
+    }
+    // The raw 5-argument waitid: glibc's wrapper has no rusage, and wait4 cannot take a pidfd.
+    siginfo_t info{};
+    rusage usage{};
+    while (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED, &usage) != 0) {
+        if (errno != EINTR) {
+            return last_errno_error("waitid sandbox init {}", pid_);
+        }
+    }
+    RunExit result{.exit_code = 0, .signal = 0, .usage = usage};
+    int status = 0;
+    if (::read(status_fd_.get(), &status, sizeof(status)) == static_cast<ssize_t>(sizeof(status))) {
+        result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + result.signal;
+    } else if (info.si_code == CLD_EXITED) {  // init exited before the command (a setup error)
+        result.exit_code = info.si_status;
+    } else {  // init itself was killed, e.g. by kill(SIGKILL): the whole run was
+        result.signal = info.si_status;
+        result.exit_code = 128 + info.si_status;
+    }
+    status_fd_.reset();
+    exit_ = result;
+    return exit_;
+}
+
+}  // namespace grove::runtime::process

@@ -1,0 +1,119 @@
+#pragma once
+
+// SandboxProcess: the process tree of one sandboxed run.
+//
+//   parent ──clone3(NEWNS|NEWPID|NEWUTS|NEWIPC|NEWCGROUP[|NEWNET], PIDFD[, INTO_CGROUP])──> init
+//   init (pid 1): hostname, lo up, mount plan, then forks the command and reaps everything
+//   command (pid 2): rlimits, caps, uid/gid, no_new_privs, cwd, stdio, seccomp, execve
+//
+// The parent may run before_start(pid) (v1 cgroup attach) while init waits on a sync pipe, and
+// start() returns only once the command was exec'd, or fails naming the step that did not work
+// ("mount plan step 7: ...", "execve '/bin/x': No such file or directory").
+//
+// When the command exits, init writes its wait status to a pipe and exits; the kernel then kills
+// whatever is left in the PID namespace, so daemonized processes never outlive the run. The
+// status pipe is what distinguishes "the command was killed by signal 9" from "init was", since
+// pid 1 cannot re-raise a fatal signal on itself.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <linux/capability.h>
+#include <optional>
+#include <string>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <vector>
+
+#include <grove/result.hpp>
+
+#include "base/unique_fd.hpp"
+#include "runtime/rootfs/mount_plan.hpp"
+#include "runtime/seccomp/filter.hpp"
+
+namespace grove::runtime::process {
+
+constexpr uint64_t cap_bit(int cap) {
+    return uint64_t{1} << cap;
+}
+
+// Docker's default set minus two:
+// - NET_RAW: the sandbox has no network, so raw/packet sockets serve nothing, and they have been
+//   a recurring kernel attack surface (AF_PACKET CVE-2016-8655, CVE-2020-14386).
+// - MKNOD: /dev is a tmpfs holding binds of the few host nodes the plan provides; a node created
+//   in the container is useless at best and a device escape at worst.
+inline constexpr uint64_t kDockerDefaultCaps =
+    cap_bit(CAP_CHOWN) | cap_bit(CAP_DAC_OVERRIDE) | cap_bit(CAP_FSETID) | cap_bit(CAP_FOWNER) |
+    cap_bit(CAP_SETGID) | cap_bit(CAP_SETUID) | cap_bit(CAP_SETFCAP) | cap_bit(CAP_SETPCAP) |
+    cap_bit(CAP_NET_BIND_SERVICE) | cap_bit(CAP_SYS_CHROOT) | cap_bit(CAP_KILL) |
+    cap_bit(CAP_AUDIT_WRITE);
+
+struct Rlimit {
+    int resource;  // RLIMIT_*
+    uint64_t soft;
+    uint64_t hard;  // clamped to the caller's current hard limit: raising it is never attempted
+};
+
+struct ProcessSpec {
+    std::vector<std::string> argv;  // argv[0] without '/' is searched in env's PATH
+    std::vector<std::string> env;
+    std::string cwd = "/";
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    std::vector<uint32_t> groups;
+    std::string hostname = "sandbox";
+    rootfs::Plan plan;                          // applied by the container's init after clone
+    const seccomp::Program* seccomp = nullptr;  // installed last, right before execve
+    // CAP_* bits kept in the bounding, permitted, effective and inheritable sets; ambient is empty,
+    // so a non-root uid ends up with no effective capabilities after execve.
+    uint64_t capabilities = kDockerDefaultCaps;
+    std::vector<Rlimit> rlimits;
+    bool new_network = true;  // a fresh netns with only lo, up: "network none"
+    // Borrowed; -1 means /dev/null.
+    int stdin_fd = -1;
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+    std::optional<int> cgroup_fd;  // cgroup v2 directory: clone3(CLONE_INTO_CGROUP)
+};
+
+struct RunExit {
+    int exit_code;  // the command's exit code, or 128 + signal when it was killed
+    int signal;     // the signal that killed the command, 0 if it exited
+    rusage usage;   // the whole tree: init and everything it reaped
+};
+
+class SandboxProcess {
+public:
+    SandboxProcess(SandboxProcess&& other) noexcept;
+    SandboxProcess& operator=(SandboxProcess&& other) noexcept;
+    SandboxProcess(const SandboxProcess&) = delete;
+    SandboxProcess& operator=(const SandboxProcess&) = delete;
+    // SIGKILLs init (and so the whole PID namespace) and reaps it, unless it was waited for.
+    ~SandboxProcess();
+
+    static Result<SandboxProcess> start(
+        const ProcessSpec& spec, const std::function<Result<void>(pid_t)>& before_start = {});
+
+    // The host pid of the container's init.
+    pid_t pid() const { return pid_; }
+
+    // Signals init: SIGKILL ends the whole PID namespace, other signals are forwarded by init to
+    // the command. A no-op once the run was waited for.
+    Result<void> kill(int sig);
+
+    // Waits for the run's end; nullopt when `timeout` passes first (the caller then kills).
+    // Without a timeout, waits as long as it takes. After the first result, returns it again.
+    Result<std::optional<RunExit>> wait(std::optional<std::chrono::milliseconds> timeout);
+
+private:
+    SandboxProcess(pid_t pid, base::UniqueFd pidfd, base::UniqueFd status_fd)
+        : pid_(pid), pidfd_(std::move(pidfd)), status_fd_(std::move(status_fd)) {}
+    void kill_and_reap() noexcept;
+
+    pid_t pid_ = -1;
+    base::UniqueFd pidfd_;
+    base::UniqueFd status_fd_;  // read end of init's status pipe
+    std::optional<RunExit> exit_;
+};
+
+}  // namespace grove::runtime::process

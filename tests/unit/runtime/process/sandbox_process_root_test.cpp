@@ -1,0 +1,369 @@
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "base/temp_dir.hpp"
+#include "base/unique_fd.hpp"
+#include "runtime/process/sandbox_process.hpp"
+
+namespace grove::runtime::process {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+size_t count_fds() {
+    return static_cast<size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), {}));
+}
+
+// Host processes in the PID namespace `ns` (the target of a /proc/N/ns/pid link).
+int count_processes_in(const std::string& ns) {
+    int count = 0;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        std::error_code ec;
+        if (name.find_first_not_of("0123456789") == std::string::npos &&
+            fs::read_symlink(entry.path() / "ns/pid", ec) == ns) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+// "CapEff:\t00000000a80425fb" -> the mask.
+uint64_t status_hex(const std::string& status, const std::string& key) {
+    const size_t at = status.find(key + ":\t");
+    if (at == std::string::npos) {
+        return ~uint64_t{0};
+    }
+    return std::strtoull(status.c_str() + at + key.size() + 2, nullptr, 16);
+}
+
+// One read(): what the command has written so far.
+std::string read_some(int fd) {
+    char buf[256];
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+struct Outcome {
+    RunExit exit{};
+    std::string out;
+};
+
+class SandboxProcessTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (geteuid() != 0 || !fs::exists("/bin/busybox")) {
+            return;
+        }
+        auto dir = base::TempDir::create("grove-process-test-");
+        ASSERT_TRUE(dir.has_value());
+        dir_ = new base::TempDir(std::move(*dir));
+        const fs::path rootfs = dir_->path() / "rootfs";
+        fs::create_directories(rootfs / "bin");
+        fs::create_directories(rootfs / "mnt");
+        fs::create_directories(rootfs / "tmp");
+        fs::permissions(rootfs / "tmp", fs::perms::all | fs::perms::sticky_bit);
+        fs::copy_file("/bin/busybox", rootfs / "bin/busybox");
+        for (const char* tool : {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep",
+                                 "sleep", "unshare", "mount", "true", "kill", "ls"}) {
+            fs::create_symlink("busybox", rootfs / "bin" / tool);
+        }
+        const rootfs::RootfsOptions options{.rootfs = rootfs};
+        auto created = rootfs::prepare_mountpoints(options);
+        ASSERT_TRUE(created.has_value()) << created.error().to_string();
+        plan_ = new rootfs::Plan(rootfs::build_plan(options));
+    }
+    static void TearDownTestSuite() {
+        delete plan_;
+        delete dir_;
+    }
+
+    void SetUp() override {
+        if (geteuid() != 0) {
+            GTEST_SKIP() << "needs root";
+        }
+        if (plan_ == nullptr) {
+            GTEST_SKIP() << "needs a static /bin/busybox (busybox-static)";
+        }
+        auto program = seccomp::default_program();
+        ASSERT_TRUE(program.has_value()) << program.error().to_string();
+        program_ = *program;
+    }
+
+    ProcessSpec spec(const std::string& script) const {
+        ProcessSpec spec;
+        spec.argv = {"sh", "-c", script};
+        spec.env = {"PATH=/bin", "HOME=/"};
+        spec.plan = *plan_;
+        spec.seccomp = program_;
+        return spec;
+    }
+
+    // Runs `spec` to completion with stdout and stderr captured together.
+    static Outcome run(ProcessSpec spec) {
+        Outcome result;
+        auto pipe = base::Pipe::create();
+        EXPECT_TRUE(pipe.has_value());
+        spec.stdout_fd = pipe->write.get();
+        spec.stderr_fd = pipe->write.get();
+        auto process = SandboxProcess::start(spec);
+        EXPECT_TRUE(process.has_value()) << process.error().to_string();
+        if (!process.has_value()) {
+            return result;
+        }
+        pipe->write.reset();
+        auto out = base::read_all(pipe->read.get());
+        EXPECT_TRUE(out.has_value());
+        result.out = out.value_or("");
+        auto exit = process->wait(std::nullopt);
+        EXPECT_TRUE(exit.has_value() && exit->has_value());
+        if (exit.has_value() && exit->has_value()) {
+            result.exit = **exit;
+        }
+        return result;
+    }
+
+    static inline base::TempDir* dir_ = nullptr;
+    static inline rootfs::Plan* plan_ = nullptr;
+    const seccomp::Program* program_ = nullptr;
+};
+
+TEST_F(SandboxProcessTest, ROOT_CapturesOutputAndExitCode) {
+    Outcome ok = run(spec("echo hello; echo oops >&2"));
+    EXPECT_EQ(ok.out, "hello\noops\n");
+    EXPECT_EQ(ok.exit.exit_code, 0);
+    EXPECT_EQ(ok.exit.signal, 0);
+
+    Outcome three = run(spec("exit 3"));
+    EXPECT_EQ(three.exit.exit_code, 3);
+    EXPECT_EQ(three.exit.signal, 0);
+}
+
+TEST_F(SandboxProcessTest, ROOT_ReportsTheCommandsSignal) {
+    Outcome killed = run(spec("kill -9 $$"));
+    EXPECT_EQ(killed.exit.signal, SIGKILL);
+    EXPECT_EQ(killed.exit.exit_code, 128 + SIGKILL);
+}
+
+TEST_F(SandboxProcessTest, ROOT_AppliesIdentityEnvCwdAndHostname) {
+    ProcessSpec s = spec("id -u; id -g; id -G; hostname; pwd; env | grep FOO; echo $$");
+    s.uid = 1000;
+    s.gid = 1001;
+    s.groups = {10, 1002};
+    s.cwd = "/tmp";
+    s.hostname = "grove-box";
+    s.env.push_back("FOO=bar");
+    Outcome r = run(s);
+    EXPECT_EQ(r.exit.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out, "1000\n1001\n1001 10 1002\ngrove-box\n/tmp\nFOO=bar\n2\n");
+}
+
+TEST_F(SandboxProcessTest, ROOT_DropsCapabilitiesAndSetsNoNewPrivsAndSeccomp) {
+    Outcome root = run(spec("cat /proc/self/status"));
+    EXPECT_EQ(status_hex(root.out, "CapEff"), kDockerDefaultCaps) << root.out;
+    EXPECT_EQ(status_hex(root.out, "CapPrm"), kDockerDefaultCaps);
+    EXPECT_EQ(status_hex(root.out, "CapBnd"), kDockerDefaultCaps);
+    EXPECT_EQ(status_hex(root.out, "CapAmb"), 0U);
+    EXPECT_NE(root.out.find("NoNewPrivs:\t1\n"), std::string::npos);
+    EXPECT_NE(root.out.find("Seccomp:\t2\n"), std::string::npos);
+
+    // A non-root user keeps the bounding set but, with no ambient caps, no effective ones.
+    ProcessSpec user = spec("cat /proc/self/status");
+    user.uid = 1000;
+    user.gid = 1000;
+    Outcome u = run(user);
+    EXPECT_EQ(status_hex(u.out, "CapEff"), 0U) << u.out;
+    EXPECT_EQ(status_hex(u.out, "CapPrm"), 0U);
+    EXPECT_EQ(status_hex(u.out, "CapBnd"), kDockerDefaultCaps);
+
+    ProcessSpec narrow = spec("cat /proc/self/status");
+    narrow.capabilities = cap_bit(CAP_CHOWN) | cap_bit(CAP_KILL);
+    Outcome n = run(narrow);
+    EXPECT_EQ(status_hex(n.out, "CapEff"), narrow.capabilities) << n.out;
+    EXPECT_EQ(status_hex(n.out, "CapBnd"), narrow.capabilities);
+}
+
+TEST_F(SandboxProcessTest, ROOT_SeccompAndCapsDenyNamespacesAndMounts) {
+    Outcome r =
+        run(spec("unshare -U true && echo unshared; mount -t tmpfs none /mnt && echo mounted; "
+                 "echo done"));
+    EXPECT_EQ(r.out.find("unshared"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("mounted"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("done\n"), std::string::npos) << r.out;
+}
+
+TEST_F(SandboxProcessTest, ROOT_ExecFailureIsAStartError) {
+    ProcessSpec s = spec("");
+    s.argv = {"/bin/nope"};
+    auto process = SandboxProcess::start(s);
+    ASSERT_FALSE(process.has_value());
+    EXPECT_NE(process.error().to_string().find("execve '/bin/nope': No such file or directory"),
+              std::string::npos)
+        << process.error().to_string();
+
+    s.argv = {"nope"};  // searched in the container's PATH
+    process = SandboxProcess::start(s);
+    ASSERT_FALSE(process.has_value());
+    EXPECT_NE(process.error().to_string().find("execve 'nope'"), std::string::npos);
+}
+
+TEST_F(SandboxProcessTest, ROOT_MountPlanFailureNamesTheStep) {
+    ProcessSpec s = spec("true");
+    s.plan.ops.push_back(
+        {.kind = rootfs::OpKind::kBind, .target = "mnt", .source = "/nonexistent"});
+    auto process = SandboxProcess::start(s);
+    ASSERT_FALSE(process.has_value());
+    const std::string expected = "mount plan step " + std::to_string(s.plan.ops.size() - 1);
+    EXPECT_NE(process.error().to_string().find(expected), std::string::npos)
+        << process.error().to_string();
+}
+
+TEST_F(SandboxProcessTest, ROOT_BeforeStartRunsFirstAndCanAbort) {
+    pid_t seen = 0;
+    auto process = SandboxProcess::start(spec("true"), [&](pid_t pid) -> Result<void> {
+        seen = pid;
+        return Error(Code::kInternal, "no cgroup");
+    });
+    ASSERT_FALSE(process.has_value());
+    EXPECT_NE(process.error().to_string().find("no cgroup"), std::string::npos);
+    EXPECT_GT(seen, 0);
+    EXPECT_NE(::kill(seen, 0), 0) << "init was reaped";
+}
+
+TEST_F(SandboxProcessTest, ROOT_ClonesIntoACgroupV2Directory) {
+    const fs::path unified = "/sys/fs/cgroup/unified";
+    if (read_file("/proc/self/mountinfo").find(" " + unified.string() + " ") == std::string::npos) {
+        GTEST_SKIP() << "no cgroup2 mount at " << unified;
+    }
+    const std::string name = "grove-process-test-" + std::to_string(getpid());
+    ASSERT_TRUE(fs::create_directory(unified / name));
+    {
+        auto dir = base::UniqueFd::open(unified / name, O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dir.has_value()) << dir.error().to_string();
+        ProcessSpec s = spec("true");
+        s.cgroup_fd = dir->get();
+        std::string cgroup;
+        auto process = SandboxProcess::start(s, [&](pid_t pid) -> Result<void> {
+            cgroup = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+            return {};
+        });
+        ASSERT_TRUE(process.has_value()) << process.error().to_string();
+        EXPECT_NE(cgroup.find("0::/" + name + "\n"), std::string::npos) << cgroup;
+        ASSERT_TRUE(process->wait(std::nullopt).has_value());
+    }
+    EXPECT_TRUE(fs::remove(unified / name)) << "the cgroup is empty once the run is over";
+}
+
+TEST_F(SandboxProcessTest, ROOT_DaemonizedChildDoesNotOutliveTheRun) {
+    auto pipe = base::Pipe::create();
+    ASSERT_TRUE(pipe.has_value());
+    ProcessSpec s = spec("sleep 987 & echo started; sleep 0.2");
+    s.stdout_fd = pipe->write.get();
+    auto process = SandboxProcess::start(s);
+    ASSERT_TRUE(process.has_value()) << process.error().to_string();
+    pipe->write.reset();
+    EXPECT_EQ(read_some(pipe->read.get()), "started\n");
+    const std::string ns =
+        fs::read_symlink("/proc/" + std::to_string(process->pid()) + "/ns/pid").string();
+    EXPECT_EQ(count_processes_in(ns), 3) << "init, sh and the background sleep";
+    auto out = base::read_all(pipe->read.get());  // EOF only once the sleep is gone too
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(*out, "");
+    auto exit = process->wait(std::nullopt);
+    ASSERT_TRUE(exit.has_value() && exit->has_value());
+    EXPECT_EQ((*exit)->exit_code, 0);
+    EXPECT_EQ(count_processes_in(ns), 0);
+}
+
+TEST_F(SandboxProcessTest, ROOT_TimeoutThenKill) {
+    auto process = SandboxProcess::start(spec("sleep 100"));
+    ASSERT_TRUE(process.has_value()) << process.error().to_string();
+    auto early = process->wait(milliseconds(100));
+    ASSERT_TRUE(early.has_value());
+    EXPECT_FALSE(early->has_value());
+    ASSERT_TRUE(process->kill(SIGKILL).has_value());
+    auto exit = process->wait(milliseconds(5000));
+    ASSERT_TRUE(exit.has_value() && exit->has_value());
+    EXPECT_EQ((*exit)->signal, SIGKILL);
+}
+
+TEST_F(SandboxProcessTest, ROOT_IgnoredSigtermStillDiesWithSigkill) {
+    auto pipe = base::Pipe::create();
+    ASSERT_TRUE(pipe.has_value());
+    ProcessSpec s = spec("trap '' TERM; echo ready; sleep 100; echo survived");
+    s.stdout_fd = pipe->write.get();
+    auto process = SandboxProcess::start(s);
+    ASSERT_TRUE(process.has_value()) << process.error().to_string();
+    pipe->write.reset();
+    EXPECT_EQ(read_some(pipe->read.get()), "ready\n");  // the trap is in place
+    ASSERT_TRUE(process->kill(SIGTERM).has_value());    // forwarded by init, ignored by sh
+    auto still = process->wait(milliseconds(200));
+    ASSERT_TRUE(still.has_value());
+    EXPECT_FALSE(still->has_value());
+    ASSERT_TRUE(process->kill(SIGKILL).has_value());
+    auto exit = process->wait(milliseconds(5000));
+    ASSERT_TRUE(exit.has_value() && exit->has_value());
+    EXPECT_EQ((*exit)->signal, SIGKILL);
+}
+
+TEST_F(SandboxProcessTest, ROOT_SigtermIsForwardedToTheCommand) {
+    auto process = SandboxProcess::start(spec("exec sleep 100"));
+    ASSERT_TRUE(process.has_value()) << process.error().to_string();
+    usleep(50 * 1000);  // let the exec'd sleep restore its default SIGTERM handling
+    ASSERT_TRUE(process->kill(SIGTERM).has_value());
+    auto exit = process->wait(milliseconds(5000));
+    ASSERT_TRUE(exit.has_value() && exit->has_value());
+    EXPECT_EQ((*exit)->signal, SIGTERM);
+}
+
+TEST_F(SandboxProcessTest, ROOT_RusageCoversTheTree) {
+    Outcome r = run(spec("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"));
+    EXPECT_EQ(r.exit.exit_code, 0);
+    const auto& cpu = r.exit.usage.ru_utime;
+    EXPECT_GT(cpu.tv_sec * 1000000 + cpu.tv_usec, 10000) << "at least 10 ms of user time";
+}
+
+TEST_F(SandboxProcessTest, ROOT_NetworkNoneHasOnlyLoopbackUp) {
+    Outcome r = run(spec("cat /proc/net/dev; cat /sys/class/net/lo/flags; ls /sys/class/net"));
+    EXPECT_EQ(r.exit.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("lo:"), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), ':'), 1) << "one device\n" << r.out;
+    EXPECT_NE(r.out.find("0x9\n"), std::string::npos) << "IFF_UP|IFF_LOOPBACK\n" << r.out;
+    EXPECT_TRUE(r.out.ends_with("\nlo\n")) << r.out;
+}
+
+TEST_F(SandboxProcessTest, ROOT_LeavesNoFdsMountsOrZombies) {
+    const std::string mounts = read_file("/proc/self/mountinfo");
+    const size_t fds = count_fds();
+    run(spec("echo hi"));
+    { auto killed = SandboxProcess::start(spec("sleep 100")); }  // destroyed while running
+    ProcessSpec missing = spec("");
+    missing.argv = {"/bin/nope"};
+    EXPECT_FALSE(SandboxProcess::start(missing).has_value());
+    EXPECT_EQ(count_fds(), fds);
+    EXPECT_EQ(read_file("/proc/self/mountinfo"), mounts);
+    EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "a zombie or a child was left";
+    EXPECT_EQ(errno, ECHILD);
+}
+
+}  // namespace
+}  // namespace grove::runtime::process
