@@ -34,6 +34,7 @@ Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::filesystem::path
     GROVE_TRY(make_dir(root, 0700));
     GROVE_TRY(make_dir(paths.layers(), 0700));
     GROVE_TRY(make_dir(paths.locks(), 0700));
+    GROVE_TRY(make_dir(paths.runs(), 0700));
     GROVE_ASSIGN_OR_RETURN(auto content, store::ContentStore::open(paths.content()));
     GROVE_ASSIGN_OR_RETURN(auto db, store::Database::open(paths.database()));
     auto image_store = std::make_unique<ImageStore>(std::move(paths), std::move(content),
@@ -58,6 +59,12 @@ Result<void> ImageStore::recover() {
         GROVE_TRY(layers.remove(it->id));
     }
     std::error_code ec;
+    // No run is in flight (each holds the lock shared): these lost their process.
+    for (const auto& entry : std::filesystem::directory_iterator(paths_.runs(), ec)) {
+        log_.warn("removing a run directory left by a crash",
+                  {{"run", entry.path().filename().string()}});
+        remove_tree(entry.path());
+    }
     for (const auto& entry : std::filesystem::directory_iterator(paths_.layers(), ec)) {
         const std::string name = entry.path().filename().string();
         int64_t id = 0;

@@ -7,7 +7,7 @@
 //
 // Opening a store recovers from crashes: when no other process is working in it, pending layers
 // (an unpack that never finished) and layer directories without a row are removed; the content
-// store removes abandoned ingests itself.
+// store removes abandoned ingests itself, and run directories a crash left behind go too.
 
 #include <filesystem>
 #include <memory>
@@ -20,6 +20,7 @@
 #include "base/log.hpp"
 #include "importer.hpp"
 #include "inspect/layer_stack.hpp"
+#include "run_snapshot.hpp"
 #include "store/content/content_store.hpp"
 #include "store/metadata/database.hpp"
 #include "store/metadata/image_table.hpp"
@@ -71,6 +72,16 @@ public:
 
     // The image's files, read through its layers without mounting.
     Result<inspect::LayerStack> filesystem(const store::ImageRecord& image);
+
+    // The directories of a run of `image` (run_snapshot.hpp); holds the store lock shared until
+    // committed or discarded. Defined in run_snapshot.cpp.
+    Result<RunDirs> prepare_run(const store::ImageRecord& image);
+    // After the run's overlay is unmounted: the parent itself when the upper holds nothing (after
+    // dropping options.ignore_paths), else a new run image whose layer is the renamed upper.
+    // Consumes `dirs` either way.
+    Result<CommitResult> commit_run(RunDirs&& dirs,
+                                    const store::ImageRecord& parent,
+                                    const CommitOptions& options);
 
 private:
     Result<void> recover();

@@ -4,6 +4,8 @@
 //   content/        blobs by digest (store/content)
 //   layers/<id>/    unpacked layers in overlayfs' on-disk form, named by their short metadata id
 //                   (short names keep overlay's lowerdir option small)
+//   runs/<run-id>/  a run's upper and work directories, until its commit renames the upper into
+//                   layers/ (same filesystem, so the rename is O(1)) or the run is discarded
 //   locks/          one lock file per layer key being unpacked, shared by every process
 //   metadata.db     SQLite: images, tags, layers, blob references (store/metadata)
 
@@ -19,6 +21,7 @@ struct StorePaths {
     std::filesystem::path content() const { return root / "content"; }
     std::filesystem::path layers() const { return root / "layers"; }
     std::filesystem::path layer(int64_t id) const { return layers() / std::to_string(id); }
+    std::filesystem::path runs() const { return root / "runs"; }
     std::filesystem::path locks() const { return root / "locks"; }
     std::filesystem::path database() const { return root / "metadata.db"; }
 };
