@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     grove::cli::add_fs_cat(app, env);
     grove::cli::add_fs_cp(app, env);
     grove::cli::add_fs_grep(app, env);
+    grove::cli::add_run(app, env);
 
     app.add_subcommand("version", "Print the version")->callback([&] {
         fmt::print("{}\n", version);

@@ -25,5 +25,6 @@ void add_fs_ls(CLI::App& app, CommandEnv env);
 void add_fs_cat(CLI::App& app, CommandEnv env);
 void add_fs_cp(CLI::App& app, CommandEnv env);
 void add_fs_grep(CLI::App& app, CommandEnv env);
+void add_run(CLI::App& app, CommandEnv env);
 
 }  // namespace grove::cli

@@ -38,6 +38,19 @@ Result<image::ImageStore*> Context::store() {
     return store_.get();
 }
 
+Result<engine::Runner*> Context::runner() {
+    if (!runner_) {
+        GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
+        auto cgroups = runtime::cgroup::Manager::detect();
+        if (!cgroups) {
+            log().warn("running without cgroups", {{"reason", cgroups.error().message()}});
+        }
+        runner_ = std::make_unique<engine::Runner>(
+            *image_store, cgroups ? std::move(cgroups).value() : nullptr, log());
+    }
+    return runner_.get();
+}
+
 Result<inspect::LayerStack> Context::image_files(std::string_view ref) {
     GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
     GROVE_ASSIGN_OR_RETURN(const auto image, image_store->find(ref));

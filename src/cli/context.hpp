@@ -14,6 +14,7 @@
 #include <grove/result.hpp>
 
 #include "base/log.hpp"
+#include "engine/runner.hpp"
 #include "image/image_store.hpp"
 #include "registry/client.hpp"
 
@@ -38,6 +39,8 @@ public:
     const GlobalOptions& options() const { return options_; }
     const base::Logger& log();
     Result<image::ImageStore*> store();
+    // Runs on the local store, with the host's cgroups when it has usable ones.
+    Result<engine::Runner*> runner();
     // The files of the image `ref` names (a UUID, a unique UUID prefix or a tag).
     Result<inspect::LayerStack> image_files(std::string_view ref);
     // `extra` adds credentials given on the command line for one domain.
@@ -48,6 +51,7 @@ private:
     const GlobalOptions& options_;
     std::optional<base::Logger> log_;
     std::unique_ptr<image::ImageStore> store_;
+    std::unique_ptr<engine::Runner> runner_;
     std::unique_ptr<registry::Client> registry_;
 };
 

@@ -167,5 +167,32 @@ TEST_F(CliImagesTest, ROOT_ReadsFilesWithoutRunningAnything) {
     EXPECT_EQ(grove({"cp", "l:relative", dest.string()}).status.code, 1);
 }
 
+TEST_F(CliImagesTest, ROOT_RunStreamsOutputExitsWithTheCommandsCodeAndSnapshots) {
+    ASSERT_TRUE(grove({"images", "import", "-q", images_->oci_ref("busybox"), "--tag", "bb"})
+                    .status.success());
+    auto hello = grove({"run", "bb", "--", "/bin/echo", "hello"});
+    EXPECT_EQ(hello.status.code, 0);
+    EXPECT_EQ(hello.out, "hello\n");
+    EXPECT_NE(hello.err.find("unchanged, image"), std::string::npos) << hello.err;
+    EXPECT_EQ(grove({"run", "bb", "-s", "exit 42"}).status.code, 42);
+    EXPECT_EQ(grove({"run", "bb", "-t", "0.3", "-s", "sleep 60"}).status.code, 124);
+
+    // The CLI snapshots by default, so a session is a chain of images.
+    auto step = grove({"run", "bb", "--tag", "next", "-s", "echo 1 > /root/n"});
+    ASSERT_TRUE(step.status.success()) << step.err;
+    EXPECT_NE(step.err.find("new image"), std::string::npos) << step.err;
+    EXPECT_EQ(grove({"cat", "next", "/root/n"}).out, "1\n");
+    auto json =
+        grove({"run", "--disposable", "--json", "next", "-s", "cat /root/n; echo e >&2; exit 5"});
+    EXPECT_EQ(json.status.code, 5);
+    auto result = base::parse_json(json.out);
+    ASSERT_TRUE(result) << json.out;
+    EXPECT_EQ((*result)["stdout"], "1\n");
+    EXPECT_EQ((*result)["stderr"], "e\n");
+    EXPECT_EQ((*result)["exit_code"], 5);
+    EXPECT_TRUE((*result)["result_image"].is_null()) << "disposable";
+    EXPECT_EQ(grove({"run", "bb"}).status.code, 1) << "no command";
+}
+
 }  // namespace
 }  // namespace grove::testing

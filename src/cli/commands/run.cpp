@@ -1,0 +1,183 @@
+// grove run [--disposable] [--tag T] [-e K=V]... [-w DIR] [-u UID[:GID]] [--hostname H]
+//           [-t SECONDS] [--memory 256m] [--pids N] [--cpus X] [-i] [--json]
+//           <image> [-s '<shell string>' | -- cmd args...]
+// Streams the command's output live and exits with its exit code (128 + signal when killed,
+// 124 on timeout). Each run snapshots its filesystem as a new image unless --disposable; the
+// resulting image's UUID is printed on stderr (or in --json's result_image).
+
+#include <charconv>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/error.hpp"
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "cli/format.hpp"
+
+namespace grove::cli {
+namespace {
+
+struct Options {
+    std::string image;
+    std::vector<std::string> command;
+    std::string shell;
+    std::vector<std::string> env;
+    std::string cwd;
+    std::string user;
+    std::string hostname = "sandbox";
+    double timeout_seconds = 0;
+    std::string memory;
+    uint64_t pids = 0;
+    double cpus = 0;
+    bool disposable = false;
+    std::string tag;
+    bool interactive = false;
+    bool json = false;
+};
+
+// "256m", "1g", "512k", "1048576"
+Result<uint64_t> parse_size(std::string_view text) {
+    uint64_t value = 0;
+    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+    const uint64_t scale = unit.empty() || unit == "b"   ? 1
+                           : unit == "k" || unit == "kb" ? 1ull << 10
+                           : unit == "m" || unit == "mb" ? 1ull << 20
+                           : unit == "g" || unit == "gb" ? 1ull << 30
+                                                         : 0;
+    if (err != std::errc() || scale == 0 || value == 0) {
+        return base::make_error(Code::kInvalidArgument, "invalid size '{}': use e.g. 256m or 1g",
+                                text);
+    }
+    return value * scale;
+}
+
+Result<engine::RunRequest> make_request(const Options& options) {
+    engine::RunRequest request{.image = options.image,
+                               .argv = options.command,
+                               .env = options.env,
+                               .cwd = options.cwd,
+                               .hostname = options.hostname,
+                               .disposable = options.disposable};
+    if (!options.shell.empty()) {
+        request.shell = options.shell;
+    }
+    if (request.argv.empty() && !request.shell) {
+        return base::make_error(Code::kInvalidArgument,
+                                "give a command after '--' or a shell string with -s");
+    }
+    if (!options.user.empty()) {
+        const size_t colon = options.user.find(':');
+        uint32_t uid = 0;
+        uint32_t gid = 0;
+        const std::string uid_text = options.user.substr(0, colon);
+        if (std::from_chars(uid_text.data(), uid_text.data() + uid_text.size(), uid).ec !=
+            std::errc()) {
+            return base::make_error(Code::kInvalidArgument, "invalid user '{}': want UID[:GID]",
+                                    options.user);
+        }
+        request.uid = uid;
+        if (colon != std::string::npos) {
+            const std::string gid_text = options.user.substr(colon + 1);
+            if (std::from_chars(gid_text.data(), gid_text.data() + gid_text.size(), gid).ec !=
+                std::errc()) {
+                return base::make_error(Code::kInvalidArgument, "invalid group in '{}'",
+                                        options.user);
+            }
+            request.gid = gid;
+        }
+    }
+    if (options.timeout_seconds > 0) {
+        request.timeout =
+            std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
+    }
+    if (!options.memory.empty()) {
+        GROVE_ASSIGN_OR_RETURN(request.limits.memory_bytes, parse_size(options.memory));
+    }
+    if (options.pids > 0) {
+        request.limits.pids = options.pids;
+    }
+    if (options.cpus > 0) {
+        request.limits.cpus = options.cpus;
+    }
+    if (!options.tag.empty()) {
+        request.tag = options.tag;
+    }
+    if (options.interactive) {
+        GROVE_ASSIGN_OR_RETURN(request.stdin_data, base::read_all(STDIN_FILENO));
+    }
+    return request;
+}
+
+base::Json result_json(const engine::RunResult& r) {
+    return {{"exit_code", r.exit_code},
+            {"signal", r.signal},
+            {"timed_out", r.timed_out},
+            {"oom_killed", r.oom_killed},
+            {"stdout", r.stdout_data},
+            {"stderr", r.stderr_data},
+            {"stdout_truncated", r.stdout_truncated},
+            {"stderr_truncated", r.stderr_truncated},
+            {"elapsed_seconds", std::chrono::duration<double>(r.elapsed).count()},
+            {"user_cpu_seconds", static_cast<double>(r.usage.ru_utime.tv_sec) +
+                                     static_cast<double>(r.usage.ru_utime.tv_usec) / 1e6},
+            {"system_cpu_seconds", static_cast<double>(r.usage.ru_stime.tv_sec) +
+                                       static_cast<double>(r.usage.ru_stime.tv_usec) / 1e6},
+            {"max_rss_kib", r.usage.ru_maxrss},
+            {"memory_peak_bytes", r.memory_peak_bytes},
+            {"result_image", r.result_image ? base::Json(r.result_image->uuid) : base::Json()},
+            {"changed", r.changed}};
+}
+
+Result<int> run(Context& context, const Options& options) {
+    GROVE_ASSIGN_OR_RETURN(engine::RunRequest request, make_request(options));
+    if (!options.json) {
+        request.on_output = [](engine::Stream stream, std::string_view chunk) {
+            (void)base::write_all(stream == engine::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
+                                  chunk);
+        };
+    }
+    GROVE_ASSIGN_OR_RETURN(auto* runner, context.runner());
+    GROVE_ASSIGN_OR_RETURN(const auto result, runner->run(request));
+    if (options.json) {
+        fmt::print("{}\n", result_json(result).dump());
+    } else if (result.result_image) {
+        fmt::print(stderr, "grove: {} {}\n", result.changed ? "new image" : "unchanged, image",
+                   result.result_image->uuid);
+    }
+    if (result.timed_out) {
+        return 124;  // timeout(1)'s convention
+    }
+    return result.exit_code;
+}
+
+}  // namespace
+
+void add_run(CLI::App& app, CommandEnv env) {
+    auto options = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("run", "Run a command in a sandbox made from an image");
+    cmd->add_option("image", options->image, "UUID, UUID prefix or tag")->required();
+    cmd->add_option("command", options->command, "The command and its arguments (after --)");
+    cmd->add_option("-s,--shell", options->shell, "Run this string with /bin/sh -c");
+    cmd->add_option("-e,--env", options->env, "KEY=VALUE (repeatable)")->allow_extra_args(false);
+    cmd->add_option("-w,--workdir", options->cwd, "Working directory");
+    cmd->add_option("-u,--user", options->user, "UID[:GID]");
+    cmd->add_option("--hostname", options->hostname, "Host name inside the sandbox");
+    cmd->add_option("-t,--timeout", options->timeout_seconds,
+                    "Kill the run after this many seconds");
+    cmd->add_option("--memory", options->memory, "Memory limit, e.g. 256m");
+    cmd->add_option("--pids", options->pids, "Process limit");
+    cmd->add_option("--cpus", options->cpus, "CPU limit, e.g. 0.5");
+    cmd->add_flag("--disposable", options->disposable, "Do not keep the filesystem as an image");
+    cmd->add_option("--tag", options->tag, "Tag the resulting image");
+    cmd->add_flag("-i,--interactive", options->interactive, "Pass stdin to the command");
+    cmd->add_flag("--json", options->json, "Print one JSON object with every output field");
+    cmd->callback([options, env] {
+        auto code = run(env.context, *options);
+        env.exit_code = code ? *code : exit_code_of(code.error());
+    });
+}
+
+}  // namespace grove::cli

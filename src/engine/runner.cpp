@@ -1,0 +1,272 @@
+#include "engine/runner.hpp"
+
+#include <charconv>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <poll.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
+#include "oci/image_config.hpp"
+#include "runtime/process/sandbox_process.hpp"
+#include "runtime/rootfs/mount_plan.hpp"
+#include "runtime/rootfs/overlay_mount.hpp"
+#include "runtime/seccomp/filter.hpp"
+
+namespace grove::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kDefaultPath =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// The image's Env with the request's on top, by key; PATH is always set.
+std::vector<std::string> merged_env(const oci::ImageConfig& config,
+                                    const std::vector<std::string>& overrides) {
+    std::map<std::string, std::string> vars;
+    std::vector<std::string> order;
+    auto add = [&](const std::string& entry) {
+        const std::string key = entry.substr(0, entry.find('='));
+        if (vars.insert_or_assign(key, entry).second) {
+            order.push_back(key);
+        }
+    };
+    add(std::string(kDefaultPath));
+    for (const auto& entry : config.env) {
+        add(entry);
+    }
+    for (const auto& entry : overrides) {
+        add(entry);
+    }
+    std::vector<std::string> env;
+    for (const auto& key : order) {
+        env.push_back(vars[key]);
+    }
+    return env;
+}
+
+// "uid[:gid]" in numbers; names would need the image's /etc/passwd, which runs do not read yet.
+Result<std::pair<uint32_t, uint32_t>> numeric_user(std::string_view user) {
+    if (user.empty() || user == "root") {
+        return std::pair<uint32_t, uint32_t>{0, 0};
+    }
+    const size_t colon = user.find(':');
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    const std::string_view uid_text = user.substr(0, colon);
+    auto [end, err] = std::from_chars(uid_text.data(), uid_text.data() + uid_text.size(), uid);
+    if (err != std::errc() || end != uid_text.data() + uid_text.size()) {
+        return base::make_error(Code::kUnimplemented,
+                                "image user '{}': only numeric users are supported", user);
+    }
+    gid = uid;
+    if (colon != std::string_view::npos) {
+        const std::string_view gid_text = user.substr(colon + 1);
+        auto [gend, gerr] =
+            std::from_chars(gid_text.data(), gid_text.data() + gid_text.size(), gid);
+        if (gerr != std::errc() || gend != gid_text.data() + gid_text.size()) {
+            return base::make_error(Code::kUnimplemented,
+                                    "image user '{}': only numeric groups are supported", user);
+        }
+    }
+    return std::pair{uid, gid};
+}
+
+Result<void> write_text(const std::filesystem::path& path, const std::string& text) {
+    GROVE_ASSIGN_OR_RETURN(auto fd,
+                           base::UniqueFd::open(path.string(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    return base::write_all(fd.get(), text);
+}
+
+struct Captured {
+    std::string data;
+    bool truncated = false;
+};
+
+// Reads both streams until EOF or the deadline; true when the deadline passed first.
+Result<bool> pump_output(int out_fd,
+                         int err_fd,
+                         std::optional<Clock::time_point> deadline,
+                         const RunRequest& request,
+                         Captured& out,
+                         Captured& err) {
+    pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    Captured* sinks[2] = {&out, &err};
+    const Stream streams[2] = {Stream::kStdout, Stream::kStderr};
+    int open_streams = 2;
+    char buf[64 * 1024];
+    while (open_streams > 0) {
+        int wait_ms = -1;
+        if (deadline) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+            if (left.count() <= 0) {
+                return true;
+            }
+            wait_ms = static_cast<int>(left.count());
+        }
+        const int ready = ::poll(fds, 2, wait_ms);
+        if (ready < 0 && errno != EINTR) {
+            return base::last_errno_error("poll the run's output");
+        }
+        for (int i = 0; i < 2 && ready > 0; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) {
+                continue;
+            }
+            const ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                fds[i].fd = -1;
+                --open_streams;
+                continue;
+            }
+            const std::string_view chunk(buf, static_cast<size_t>(n));
+            if (request.on_output) {
+                request.on_output(streams[i], chunk);
+            }
+            Captured& sink = *sinks[i];
+            const size_t room =
+                request.output_limit - std::min(request.output_limit, sink.data.size());
+            sink.data.append(chunk.substr(0, room));
+            sink.truncated = sink.truncated || chunk.size() > room;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+Result<RunResult> Runner::run(const RunRequest& request) {
+    if (request.argv.empty() && !request.shell) {
+        return base::make_error(Code::kInvalidArgument, "a run needs a command or a shell string");
+    }
+    if (!cgroups_ && (request.limits.memory_bytes || request.limits.pids || request.limits.cpus)) {
+        return base::make_error(Code::kUnimplemented,
+                                "resource limits need cgroups, which this host lacks");
+    }
+    const auto started = Clock::now();
+    GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(request.image));
+    GROVE_ASSIGN_OR_RETURN(const oci::ImageConfig config,
+                           oci::parse_image_config(image.config_json));
+    GROVE_ASSIGN_OR_RETURN(const auto image_user, numeric_user(config.user));
+    GROVE_ASSIGN_OR_RETURN(const auto* seccomp_program, runtime::seccomp::default_program());
+
+    GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, store_.prepare_run(image));
+    const std::filesystem::path run_dir = dirs.upper().parent_path();
+    const std::filesystem::path rootfs = run_dir / "rootfs";
+    if (::mkdir(rootfs.c_str(), 0755) != 0) {
+        return base::last_errno_error("create '{}'", rootfs.string());
+    }
+    std::vector<std::string> created;
+    runtime::process::ProcessSpec spec;
+    {
+        GROVE_ASSIGN_OR_RETURN(auto overlay,
+                               runtime::rootfs::OverlayMount::create(dirs.lowers_top_first(),
+                                                                     dirs.upper(), dirs.work()));
+        GROVE_TRY(overlay.attach(rootfs));
+        runtime::rootfs::RootfsOptions options{.rootfs = rootfs,
+                                               .hostname_file = run_dir / "hostname",
+                                               .hosts_file = run_dir / "hosts",
+                                               .resolv_conf_file = run_dir / "resolv.conf"};
+        GROVE_TRY(write_text(options.hostname_file, request.hostname + "\n"));
+        GROVE_TRY(write_text(options.hosts_file,
+                             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                             "127.0.1.1\t" +
+                                 request.hostname + "\n"));
+        GROVE_TRY(write_text(options.resolv_conf_file, "# no network\n"));
+        GROVE_ASSIGN_OR_RETURN(created, runtime::rootfs::prepare_mountpoints(options));
+
+        spec.argv = request.shell ? std::vector<std::string>{"/bin/sh", "-c", *request.shell}
+                                  : request.argv;
+        spec.env = merged_env(config, request.env);
+        spec.cwd = !request.cwd.empty()          ? request.cwd
+                   : !config.working_dir.empty() ? config.working_dir
+                                                 : "/";
+        spec.uid = request.uid.value_or(image_user.first);
+        spec.gid = request.gid.value_or(request.uid ? *request.uid : image_user.second);
+        spec.hostname = request.hostname;
+        spec.plan = runtime::rootfs::build_plan(options);
+        spec.seccomp = seccomp_program;
+
+        std::unique_ptr<runtime::cgroup::Cgroup> cgroup;
+        if (cgroups_) {
+            GROVE_ASSIGN_OR_RETURN(cgroup, cgroups_->create("run-" + dirs.id(), request.limits));
+            spec.cgroup_fd = cgroup->dir_fd();
+        }
+        GROVE_ASSIGN_OR_RETURN(base::Pipe in, base::Pipe::create());
+        GROVE_ASSIGN_OR_RETURN(base::Pipe out, base::Pipe::create());
+        GROVE_ASSIGN_OR_RETURN(base::Pipe err, base::Pipe::create());
+        spec.stdin_fd = in.read.get();
+        spec.stdout_fd = out.write.get();
+        spec.stderr_fd = err.write.get();
+        GROVE_ASSIGN_OR_RETURN(
+            auto process,
+            runtime::process::SandboxProcess::start(spec, [&](pid_t pid) -> Result<void> {
+                return cgroup && !spec.cgroup_fd ? cgroup->add_process(pid) : Result<void>{};
+            }));
+        in.read.reset();
+        out.write.reset();
+        err.write.reset();
+
+        // stdin from its own thread: a command that writes before reading must not deadlock us.
+        std::jthread feeder([&in, &request] {
+            (void)base::write_all(in.write.get(), request.stdin_data);
+            in.write.reset();
+        });
+        std::optional<Clock::time_point> deadline;
+        if (request.timeout) {
+            deadline = started + *request.timeout;
+        }
+        Captured out_data;
+        Captured err_data;
+        GROVE_ASSIGN_OR_RETURN(
+            const bool timed_out,
+            pump_output(out.read.get(), err.read.get(), deadline, request, out_data, err_data));
+        RunResult result;
+        result.timed_out = timed_out;
+        if (timed_out) {
+            GROVE_TRY(process.kill(SIGKILL));  // init's death takes the whole tree with it
+        }
+        GROVE_ASSIGN_OR_RETURN(auto exit, process.wait(std::nullopt));
+        feeder.join();
+        result.exit_code = exit->exit_code;
+        result.signal = exit->signal;
+        result.usage = exit->usage;
+        result.stdout_data = std::move(out_data.data);
+        result.stderr_data = std::move(err_data.data);
+        result.stdout_truncated = out_data.truncated;
+        result.stderr_truncated = err_data.truncated;
+        if (cgroup) {
+            GROVE_ASSIGN_OR_RETURN(const auto stats, cgroup->stats());
+            result.oom_killed = stats.oom_killed;
+            result.memory_peak_bytes = stats.memory_peak_bytes;
+            GROVE_TRY(cgroup->close());
+        }
+        GROVE_TRY(overlay.close());
+        if (request.disposable) {
+            dirs.discard();
+        } else {
+            GROVE_ASSIGN_OR_RETURN(
+                auto committed,
+                store_.commit_run(
+                    std::move(dirs), image,
+                    {.ignore_paths = created,
+                     .operation = "run " + (request.shell ? *request.shell : spec.argv[0]),
+                     .tag = request.tag}));
+            result.result_image = std::move(committed.image);
+            result.changed = committed.changed;
+        }
+        result.elapsed = Clock::now() - started;
+        return result;
+    }
+}
+
+}  // namespace grove::engine

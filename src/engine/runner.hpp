@@ -1,0 +1,84 @@
+#pragma once
+
+// Runner executes one run: a command in a fresh container made from an image, and (unless
+// disposable) the snapshot of its filesystem as a new image. It composes the image store (run
+// directories, commit) with the runtime (overlay, mount plan, cgroup, sandbox process); both the
+// embedded engine (the `grove` CLI) and the daemon drive runs through it.
+//
+// A run: resolve the image -> prepare its run directories -> mount the overlay of its layers
+// under a fresh upper dir -> write /etc/hostname, hosts, resolv.conf -> build the mount plan ->
+// create the run's cgroup -> start the sandbox process -> stream stdin in and stdout/stderr out
+// until exit or the deadline (then kill the whole tree) -> collect stats -> unmount -> commit
+// or discard.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/resource.h>
+#include <vector>
+
+#include <grove/result.hpp>
+
+#include "base/log.hpp"
+#include "image/image_store.hpp"
+#include "runtime/cgroup/cgroup.hpp"
+
+namespace grove::engine {
+
+enum class Stream { kStdout, kStderr };
+
+struct RunRequest {
+    std::string image;                 // a UUID, a unique UUID prefix or a tag
+    std::vector<std::string> argv;     // the command; or:
+    std::optional<std::string> shell;  // run as /bin/sh -c <shell>
+    std::vector<std::string> env;      // KEY=VALUE, over the image config's Env
+    std::string cwd;                   // empty: the image's WorkingDir, else "/"
+    std::optional<uint32_t> uid;       // unset: the image's User (numeric), else 0
+    std::optional<uint32_t> gid;
+    std::string hostname = "sandbox";
+    std::string stdin_data;  // written to the command's stdin, which is then closed
+    std::optional<std::chrono::milliseconds> timeout;
+    size_t output_limit = 1 << 20;  // bytes kept per stream; the rest is counted and dropped
+    runtime::cgroup::Limits limits;
+    bool disposable = true;  // no image is recorded
+    std::optional<std::string> tag;
+    // Called with output as it arrives (from the calling thread).
+    std::function<void(Stream, std::string_view)> on_output;
+};
+
+struct RunResult {
+    int exit_code = 0;  // 128 + signal when killed
+    int signal = 0;
+    bool timed_out = false;
+    bool oom_killed = false;
+    std::string stdout_data;
+    std::string stderr_data;
+    bool stdout_truncated = false;
+    bool stderr_truncated = false;
+    std::chrono::nanoseconds elapsed{0};
+    rusage usage{};
+    uint64_t memory_peak_bytes = 0;
+    // The image the run left: a new one, its parent when nothing changed, none when disposable.
+    std::optional<store::ImageRecord> result_image;
+    bool changed = false;
+};
+
+class Runner {
+public:
+    // `cgroups` may be null on a host without usable cgroups: limits are then refused.
+    Runner(image::ImageStore& store,
+           std::unique_ptr<runtime::cgroup::Manager> cgroups,
+           base::Logger log)
+        : store_(store), cgroups_(std::move(cgroups)), log_(std::move(log)) {}
+
+    Result<RunResult> run(const RunRequest& request);
+
+private:
+    image::ImageStore& store_;
+    std::unique_ptr<runtime::cgroup::Manager> cgroups_;
+    base::Logger log_;
+};
+
+}  // namespace grove::engine

@@ -1,0 +1,189 @@
+// Runs through engine::Runner on the busybox test image: inputs and outputs, snapshots and the
+// image tree, timeouts and process trees, isolation and escape attempts, limits, and parallel
+// runs. Each test is a real container: namespaces, an overlay, seccomp, a cgroup.
+
+#include <set>
+#include <signal.h>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "base/child_process.hpp"
+#include "base/temp_dir.hpp"
+#include "engine/runner.hpp"
+#include "helpers/requirements.hpp"
+#include "helpers/test_images.hpp"
+#include "image/layout_source.hpp"
+
+namespace grove::engine {
+namespace {
+
+class RunTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        GROVE_REQUIRE(grove::testing::missing_root());
+        GROVE_REQUIRE(grove::testing::missing_overlay());
+        auto images = grove::testing::TestImages::load();
+        ASSERT_TRUE(images) << images.error().to_string();
+        auto dir = base::TempDir::create("grove-run-", "/var/tmp");
+        ASSERT_TRUE(dir);
+        dir_.emplace(std::move(dir).value());
+        auto store = image::ImageStore::open(dir_->path() / "root", base::Logger::stderr_text());
+        ASSERT_TRUE(store) << store.error().to_string();
+        store_ = std::move(store).value();
+        auto source = image::LayoutSource::open(images->dir() / "busybox", "latest");
+        ASSERT_TRUE(source);
+        auto imported = store_->import(**source, {.tag = "busybox"});
+        ASSERT_TRUE(imported) << imported.error().to_string();
+        base_ = imported->image;
+        auto cgroups = runtime::cgroup::Manager::detect();
+        runner_.emplace(*store_, cgroups ? std::move(cgroups).value() : nullptr,
+                        base::Logger::stderr_text());
+    }
+
+    RunResult run(RunRequest request) {
+        if (request.image.empty()) {
+            request.image = base_.uuid;
+        }
+        auto result = runner_->run(request);
+        EXPECT_TRUE(result) << result.error().to_string();
+        return std::move(result).value_or(RunResult{});
+    }
+    RunResult sh(const std::string& script, RunRequest request = {}) {
+        request.shell = script;
+        return run(std::move(request));
+    }
+
+    std::optional<base::TempDir> dir_;
+    std::unique_ptr<image::ImageStore> store_;
+    store::ImageRecord base_;
+    std::optional<Runner> runner_;
+};
+
+TEST_F(RunTest, ROOT_InputsAndOutputs) {
+    auto r = sh("echo out; echo err >&2; exit 3");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_EQ(r.stdout_data, "out\n");
+    EXPECT_EQ(r.stderr_data, "err\n");
+    EXPECT_FALSE(r.result_image) << "runs are disposable by default";
+
+    r = run({.argv = {"/bin/sh", "-c", "echo $A $B; pwd; id -u; id -g; hostname"},
+             .env = {"A=1", "B=two words"},
+             .cwd = "/tmp",
+             .uid = 1000,
+             .gid = 1001,
+             .hostname = "box"});
+    EXPECT_EQ(r.stdout_data, "1 two words\n/tmp\n1000\n1001\nbox\n");
+
+    std::string big(1 << 20, 'x');
+    r = run({.argv = {"/bin/wc", "-c"}, .stdin_data = big});
+    EXPECT_EQ(r.stdout_data.substr(r.stdout_data.find_first_not_of(' ')), "1048576\n");
+
+    r = sh("printf '\\000\\001\\377'");
+    EXPECT_EQ(r.stdout_data, std::string("\0\1\377", 3)) << "binary output";
+
+    r = sh("yes | head -c 100000", {.output_limit = 1000});
+    EXPECT_EQ(r.stdout_data.size(), 1000u);
+    EXPECT_TRUE(r.stdout_truncated);
+
+    r = sh("kill -9 $$");
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+}
+
+TEST_F(RunTest, ROOT_SnapshotsFormATree) {
+    auto unchanged = sh("cat /etc/passwd > /dev/null", {.disposable = false});
+    ASSERT_TRUE(unchanged.result_image);
+    EXPECT_FALSE(unchanged.changed);
+    EXPECT_EQ(unchanged.result_image->uuid, base_.uuid) << "one UUID per filesystem state";
+
+    auto first = sh("echo 1 > /root/state; rm /etc/group", {.disposable = false, .tag = "s1"});
+    ASSERT_TRUE(first.result_image);
+    EXPECT_TRUE(first.changed);
+    EXPECT_EQ(first.result_image->parent, base_.uuid);
+    EXPECT_EQ(first.result_image->tag, "s1");
+
+    auto second =
+        sh("cat /root/state; ls /etc/group 2>/dev/null || echo no-group; echo 2 >> /root/state",
+           {.image = "s1", .disposable = false});
+    EXPECT_EQ(second.stdout_data, "1\nno-group\n");
+    ASSERT_TRUE(second.result_image);
+    EXPECT_EQ(store_->lineage(second.result_image->uuid)->size(), 2u);
+
+    // A branch from the base never sees the other branch's files.
+    auto branch = sh("cat /root/state 2>/dev/null || echo clean");
+    EXPECT_EQ(branch.stdout_data, "clean\n");
+    EXPECT_EQ(store_->children(base_.uuid)->size(), 1u);
+}
+
+TEST_F(RunTest, ROOT_TimeoutsKillTheWholeTree) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = sh("trap '' TERM; sleep 100 & sleep 100", {.timeout = std::chrono::milliseconds(300)});
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    // A daemonised process dies with the run: nothing of it is left on the host.
+    auto daemon = sh("setsid sleep 1000 > /dev/null 2>&1 & echo started");
+    EXPECT_EQ(daemon.stdout_data, "started\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto ps = base::run_command({.argv = {"pgrep", "-f", "sleep 1000"}}, std::chrono::seconds(5));
+    ASSERT_TRUE(ps);
+    EXPECT_FALSE(ps->status.success()) << "left behind: " << ps->out;
+}
+
+TEST_F(RunTest, ROOT_IsolationAndEscapeAttempts) {
+    auto r =
+        sh("grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status;"
+           "mount -t tmpfs x /mnt 2>/dev/null && echo MOUNTED;"
+           "unshare -U true 2>/dev/null && echo UNSHARED;"
+           "ls /proc/1/root/ > /dev/null 2>&1; cat /proc/kcore 2>/dev/null | head -c 1 | wc -c;"
+           "touch /sys/x 2>/dev/null && echo SYSRW;"
+           "echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo PROCSYSRW;"
+           "mknod /tmp/dev c 1 1 2>/dev/null && echo MKNOD;"
+           "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ';"
+           "ps -o pid,comm | wc -l");
+    EXPECT_NE(r.stdout_data.find("NoNewPrivs:\t1"), std::string::npos) << r.stdout_data;
+    EXPECT_NE(r.stdout_data.find("Seccomp:\t2"), std::string::npos) << r.stdout_data;
+    EXPECT_EQ(r.stdout_data.find("CapEff:\t000001ffffffffff"), std::string::npos);
+    for (const char* escaped : {"MOUNTED", "UNSHARED", "SYSRW", "PROCSYSRW", "MKNOD"}) {
+        EXPECT_EQ(r.stdout_data.find(escaped), std::string::npos) << escaped << "\n"
+                                                                  << r.stdout_data;
+    }
+    EXPECT_NE(r.stdout_data.find("\n0\nlo\n"), std::string::npos)
+        << "masked kcore, only lo: " << r.stdout_data;
+}
+
+TEST_F(RunTest, ROOT_LimitsAreEnforced) {
+    GROVE_REQUIRE(grove::testing::missing_cgroup_controller("pids"));
+    GROVE_REQUIRE(grove::testing::missing_cgroup_controller("memory"));
+    auto bomb = sh("for i in $(seq 64); do sleep 5 & done; echo done",
+                   {.timeout = std::chrono::seconds(20), .limits = {.pids = 16}});
+    EXPECT_NE(bomb.stderr_data.find("fork"), std::string::npos) << bomb.stderr_data;
+    auto hog = sh("x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived",
+                  {.timeout = std::chrono::seconds(30), .limits = {.memory_bytes = 32 << 20}});
+    EXPECT_TRUE(hog.oom_killed);
+    EXPECT_LE(hog.memory_peak_bytes, 32u << 20);
+}
+
+TEST_F(RunTest, ROOT_EightParallelRunsFromOneImage) {
+    std::vector<RunResult> results(8);
+    {
+        std::vector<std::jthread> threads;
+        for (size_t i = 0; i < results.size(); ++i) {
+            threads.emplace_back([&, i] {
+                results[i] =
+                    sh(fmt::format("ls /root; echo {} > /root/mine", i), {.disposable = false});
+            });
+        }
+    }
+    std::set<std::string> images;
+    for (const auto& r : results) {
+        EXPECT_EQ(r.stdout_data, "") << "no run sees another's file";
+        ASSERT_TRUE(r.result_image);
+        images.insert(r.result_image->uuid);
+    }
+    EXPECT_EQ(images.size(), 8u);
+    EXPECT_EQ(store_->children(base_.uuid)->size(), 8u);
+}
+
+}  // namespace
+}  // namespace grove::engine
