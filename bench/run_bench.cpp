@@ -1,0 +1,197 @@
+// A run of /bin/true in the busybox image, snapshot commit included, through the library and
+// through the `grove` CLI, against `crun run` of the same rootfs as an OCI bundle (made by
+// `umoci unpack`), all in one process run. Also runs per second with 8 runs in flight.
+//
+// Needs root, crun and umoci (scripts/install-deps.sh --bench), and the test images
+// ($GROVE_TEST_IMAGES, default ~/.cache/grove-tests/bench-images).
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <sched.h>
+#include <sys/mount.h>
+#include <thread>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include "base/child_process.hpp"
+#include "base/json.hpp"
+#include "base/temp_dir.hpp"
+#include "engine/runner.hpp"
+#include "helpers/test_images.hpp"
+#include "image/layout_source.hpp"
+#include "peer_ratio.hpp"
+
+namespace grove::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Fixture {
+    std::optional<base::TempDir> dir;
+    std::unique_ptr<image::ImageStore> store;
+    std::optional<engine::Runner> runner;
+    std::string image;
+    fs::path bundle;
+    std::string error;
+};
+
+// crun 1.8 refuses a cgroup v1 host whose cgroup2 mount offers any controller ("hybrid mode not
+// supported"); this host's offers hugetlb. In the benchmark's own mount namespace that mount is
+// hidden under a tmpfs, so crun sees a plain v1 host (which grove handles either way) and
+// neither side pays for an extra exec per run. Must run while the process is single-threaded.
+void hide_cgroup2_from_crun() {
+    if (::unshare(CLONE_NEWNS) == 0 &&
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+        ::mount("tmpfs", "/sys/fs/cgroup/unified", "tmpfs", 0, nullptr);
+    }
+}
+
+Fixture& fixture() {
+    static Fixture f = [] {
+        hide_cgroup2_from_crun();
+        Fixture out;
+        if (std::getenv("GROVE_TEST_IMAGES") == nullptr) {
+            const char* home = std::getenv("HOME");
+            ::setenv("GROVE_TEST_IMAGES",
+                     fmt::format("{}/.cache/grove-tests/bench-images", home ? home : "").c_str(),
+                     0);
+        }
+        auto images = testing::TestImages::load();
+        auto dir = base::TempDir::create("grove-bench-run-", "/var/tmp");
+        if (!images || !dir) {
+            out.error = !images ? images.error().message() : dir.error().message();
+            return out;
+        }
+        out.dir.emplace(std::move(dir).value());
+        auto store = image::ImageStore::open(out.dir->path() / "root",
+                                             base::Logger::stderr_text(base::LogLevel::kWarn));
+        auto source = image::LayoutSource::open(images->dir() / "busybox", "latest");
+        if (!store || !source) {
+            out.error = "cannot open the store or the busybox layout";
+            return out;
+        }
+        out.store = std::move(store).value();
+        auto imported = out.store->import(**source, {.tag = "busybox"});
+        if (!imported) {
+            out.error = imported.error().message();
+            return out;
+        }
+        out.image = imported->image.uuid;
+        auto cgroups = runtime::cgroup::Manager::detect();
+        out.runner.emplace(*out.store, cgroups ? std::move(cgroups).value() : nullptr,
+                           base::Logger::stderr_text(base::LogLevel::kWarn));
+
+        // crun's bundle: umoci's rootfs and config.json, running /bin/true without a terminal.
+        out.bundle = out.dir->path() / "bundle";
+        auto unpacked = base::run_command(
+            {.argv = {"umoci", "unpack", "--image",
+                      (images->dir() / "busybox").string() + ":latest", out.bundle.string()}},
+            std::chrono::minutes(2));
+        if (unpacked && unpacked->status.success()) {
+            std::ifstream in(out.bundle / "config.json");
+            auto config = base::parse_json(std::string(std::istreambuf_iterator<char>(in), {}));
+            if (config) {
+                (*config)["process"]["args"] = {"/bin/true"};
+                (*config)["process"]["terminal"] = false;
+                std::ofstream(out.bundle / "config.json") << config->dump();
+            }
+        }
+        return out;
+    }();
+    return f;
+}
+
+void BM_GroveLibraryRun(benchmark::State& state) {
+    Fixture& f = fixture();
+    if (!f.error.empty()) {
+        state.SkipWithError(f.error.c_str());
+        return;
+    }
+    for (auto _ : state) {
+        auto result = f.runner->run({.image = f.image, .argv = {"/bin/true"}, .disposable = false});
+        if (!result || result->exit_code != 0) {
+            state.SkipWithError(result ? "exit code" : result.error().message().c_str());
+            return;
+        }
+    }
+}
+BENCHMARK(BM_GroveLibraryRun)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+
+void BM_GroveCliRun(benchmark::State& state) {
+    Fixture& f = fixture();
+    if (!f.error.empty()) {
+        state.SkipWithError(f.error.c_str());
+        return;
+    }
+    const std::string root = (f.dir->path() / "root").string();
+    for (auto _ : state) {
+        auto out = base::run_command(
+            {.argv = {GROVE_BINARY, "--root", root, "run", f.image, "--", "/bin/true"}},
+            std::chrono::minutes(1));
+        if (!out || !out->status.success()) {
+            state.SkipWithError(out ? out->err.c_str() : "grove failed");
+            return;
+        }
+    }
+}
+BENCHMARK(BM_GroveCliRun)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+
+void BM_PeerCrunRun(benchmark::State& state) {
+    Fixture& f = fixture();
+    if (!fs::exists(f.bundle / "config.json")) {
+        state.SkipWithError("no crun bundle (umoci missing?)");
+        return;
+    }
+    int n = 0;
+    for (auto _ : state) {
+        auto out = base::run_command({.argv = {"crun", "run", "--bundle", f.bundle.string(),
+                                               fmt::format("grove-bench-{}", n++)}},
+                                     std::chrono::minutes(1));
+        if (!out || !out->status.success()) {
+            state.SkipWithError(out ? out->err.c_str() : "crun failed");
+            return;
+        }
+    }
+}
+BENCHMARK(BM_PeerCrunRun)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+
+// Throughput with 8 runs in flight: the reported time is per run.
+void BM_GroveParallelRuns(benchmark::State& state) {
+    Fixture& f = fixture();
+    if (!f.error.empty()) {
+        state.SkipWithError(f.error.c_str());
+        return;
+    }
+    constexpr int kThreads = 8;
+    constexpr int kRunsPerThread = 10;
+    for (auto _ : state) {
+        std::atomic<int> failed{0};
+        {
+            std::vector<std::jthread> threads;
+            for (int t = 0; t < kThreads; ++t) {
+                threads.emplace_back([&] {
+                    for (int i = 0; i < kRunsPerThread; ++i) {
+                        auto r = f.runner->run(
+                            {.image = f.image, .argv = {"/bin/true"}, .disposable = false});
+                        failed += (!r || r->exit_code != 0) ? 1 : 0;
+                    }
+                });
+            }
+        }
+        if (failed > 0) {
+            state.SkipWithError("a parallel run failed");
+            return;
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * kThreads * kRunsPerThread);
+}
+BENCHMARK(BM_GroveParallelRuns)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+const bool kRegistered = (compare("BM_GroveLibraryRun", "BM_PeerCrunRun"),
+                          compare("BM_GroveCliRun", "BM_PeerCrunRun"),
+                          true);
+
+}  // namespace
+}  // namespace grove::bench
