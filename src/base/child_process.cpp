@@ -244,23 +244,10 @@ Result<std::optional<ExitStatus>> ChildProcess::wait_for(std::chrono::millisecon
     if (!pidfd_.valid()) {
         return make_error(Code::kFailedPrecondition, "wait: the child was released");
     }
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
     if (timeout.count() >= 0) {
-        // A pidfd polls readable once the process has exited.
-        pollfd pfd{pidfd_.get(), POLLIN, 0};
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
-            if (ready > 0) {
-                break;
-            }
-            if (ready == 0) {
-                return std::optional<ExitStatus>{};
-            }
-            if (errno != EINTR) {
-                return last_errno_error("poll pidfd of pid {}", pid_);
-            }
+        GROVE_ASSIGN_OR_RETURN(const bool exited, wait_readable(pidfd_.get(), timeout));
+        if (!exited) {
+            return std::optional<ExitStatus>{};
         }
     }
     siginfo_t info{};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -69,6 +70,27 @@ Result<SocketPair> SocketPair::create(int type) {
         return last_errno_error("socketpair");
     }
     return SocketPair{{UniqueFd(fds[0]), UniqueFd(fds[1])}};
+}
+
+Result<bool> wait_readable(int fd, std::optional<std::chrono::milliseconds> timeout) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
+    pollfd pfd{fd, POLLIN, 0};
+    for (;;) {
+        int wait_ms = -1;
+        if (timeout) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            wait_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+        }
+        const int ready = ::poll(&pfd, 1, wait_ms);
+        if (ready >= 0) {
+            return ready > 0;
+        }
+        if (errno != EINTR) {
+            return last_errno_error("poll fd {}", fd);
+        }
+    }
 }
 
 Result<std::string> read_all(int fd, size_t limit) {

@@ -6,6 +6,8 @@
 // with O_CLOEXEC and reports errno with the syscall's name and arguments.
 
 #include <array>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -67,6 +69,10 @@ struct SocketPair {
     // socketpair(AF_UNIX, type | SOCK_CLOEXEC); `type` is SOCK_STREAM or SOCK_SEQPACKET.
     static Result<SocketPair> create(int type);
 };
+
+// Waits until `fd` polls readable (a pidfd does once its process exited): true when it does,
+// false when `timeout` passes first; no timeout waits for ever. Retries EINTR.
+Result<bool> wait_readable(int fd, std::optional<std::chrono::milliseconds> timeout);
 
 // Reads until EOF or `limit` bytes, retrying EINTR.
 Result<std::string> read_all(int fd, size_t limit = static_cast<size_t>(-1));

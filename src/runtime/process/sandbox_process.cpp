@@ -5,7 +5,6 @@
 #include <csignal>
 #include <fcntl.h>
 #include <linux/sched.h>
-#include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -237,23 +236,9 @@ Result<std::optional<RunExit>> SandboxProcess::wait(
     if (!pidfd_.valid()) {
         return make_error(Code::kFailedPrecondition, "wait: the sandbox was moved from");
     }
-    if (timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + *timeout;
-        pollfd pfd{pidfd_.get(), POLLIN, 0};  // a pidfd polls readable once the process exited
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
-            if (ready > 0) {
-                break;
-            }
-            if (ready == 0) {
-                return std::optional<RunExit>{};
-            }
-            if (errno != EINTR) {
-                return last_errno_error("poll pidfd of sandbox init {}", pid_);
-            }
-        }
+    GROVE_ASSIGN_OR_RETURN(const bool exited, base::wait_readable(pidfd_.get(), timeout));
+    if (!exited) {
+        return std::optional<RunExit>{};
     }
     // The raw 5-argument waitid: glibc's wrapper has no rusage, and wait4 cannot take a pidfd.
     siginfo_t info{};
