@@ -182,6 +182,11 @@ Result<RunResult> Runner::run(const RunRequest& request) {
                              "127.0.1.1\t" +
                                  request.hostname + "\n"));
         GROVE_TRY(write_text(options.resolv_conf_file, "# no network\n"));
+        if (!request.files.empty()) {
+            GROVE_ASSIGN_OR_RETURN(auto rootfs_fd,
+                                   base::UniqueFd::open(rootfs.string(), O_RDONLY | O_DIRECTORY));
+            GROVE_TRY(inject_files(rootfs_fd.get(), request.files));
+        }
         GROVE_ASSIGN_OR_RETURN(created, runtime::rootfs::prepare_mountpoints(options));
 
         spec.argv = request.shell ? std::vector<std::string>{"/bin/sh", "-c", *request.shell}

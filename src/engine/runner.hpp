@@ -22,6 +22,7 @@
 #include <grove/result.hpp>
 
 #include "base/log.hpp"
+#include "engine/inject.hpp"
 #include "image/image_store.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 
@@ -38,7 +39,8 @@ struct RunRequest {
     std::optional<uint32_t> uid;       // unset: the image's User (numeric), else 0
     std::optional<uint32_t> gid;
     std::string hostname = "sandbox";
-    std::string stdin_data;  // written to the command's stdin, which is then closed
+    std::string stdin_data;           // written to the command's stdin, which is then closed
+    std::vector<InjectedFile> files;  // written into the sandbox before the command starts
     std::optional<std::chrono::milliseconds> timeout;
     size_t output_limit = 1 << 20;  // bytes kept per stream; the rest is counted and dropped
     runtime::cgroup::Limits limits;

@@ -2,6 +2,7 @@
 // temporary store, importing from the real local registry and from the fixture layouts.
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -192,6 +193,13 @@ TEST_F(CliImagesTest, ROOT_RunStreamsOutputExitsWithTheCommandsCodeAndSnapshots)
     EXPECT_EQ((*result)["exit_code"], 5);
     EXPECT_TRUE((*result)["result_image"].is_null()) << "disposable";
     EXPECT_EQ(grove({"run", "bb"}).status.code, 1) << "no command";
+
+    const auto local = dir_->path() / "tool";
+    std::ofstream(local) << "#!/bin/sh\necho tool ran\n";
+    auto injected = grove({"run", "--disposable", "bb", "-f",
+                           local.string() + ":/usr/local/bin/tool:755", "--", "tool"});
+    EXPECT_EQ(injected.status.code, 0) << injected.err;
+    EXPECT_EQ(injected.out, "tool ran\n");
 }
 
 }  // namespace

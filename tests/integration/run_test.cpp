@@ -2,6 +2,7 @@
 // image tree, timeouts and process trees, isolation and escape attempts, limits, and parallel
 // runs. Each test is a real container: namespaces, an overlay, seccomp, a cgroup.
 
+#include <filesystem>
 #include <set>
 #include <signal.h>
 #include <thread>
@@ -150,6 +151,29 @@ TEST_F(RunTest, ROOT_IsolationAndEscapeAttempts) {
     }
     EXPECT_NE(r.stdout_data.find("\n0\nlo\n"), std::string::npos)
         << "masked kcore, only lo: " << r.stdout_data;
+}
+
+TEST_F(RunTest, ROOT_InjectedFilesStayInsideTheSandbox) {
+    // The image holds symlinks that would lead to the host's /etc and /tmp if followed there.
+    auto prep = sh("ln -s /etc /root/etc-link; ln -s ../../../../../../tmp /root/up-link",
+                   {.disposable = false});
+    ASSERT_TRUE(prep.result_image);
+    const std::string marker = "grove-injected-" + std::to_string(::getpid());
+    auto r = run({.image = prep.result_image->uuid,
+                  .argv = {"/bin/sh", "-c",
+                           "cat /etc/" + marker + " /tmp/" + marker +
+                               "; stat -c '%a %u %g' /opt/new/dir/tool"},
+                  .files = {{"/root/etc-link/" + marker, "via etc link\n"},
+                            {"/root/up-link/" + marker, "via up link\n"},
+                            {"/opt/new/dir/tool", "#!/bin/sh\n", 04755, 1000, 1001}}});
+    EXPECT_EQ(r.stdout_data, "via etc link\nvia up link\n4755 1000 1001\n") << r.stderr_data;
+    EXPECT_FALSE(std::filesystem::exists("/etc/" + marker)) << "written on the host";
+    EXPECT_FALSE(std::filesystem::exists("/tmp/" + marker)) << "written on the host";
+
+    auto relative =
+        runner_->run({.image = base_.uuid, .argv = {"/bin/true"}, .files = {{"relative", "x"}}});
+    ASSERT_FALSE(relative);
+    EXPECT_EQ(relative.error().code(), Code::kInvalidArgument);
 }
 
 TEST_F(RunTest, ROOT_LimitsAreEnforced) {

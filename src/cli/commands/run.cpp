@@ -1,17 +1,21 @@
 // grove run [--disposable] [--tag T] [-e K=V]... [-w DIR] [-u UID[:GID]] [--hostname H]
-//           [-t SECONDS] [--memory 256m] [--pids N] [--cpus X] [-i] [--json]
+//           [-t SECONDS] [--memory 256m] [--pids N] [--cpus X] [-f LOCAL:/PATH[:MODE]]... [-i]
+//           [--json]
 //           <image> [-s '<shell string>' | -- cmd args...]
 // Streams the command's output live and exits with its exit code (128 + signal when killed,
 // 124 on timeout). Each run snapshots its filesystem as a new image unless --disposable; the
 // resulting image's UUID is printed on stderr (or in --json's result_image).
 
 #include <charconv>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/format.hpp"
@@ -24,6 +28,7 @@ struct Options {
     std::vector<std::string> command;
     std::string shell;
     std::vector<std::string> env;
+    std::vector<std::string> files;
     std::string cwd;
     std::string user;
     std::string hostname = "sandbox";
@@ -52,6 +57,37 @@ Result<uint64_t> parse_size(std::string_view text) {
                                 text);
     }
     return value * scale;
+}
+
+// "LOCAL:/PATH[:MODE]": the local file's bytes at /PATH in the sandbox, with MODE (octal) or the
+// local file's permissions.
+Result<engine::InjectedFile> parse_file(const std::string& spec) {
+    const size_t split = spec.find(":/");
+    if (split == std::string::npos || split == 0) {
+        return base::make_error(Code::kInvalidArgument, "-f '{}': want LOCAL:/PATH[:MODE]", spec);
+    }
+    const std::string local = spec.substr(0, split);
+    std::string path = spec.substr(split + 1);
+    std::optional<mode_t> mode;
+    if (const size_t colon = path.rfind(':'); colon != std::string::npos) {
+        const std::string digits = path.substr(colon + 1);
+        mode_t value = 0;
+        const auto [end, err] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), value, 8);
+        if (err != std::errc() || end != digits.data() + digits.size() || value > 07777) {
+            return base::make_error(Code::kInvalidArgument, "-f '{}': bad mode '{}'", spec, digits);
+        }
+        mode = value;
+        path.resize(colon);
+    }
+    GROVE_ASSIGN_OR_RETURN(auto fd, base::UniqueFd::open(local, O_RDONLY));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        return base::last_errno_error("stat '{}'", local);
+    }
+    GROVE_ASSIGN_OR_RETURN(std::string content, base::read_all(fd.get()));
+    return engine::InjectedFile{
+        .path = path, .content = std::move(content), .mode = mode.value_or(st.st_mode & 07777)};
 }
 
 Result<engine::RunRequest> make_request(const Options& options) {
@@ -104,6 +140,10 @@ Result<engine::RunRequest> make_request(const Options& options) {
     }
     if (!options.tag.empty()) {
         request.tag = options.tag;
+    }
+    for (const auto& spec : options.files) {
+        GROVE_ASSIGN_OR_RETURN(auto file, parse_file(spec));
+        request.files.push_back(std::move(file));
     }
     if (options.interactive) {
         GROVE_ASSIGN_OR_RETURN(request.stdin_data, base::read_all(STDIN_FILENO));
@@ -162,6 +202,8 @@ void add_run(CLI::App& app, CommandEnv env) {
     cmd->add_option("command", options->command, "The command and its arguments (after --)");
     cmd->add_option("-s,--shell", options->shell, "Run this string with /bin/sh -c");
     cmd->add_option("-e,--env", options->env, "KEY=VALUE (repeatable)")->allow_extra_args(false);
+    cmd->add_option("-f,--file", options->files, "LOCAL:/PATH[:MODE]: put a file in the sandbox")
+        ->allow_extra_args(false);
     cmd->add_option("-w,--workdir", options->cwd, "Working directory");
     cmd->add_option("-u,--user", options->user, "UID[:GID]");
     cmd->add_option("--hostname", options->hostname, "Host name inside the sandbox");
