@@ -106,6 +106,12 @@ Result<void> Database::configure() {
 Result<void> Database::migrate() {
     const auto all = migrations();
     const int latest = all.back().version;
+    // The common case, a store already at this version, needs no write lock: opening the store
+    // (every CLI command does) must not wait behind another process's write transaction.
+    GROVE_ASSIGN_OR_RETURN(const int64_t seen, user_version());
+    if (seen == latest) {
+        return {};
+    }
     return transaction([&]() -> Result<void> {
         GROVE_ASSIGN_OR_RETURN(const int64_t current, user_version());
         if (current == latest) {
