@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -223,6 +224,13 @@ Result<RunResult> Runner::run(const RunRequest& request) {
 
         // stdin from its own thread: a command that writes before reading must not deadlock us.
         std::jthread feeder([&in, &request] {
+            // A command that exits without reading its stdin closes the pipe: the write must
+            // then fail with EPIPE, not raise SIGPIPE, whose default action kills this whole
+            // process. Blocked in this thread only; a pending SIGPIPE dies with the thread.
+            sigset_t pipe_signal;
+            sigemptyset(&pipe_signal);
+            sigaddset(&pipe_signal, SIGPIPE);
+            pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
             (void)base::write_all(in.write.get(), request.stdin_data);
             in.write.reset();
         });

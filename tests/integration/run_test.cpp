@@ -80,6 +80,10 @@ TEST_F(RunTest, ROOT_InputsAndOutputs) {
     r = run({.argv = {"/bin/wc", "-c"}, .stdin_data = big});
     EXPECT_EQ(r.stdout_data.substr(r.stdout_data.find_first_not_of(' ')), "1048576\n");
 
+    // A command that never reads a large stdin must not take the caller down with SIGPIPE.
+    r = run({.argv = {"/bin/true"}, .stdin_data = std::string(8 << 20, 'y')});
+    EXPECT_EQ(r.exit_code, 0);
+
     r = sh("printf '\\000\\001\\377'");
     EXPECT_EQ(r.stdout_data, std::string("\0\1\377", 3)) << "binary output";
 
