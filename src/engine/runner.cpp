@@ -13,6 +13,7 @@
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
+#include "inspect/user_db.hpp"
 #include "oci/image_config.hpp"
 #include "runtime/process/sandbox_process.hpp"
 #include "runtime/rootfs/mount_plan.hpp"
@@ -52,31 +53,46 @@ std::vector<std::string> merged_env(const oci::ImageConfig& config,
     return env;
 }
 
-// "uid[:gid]" in numbers; names would need the image's /etc/passwd, which runs do not read yet.
-Result<std::pair<uint32_t, uint32_t>> numeric_user(std::string_view user) {
-    if (user.empty() || user == "root") {
-        return std::pair<uint32_t, uint32_t>{0, 0};
+std::optional<uint32_t> numeric(std::string_view text) {
+    uint32_t value = 0;
+    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (err != std::errc() || end != text.data() + text.size() || text.empty()) {
+        return std::nullopt;
     }
-    const size_t colon = user.find(':');
+    return value;
+}
+
+// Docker's USER rules, answered by the image's own /etc/passwd and /etc/group: "user[:group]"
+// where each is a name or a number; without a group, the user's primary group from passwd,
+// else 0. A name the image does not know is NotFound.
+Result<std::pair<uint32_t, uint32_t>> resolve_user(std::string_view spec,
+                                                   const inspect::UserDb& users) {
+    const size_t colon = spec.find(':');
+    const std::string_view user = spec.substr(0, colon);
     uint32_t uid = 0;
-    uint32_t gid = 0;
-    const std::string_view uid_text = user.substr(0, colon);
-    auto [end, err] = std::from_chars(uid_text.data(), uid_text.data() + uid_text.size(), uid);
-    if (err != std::errc() || end != uid_text.data() + uid_text.size()) {
-        return base::make_error(Code::kUnimplemented,
-                                "image user '{}': only numeric users are supported", user);
+    std::optional<uint32_t> gid;
+    if (const auto id = numeric(user)) {
+        uid = *id;
+        gid = users.primary_group(uid);
+    } else if (const auto account = users.find_user(user)) {
+        uid = account->id;
+        gid = account->group;
+    } else {
+        return base::make_error(Code::kNotFound, "user '{}' is not in the image's /etc/passwd",
+                                user);
     }
-    gid = uid;
     if (colon != std::string_view::npos) {
-        const std::string_view gid_text = user.substr(colon + 1);
-        auto [gend, gerr] =
-            std::from_chars(gid_text.data(), gid_text.data() + gid_text.size(), gid);
-        if (gerr != std::errc() || gend != gid_text.data() + gid_text.size()) {
-            return base::make_error(Code::kUnimplemented,
-                                    "image user '{}': only numeric groups are supported", user);
+        const std::string_view group = spec.substr(colon + 1);
+        gid = numeric(group);
+        if (!gid) {
+            gid = users.find_group(group);
+            if (!gid) {
+                return base::make_error(Code::kNotFound,
+                                        "group '{}' is not in the image's /etc/group", group);
+            }
         }
     }
-    return std::pair{uid, gid};
+    return std::pair{uid, gid.value_or(0)};
 }
 
 Result<void> write_text(const std::filesystem::path& path, const std::string& text) {
@@ -157,7 +173,12 @@ Result<RunResult> Runner::run(const RunRequest& request) {
     GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(request.image));
     GROVE_ASSIGN_OR_RETURN(const oci::ImageConfig config,
                            oci::parse_image_config(image.config_json));
-    GROVE_ASSIGN_OR_RETURN(const auto image_user, numeric_user(config.user));
+    std::pair<uint32_t, uint32_t> image_user{0, 0};
+    if (!config.user.empty() && config.user != "root" && config.user != "0") {
+        GROVE_ASSIGN_OR_RETURN(const auto files, store_.filesystem(image));
+        GROVE_ASSIGN_OR_RETURN(const auto users, inspect::UserDb::load(files));
+        GROVE_ASSIGN_OR_RETURN(image_user, resolve_user(config.user, users));
+    }
     GROVE_ASSIGN_OR_RETURN(const auto* seccomp_program, runtime::seccomp::default_program());
 
     GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, store_.prepare_run(image));

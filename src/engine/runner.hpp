@@ -36,7 +36,7 @@ struct RunRequest {
     std::optional<std::string> shell;  // run as /bin/sh -c <shell>
     std::vector<std::string> env;      // KEY=VALUE, over the image config's Env
     std::string cwd;                   // empty: the image's WorkingDir, else "/"
-    std::optional<uint32_t> uid;       // unset: the image's User (numeric), else 0
+    std::optional<uint32_t> uid;       // unset: the image's User (a name or a number), else 0
     std::optional<uint32_t> gid;
     std::string hostname = "sandbox";
     std::string stdin_data;           // written to the command's stdin, which is then closed

@@ -13,9 +13,21 @@ namespace {
 // cannot make a listing allocate without bound.
 constexpr uint64_t kMaxDbSize = 4 << 20;
 
-// "name:x:id:..." -> {id, name}; the numeric id is the third field of both passwd and group.
-// Like getpwuid, the first line for an id wins.
-void parse_db(std::string_view text, std::unordered_map<uint32_t, std::string>& names) {
+std::optional<uint32_t> parse_id(std::string_view text) {
+    uint32_t id = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+// "name:x:id:gid:..." -> names[id] = name and accounts[name] = {id, gid}; the numeric id is the
+// third field of both passwd and group, the fourth is passwd's primary group. Like getpwuid
+// and getpwnam, the first line for an id or a name wins.
+void parse_db(std::string_view text,
+              std::unordered_map<uint32_t, std::string>& names,
+              std::unordered_map<std::string, UserDb::Account>& accounts) {
     while (!text.empty()) {
         const size_t eol = std::min(text.find('\n'), text.size());
         const std::string_view line = text.substr(0, eol);
@@ -28,14 +40,19 @@ void parse_db(std::string_view text, std::unordered_map<uint32_t, std::string>& 
         if (first == 0 || second == std::string_view::npos) {
             continue;
         }
-        const std::string_view id_text =
-            line.substr(second + 1, line.find(':', second + 1) - (second + 1));
-        uint32_t id = 0;
-        const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-        if (ec != std::errc() || end != id_text.data() + id_text.size() || id_text.empty()) {
+        const size_t third = line.find(':', second + 1);
+        const auto id = parse_id(line.substr(second + 1, third - (second + 1)));
+        if (!id) {
             continue;
         }
-        names.emplace(id, std::string(line.substr(0, first)));
+        std::optional<uint32_t> group;
+        if (third != std::string_view::npos) {
+            const size_t fourth = line.find(':', third + 1);
+            group = parse_id(line.substr(third + 1, fourth - (third + 1)));
+        }
+        std::string name(line.substr(0, first));
+        names.emplace(*id, name);
+        accounts.emplace(std::move(name), UserDb::Account{*id, group});
     }
 }
 
@@ -74,8 +91,8 @@ Result<UserDb> UserDb::load(const LayerStack& stack) {
 
 UserDb UserDb::parse(std::string_view passwd, std::string_view group) {
     UserDb db;
-    parse_db(passwd, db.users_);
-    parse_db(group, db.groups_);
+    parse_db(passwd, db.users_, db.user_accounts_);
+    parse_db(group, db.groups_, db.group_accounts_);
     return db;
 }
 
@@ -87,6 +104,25 @@ std::optional<std::string> UserDb::user(uid_t uid) const {
 std::optional<std::string> UserDb::group(gid_t gid) const {
     const auto it = groups_.find(gid);
     return it == groups_.end() ? std::nullopt : std::optional(it->second);
+}
+
+std::optional<UserDb::Account> UserDb::find_user(std::string_view name) const {
+    const auto it = user_accounts_.find(std::string(name));
+    return it == user_accounts_.end() ? std::nullopt : std::optional(it->second);
+}
+
+std::optional<uint32_t> UserDb::find_group(std::string_view name) const {
+    const auto it = group_accounts_.find(std::string(name));
+    return it == group_accounts_.end() ? std::nullopt : std::optional(it->second.id);
+}
+
+std::optional<uint32_t> UserDb::primary_group(uint32_t uid) const {
+    for (const auto& [name, account] : user_accounts_) {
+        if (account.id == uid) {
+            return account.group;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace grove::inspect

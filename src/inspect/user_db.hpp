@@ -30,9 +30,21 @@ public:
     std::optional<std::string> user(uid_t uid) const;
     std::optional<std::string> group(gid_t gid) const;
 
+    struct Account {
+        uint32_t id = 0;
+        std::optional<uint32_t> group;  // passwd's primary group; unset for groups
+    };
+    // By name, as getpwnam/getgrnam would answer inside the image.
+    std::optional<Account> find_user(std::string_view name) const;
+    std::optional<uint32_t> find_group(std::string_view name) const;
+    // The primary group of the first passwd entry with `uid`.
+    std::optional<uint32_t> primary_group(uint32_t uid) const;
+
 private:
     std::unordered_map<uint32_t, std::string> users_;
     std::unordered_map<uint32_t, std::string> groups_;
+    std::unordered_map<std::string, Account> user_accounts_;
+    std::unordered_map<std::string, Account> group_accounts_;
 };
 
 }  // namespace grove::inspect

@@ -3,6 +3,7 @@
 // runs. Each test is a real container: namespaces, an overlay, seccomp, a cgroup.
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <signal.h>
 #include <thread>
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "base/child_process.hpp"
+#include "base/json.hpp"
 #include "base/temp_dir.hpp"
 #include "engine/runner.hpp"
 #include "helpers/requirements.hpp"
@@ -178,6 +180,36 @@ TEST_F(RunTest, ROOT_InjectedFilesStayInsideTheSandbox) {
         runner_->run({.image = base_.uuid, .argv = {"/bin/true"}, .files = {{"relative", "x"}}});
     ASSERT_FALSE(relative);
     EXPECT_EQ(relative.error().code(), Code::kInvalidArgument);
+}
+
+TEST_F(RunTest, ROOT_ImageUserNamesResolveThroughTheImagesPasswd) {
+    // An image whose config says User=<spec>: the base's files plus one, committed by the store.
+    auto image_with_user = [&](const std::string& user) {
+        auto config = base::parse_json(base_.config_json).value();
+        config["config"]["User"] = user;
+        auto dirs = store_->prepare_run(base_);
+        EXPECT_TRUE(dirs) << dirs.error().to_string();
+        std::ofstream(dirs->upper() / ("user-" + user)) << user;
+        auto committed = store_->commit_run(std::move(dirs).value(), base_,
+                                            {.operation = "test", .config_json = config.dump()});
+        EXPECT_TRUE(committed) << committed.error().to_string();
+        return committed->image.uuid;
+    };
+    EXPECT_EQ(run({.image = image_with_user("nobody"), .argv = {"/bin/sh", "-c", "id -u; id -g"}})
+                  .stdout_data,
+              "65534\n65534\n");
+    EXPECT_EQ(
+        run({.image = image_with_user("nobody:root"), .argv = {"/bin/sh", "-c", "id -u; id -g"}})
+            .stdout_data,
+        "65534\n0\n");
+    EXPECT_EQ(run({.image = image_with_user("4242"), .argv = {"/bin/sh", "-c", "id -u; id -g"}})
+                  .stdout_data,
+              "4242\n0\n")
+        << "an unknown numeric user gets group 0, as in Docker";
+    auto ghost = runner_->run({.image = image_with_user("ghost"), .argv = {"/bin/true"}});
+    ASSERT_FALSE(ghost);
+    EXPECT_EQ(ghost.error().code(), Code::kNotFound);
+    EXPECT_NE(ghost.error().message().find("'ghost'"), std::string::npos);
 }
 
 TEST_F(RunTest, ROOT_LimitsAreEnforced) {

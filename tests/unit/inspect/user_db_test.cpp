@@ -86,5 +86,21 @@ TEST_F(UserDbTest, AnImageWithoutEtcHasNoNames) {
     EXPECT_EQ(db->user(0), std::nullopt);
 }
 
+TEST(UserDb, LooksUpUsersAndGroupsByName) {
+    const auto db = UserDb::parse(
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65533:nobody:/:/bin/false\n"
+        "app:x:1000:1000::/home/app:/bin/sh\napp:x:2000:2000::/:/bin/sh\n",
+        "root:x:0:\nnogroup:x:65533:\nstaff:x:50:app\n");
+    ASSERT_TRUE(db.find_user("nobody"));
+    EXPECT_EQ(db.find_user("nobody")->id, 65534u);
+    EXPECT_EQ(db.find_user("nobody")->group, 65533u);
+    EXPECT_EQ(db.find_user("app")->id, 1000u) << "the first line for a name wins";
+    EXPECT_FALSE(db.find_user("ghost"));
+    EXPECT_EQ(db.find_group("staff"), 50u);
+    EXPECT_FALSE(db.find_group("ghost"));
+    EXPECT_EQ(db.primary_group(65534), 65533u);
+    EXPECT_FALSE(db.primary_group(4242));
+}
+
 }  // namespace
 }  // namespace grove::inspect
