@@ -65,16 +65,6 @@ Result<std::string> find_program(const std::string& name) {
 
 namespace {
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    out.reserve(strings.size() + 1);
-    for (const auto& s : strings) {
-        out.push_back(const_cast<char*>(s.c_str()));
-    }
-    out.push_back(nullptr);
-    return out;
-}
-
 // Runs in the child between clone3 and execve: async-signal-safe syscalls only, no allocation.
 [[noreturn]] void child_exec(const SpawnOptions& options,
                              const char* program,
@@ -138,6 +128,16 @@ fail:
 
 }  // namespace
 
+std::vector<char*> exec_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) {
+        out.push_back(const_cast<char*>(s.c_str()));
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
 std::string ExitStatus::to_string() const {
     if (kind == Kind::kExited) {
         return fmt::format("exit code {}", code);
@@ -182,11 +182,11 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
         return make_error(Code::kInvalidArgument, "spawn: empty argv");
     }
     GROVE_ASSIGN_OR_RETURN(const std::string program, find_program(options.argv[0]));
-    const std::vector<char*> argv = c_strings(options.argv);
+    const std::vector<char*> argv = exec_strings(options.argv);
     std::vector<char*> env_storage;
     char* const* envp = environ;
     if (options.env) {
-        env_storage = c_strings(*options.env);
+        env_storage = exec_strings(*options.env);
         envp = env_storage.data();
     }
     GROVE_ASSIGN_OR_RETURN(Pipe failure_pipe, Pipe::create());

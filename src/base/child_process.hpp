@@ -81,6 +81,10 @@ private:
 // executable match in $PATH. NotFound otherwise.
 Result<std::string> find_program(const std::string& name);
 
+// The NULL-terminated char* array execve takes, pointing into `strings` (which must outlive it).
+// Built before a clone, since the child may not allocate.
+std::vector<char*> exec_strings(const std::vector<std::string>& strings);
+
 struct CommandOutput {
     ExitStatus status;
     std::string out;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/error.hpp"
 #include "container_init.hpp"
 
@@ -21,16 +22,6 @@ using base::make_error;
 using base::UniqueFd;
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    out.reserve(strings.size() + 1);
-    for (const auto& s : strings) {
-        out.push_back(const_cast<char*>(s.c_str()));
-    }
-    out.push_back(nullptr);
-    return out;
-}
 
 // execvp's search, computed here because the child may not allocate: the PATH is the container's
 // (from spec.env), the files are looked up by execve inside the container's root.
@@ -133,9 +124,9 @@ Result<SandboxProcess> SandboxProcess::start(
     }
     // Everything the children touch is built here: after clone3 they may not allocate.
     const std::vector<std::string> candidates = exec_candidates(spec);
-    const std::vector<char*> exec_paths = c_strings(candidates);
-    const std::vector<char*> argv = c_strings(spec.argv);
-    const std::vector<char*> envp = c_strings(spec.env);
+    const std::vector<char*> exec_paths = base::exec_strings(candidates);
+    const std::vector<char*> argv = base::exec_strings(spec.argv);
+    const std::vector<char*> envp = base::exec_strings(spec.env);
     const std::vector<gid_t> groups(spec.groups.begin(), spec.groups.end());
     GROVE_ASSIGN_OR_RETURN(const auto rlimits, prepare_rlimits(spec.rlimits));
     GROVE_ASSIGN_OR_RETURN(UniqueFd dev_null, UniqueFd::open("/dev/null", O_RDWR | O_CLOEXEC));
