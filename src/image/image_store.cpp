@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <set>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "base/error.hpp"
@@ -63,6 +64,11 @@ Result<void> ImageStore::recover() {
     for (const auto& entry : std::filesystem::directory_iterator(paths_.runs(), ec)) {
         log_.warn("removing a run directory left by a crash",
                   {{"run", entry.path().filename().string()}});
+        // A crashed run may have left its rootfs mounted: detach it, or the removal would go
+        // through the mount and the mount itself would stay on the host.
+        for (const auto& sub : std::filesystem::directory_iterator(entry.path(), ec)) {
+            ::umount2(sub.path().c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);  // EINVAL: not a mount
+        }
         remove_tree(entry.path());
     }
     for (const auto& entry : std::filesystem::directory_iterator(paths_.layers(), ec)) {

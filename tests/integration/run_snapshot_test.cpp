@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sys/mount.h>
 #include <sys/xattr.h>
 
 #include <gtest/gtest.h>
@@ -312,6 +313,19 @@ TEST_F(RunSnapshotTest, ROOT_CrashLeftoversGoOnReopenButLiveRunsStay) {
     EXPECT_TRUE(fs::exists(live->upper()));
     live->discard();
     EXPECT_EQ(count(root() / "runs"), 0u);
+}
+
+TEST_F(RunSnapshotTest, ROOT_RecoveryUnmountsWhatACrashedRunLeftMounted) {
+    // A run killed before it could unmount: its rootfs is still mounted in the host's namespace.
+    const fs::path rootfs = root() / "runs" / "crashed-run" / "rootfs";
+    fs::create_directories(rootfs);
+    ASSERT_EQ(::mount("tmpfs", rootfs.c_str(), "tmpfs", 0, nullptr), 0);
+    std::ofstream(rootfs / "inside") << "x";
+    reopen();
+    EXPECT_FALSE(fs::exists(root() / "runs" / "crashed-run"));
+    std::ifstream mounts("/proc/self/mountinfo");
+    const std::string text((std::istreambuf_iterator<char>(mounts)), {});
+    EXPECT_EQ(text.find(rootfs.string()), std::string::npos) << "the mount leaked";
 }
 
 }  // namespace
