@@ -33,8 +33,16 @@ std::string read_file(const fs::path& path) {
     return ss.str();
 }
 
-std::string mountinfo() {
-    return read_file("/proc/self/mountinfo");
+// The mounts under `dir`: other tests may mount elsewhere on the host at the same time.
+std::string mountinfo(const fs::path& dir) {
+    std::string mine;
+    std::istringstream lines(read_file("/proc/self/mountinfo"));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find(dir.string()) != std::string::npos) {
+            mine += line + "\n";
+        }
+    }
+    return mine;
 }
 
 class OverlayRootTest : public ::testing::Test {
@@ -46,11 +54,11 @@ protected:
         auto dir = base::TempDir::create("grove-ovl-test-");
         ASSERT_TRUE(dir.has_value());
         dir_.emplace(std::move(*dir));
-        before_ = mountinfo();
+        before_ = mountinfo(dir_->path());
     }
     void TearDown() override {
         if (dir_) {
-            EXPECT_EQ(mountinfo(), before_) << "a mount leaked";
+            EXPECT_EQ(mountinfo(dir_->path()), before_) << "a mount leaked";
         }
     }
     fs::path path(const std::string& rel) const { return dir_->path() / rel; }
