@@ -14,6 +14,7 @@
 
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
+#include "helpers/mounts.hpp"
 #include "runtime/process/sandbox_process.hpp"
 
 namespace grove::runtime::process {
@@ -352,7 +353,7 @@ TEST_F(SandboxProcessTest, ROOT_NetworkNoneHasOnlyLoopbackUp) {
 }
 
 TEST_F(SandboxProcessTest, ROOT_LeavesNoFdsMountsOrZombies) {
-    const std::string mounts = read_file("/proc/self/mountinfo");
+    const std::string mounts = testing::mounts_under(dir_->path());
     const size_t fds = count_fds();
     run(spec("echo hi"));
     { auto killed = SandboxProcess::start(spec("sleep 100")); }  // destroyed while running
@@ -360,7 +361,7 @@ TEST_F(SandboxProcessTest, ROOT_LeavesNoFdsMountsOrZombies) {
     missing.argv = {"/bin/nope"};
     EXPECT_FALSE(SandboxProcess::start(missing).has_value());
     EXPECT_EQ(count_fds(), fds);
-    EXPECT_EQ(read_file("/proc/self/mountinfo"), mounts);
+    EXPECT_EQ(testing::mounts_under(dir_->path()), mounts);
     EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "a zombie or a child was left";
     EXPECT_EQ(errno, ECHILD);
 }

@@ -3,7 +3,6 @@
 #include <fstream>
 #include <optional>
 #include <sched.h>
-#include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
+#include "helpers/mounts.hpp"
 #include "runtime/rootfs/apply_plan.hpp"
 #include "runtime/rootfs/overlay_mount.hpp"
 
@@ -19,13 +19,6 @@ namespace grove::runtime::rootfs {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 constexpr const char* kScript =
     "cat /proc/self/status | head -1; ls /dev; echo kcore=$(cat /proc/kcore | wc -c); "
@@ -70,11 +63,11 @@ TEST(ApplyPlan, ROOT_BusyboxContainer) {
     if (!fs::exists("/bin/busybox")) {
         GTEST_SKIP() << "needs a static /bin/busybox (busybox-static)";
     }
-    const std::string mounts_before = read_file("/proc/self/mountinfo");
+    auto dir = base::TempDir::create("grove-apply-test-");
+    ASSERT_TRUE(dir.has_value());
+    const fs::path root = dir->path();
+    const std::string mounts_before = testing::mounts_under(root);
     {
-        auto dir = base::TempDir::create("grove-apply-test-");
-        ASSERT_TRUE(dir.has_value());
-        const fs::path root = dir->path();
         fs::create_directories(root / "layer/bin");
         fs::create_directories(root / "layer/etc");
         fs::copy_file("/bin/busybox", root / "layer/bin/busybox");
@@ -111,7 +104,7 @@ TEST(ApplyPlan, ROOT_BusyboxContainer) {
         EXPECT_NE(out.find("cwd=/\n"), std::string::npos) << out;
         EXPECT_FALSE(fs::exists(root / "upper/sys/x"));
     }
-    EXPECT_EQ(read_file("/proc/self/mountinfo"), mounts_before) << "a mount leaked to the host";
+    EXPECT_EQ(testing::mounts_under(root), mounts_before) << "a mount leaked to the host";
 }
 
 // An image's absolute symlink resolves inside the rootfs, never to the host path it names.
@@ -128,7 +121,7 @@ TEST(ApplyPlan, ROOT_SymlinkInImageCannotEscape) {
     const RootfsOptions options{.rootfs = root / "rootfs"};
     ASSERT_TRUE(prepare_mountpoints(options).has_value());
     const Plan plan = build_plan(options);
-    const std::string mounts_before = read_file("/proc/self/mountinfo");
+    const std::string mounts_before = testing::mounts_under(root);
     int exit_code = -1;
     const std::string out = run_in_container(plan, &exit_code);
     EXPECT_EQ(exit_code, 100) << out;
@@ -139,7 +132,7 @@ TEST(ApplyPlan, ROOT_SymlinkInImageCannotEscape) {
     EXPECT_EQ(out, "apply_plan failed at step " + std::to_string(sys_step) + ": errno " +
                        std::to_string(ENOENT) + "\n");
     EXPECT_TRUE(fs::is_empty(root / "host-target"));
-    EXPECT_EQ(read_file("/proc/self/mountinfo"), mounts_before);
+    EXPECT_EQ(testing::mounts_under(root), mounts_before);
 }
 
 }  // namespace

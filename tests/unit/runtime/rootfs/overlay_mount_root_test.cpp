@@ -14,6 +14,7 @@
 
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
+#include "helpers/mounts.hpp"
 #include "runtime/rootfs/overlay_mount.hpp"
 
 namespace grove::runtime::rootfs {
@@ -33,18 +34,6 @@ std::string read_file(const fs::path& path) {
     return ss.str();
 }
 
-// The mounts under `dir`: other tests may mount elsewhere on the host at the same time.
-std::string mountinfo(const fs::path& dir) {
-    std::string mine;
-    std::istringstream lines(read_file("/proc/self/mountinfo"));
-    for (std::string line; std::getline(lines, line);) {
-        if (line.find(dir.string()) != std::string::npos) {
-            mine += line + "\n";
-        }
-    }
-    return mine;
-}
-
 class OverlayRootTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -54,11 +43,11 @@ protected:
         auto dir = base::TempDir::create("grove-ovl-test-");
         ASSERT_TRUE(dir.has_value());
         dir_.emplace(std::move(*dir));
-        before_ = mountinfo(dir_->path());
+        before_ = testing::mounts_under(dir_->path());
     }
     void TearDown() override {
         if (dir_) {
-            EXPECT_EQ(mountinfo(dir_->path()), before_) << "a mount leaked";
+            EXPECT_EQ(testing::mounts_under(dir_->path()), before_) << "a mount leaked";
         }
     }
     fs::path path(const std::string& rel) const { return dir_->path() / rel; }
