@@ -60,6 +60,9 @@ Result<base::UniqueFd> mount_new_api(const std::vector<fs::path>& lowers,
     if (!upper.empty()) {
         GROVE_TRY(set_string(fs_fd.get(), "upperdir", upper.string()));
         GROVE_TRY(set_string(fs_fd.get(), "workdir", work.string()));
+        if (fsconfig(fs_fd.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0) {
+            return base::last_errno_error("overlay option volatile");
+        }
     }
     for (const auto& option : kSafeOptions) {
         GROVE_TRY(set_string(fs_fd.get(), option[0], option[1]));
@@ -141,6 +144,7 @@ Result<std::string> legacy_mount_data(const std::vector<fs::path>& lowers_top_fi
         GROVE_TRY(append_path(upper));
         data += ",workdir=";
         GROVE_TRY(append_path(work));
+        data += ",volatile";
     }
     for (const auto& option : kSafeOptions) {
         data += fmt::format(",{}={}", option[0], option[1]);

@@ -10,6 +10,10 @@
 //                        renaming a lower directory then fails with EXDEV (mv copies instead)
 //   index=off            the same layer is shared by many concurrent mounts; the inode index
 //                        would tie a layer to one upper and fail later mounts with ESTALE
+//   volatile             (writable mounts) no syncfs of the upper's whole filesystem at unmount,
+//                        which made a run's cost depend on what else was dirty on the host; a
+//                        commit fsyncs exactly the files it keeps, and a crashed run's upper is
+//                        never mounted again (recovery deletes it)
 
 #include <filesystem>
 #include <string>

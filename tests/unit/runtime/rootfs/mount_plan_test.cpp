@@ -140,9 +140,10 @@ TEST(PrepareMountpoints, CreatesOnlyWhatIsMissing) {
 TEST(LegacyMountData, FormatsAndBounds) {
     auto data = legacy_mount_data({"/l/2", "/l/1"}, "/u", "/w");
     ASSERT_TRUE(data.has_value());
-    EXPECT_EQ(*data,
-              "lowerdir=/l/2:/l/1,upperdir=/u,workdir=/w,metacopy=off,redirect_dir=nofollow,"
-              "index=off");
+    EXPECT_EQ(
+        *data,
+        "lowerdir=/l/2:/l/1,upperdir=/u,workdir=/w,volatile,metacopy=off,redirect_dir=nofollow,"
+        "index=off");
     EXPECT_EQ(legacy_mount_data({"/a:b"}, "/u", "/w").error().code(), Code::kInvalidArgument);
     std::vector<fs::path> many(100, fs::path("/var/lib/grove/layers/a-rather-long-layer-name"));
     EXPECT_EQ(legacy_mount_data(many, {}, {}).error().code(), Code::kResourceExhausted);

@@ -96,6 +96,8 @@ TEST_F(OverlayRootTest, ROOT_ThreeLayersMergeAndWritesLandInUpper) {
     ASSERT_TRUE(mount->attach(merged).has_value());
     EXPECT_EQ(mount->target(), merged);
     expect_merged_view(merged);
+    EXPECT_NE(testing::mounts_under(merged).find("fsync=volatile"), std::string::npos)
+        << "no syncfs of the host filesystem at unmount";
 
     write_file(merged / "new.txt", "w");
     fs::remove(merged / "keep.txt");
@@ -115,6 +117,7 @@ TEST_F(OverlayRootTest, ROOT_LegacyApiGivesTheSameView) {
     ASSERT_TRUE(mount.has_value()) << mount.error().to_string();
     ASSERT_TRUE(mount->attach(mkdir("merged")).has_value());
     expect_merged_view(path("merged"));
+    EXPECT_NE(testing::mounts_under(path("merged")).find("fsync=volatile"), std::string::npos);
 }
 
 TEST_F(OverlayRootTest, ROOT_DeepChains) {
