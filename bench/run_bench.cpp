@@ -18,6 +18,7 @@
 #include "base/child_process.hpp"
 #include "base/json.hpp"
 #include "base/temp_dir.hpp"
+#include "engine/host_cgroups.hpp"
 #include "engine/runner.hpp"
 #include "helpers/test_images.hpp"
 #include "image/layout_source.hpp"
@@ -79,9 +80,9 @@ Fixture& fixture() {
             return out;
         }
         out.image = imported->image.uuid;
-        auto cgroups = runtime::cgroup::Manager::detect();
-        out.runner.emplace(*out.store, cgroups ? std::move(cgroups).value() : nullptr,
-                           base::Logger::stderr_text(base::LogLevel::kWarn));
+        // favordynmods speeds up the cgroup moves of crun and grove alike (the lock is global).
+        const auto log = base::Logger::stderr_text(base::LogLevel::kWarn);
+        out.runner.emplace(*out.store, engine::host_cgroups(log, true), log);
 
         // crun's bundle: umoci's rootfs and config.json, running /bin/true without a terminal.
         out.bundle = out.dir->path() / "bundle";

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "base/error.hpp"
+#include "engine/host_cgroups.hpp"
 
 namespace grove::cli {
 namespace {
@@ -41,12 +42,8 @@ Result<image::ImageStore*> Context::store() {
 Result<engine::Runner*> Context::runner() {
     if (!runner_) {
         GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
-        auto cgroups = runtime::cgroup::Manager::detect();
-        if (!cgroups) {
-            log().warn("running without cgroups", {{"reason", cgroups.error().message()}});
-        }
         runner_ = std::make_unique<engine::Runner>(
-            *image_store, cgroups ? std::move(cgroups).value() : nullptr, log());
+            *image_store, engine::host_cgroups(log(), options_.tune_cgroups), log());
     }
     return runner_.get();
 }

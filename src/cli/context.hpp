@@ -26,6 +26,7 @@ struct GlobalOptions {
     std::vector<std::string> insecure_registries;  // "host[:port]"
     std::vector<std::string> auth_files;           // Docker config.json / containers auth.json
     bool debug = false;
+    bool tune_cgroups = true;  // --no-cgroup-tuning clears it (engine/host_cgroups.hpp)
 };
 
 inline constexpr const char* kDefaultRoot = "/var/lib/grove";
