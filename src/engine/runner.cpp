@@ -1,5 +1,6 @@
 #include "engine/runner.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <fcntl.h>
@@ -7,12 +8,14 @@
 #include <map>
 #include <poll.h>
 #include <pthread.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
+#include "engine/disk_usage.hpp"
 #include "inspect/user_db.hpp"
 #include "oci/image_config.hpp"
 #include "runtime/process/sandbox_process.hpp"
@@ -101,36 +104,87 @@ Result<void> write_text(const std::filesystem::path& path, const std::string& te
     return base::write_all(fd.get(), text);
 }
 
+// The host's resolver configuration, for runs on the host's network.
+std::string host_resolv_conf() {
+    std::ifstream in("/etc/resolv.conf");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 struct Captured {
     std::string data;
     bool truncated = false;
 };
 
-// Reads both streams until EOF or the deadline; true when the deadline passed first.
-Result<bool> pump_output(int out_fd,
-                         int err_fd,
-                         std::optional<Clock::time_point> deadline,
-                         const RunRequest& request,
-                         Captured& out,
-                         Captured& err) {
-    pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+enum class PumpEnd { kEof, kDeadline, kCancelled, kLayerTooLarge };
+
+// Watches the size of a run's upper directory while it runs. A walk costs O(entries), so walks
+// are spaced to keep their share of one CPU near 5% (at least 100 ms apart): a run can overshoot
+// the limit by what it writes in one interval, and commit checks the final size exactly.
+class LayerWatch {
+public:
+    LayerWatch(std::filesystem::path upper, std::optional<uint64_t> limit)
+        : upper_(std::move(upper)), limit_(limit), next_(Clock::now() + kMinInterval) {}
+
+    std::optional<Clock::time_point> next_check() const {
+        return limit_ ? std::optional(next_) : std::nullopt;
+    }
+    // True when the upper has outgrown the limit.
+    bool over_limit() {
+        const auto start = Clock::now();
+        const auto bytes = disk_usage(upper_);
+        const auto now = Clock::now();
+        next_ = now + std::max<Clock::duration>(kMinInterval, 20 * (now - start));
+        return bytes.has_value() && *bytes > *limit_;
+    }
+
+private:
+    static constexpr std::chrono::milliseconds kMinInterval{100};
+    std::filesystem::path upper_;
+    std::optional<uint64_t> limit_;
+    Clock::time_point next_;
+};
+
+// Reads both streams until EOF, the deadline, a cancellation or an oversized layer.
+Result<PumpEnd> pump_output(int out_fd,
+                            int err_fd,
+                            std::optional<Clock::time_point> deadline,
+                            LayerWatch& watch,
+                            const RunRequest& request,
+                            Captured& out,
+                            Captured& err) {
+    // The third slot is the cancellation eventfd; poll() ignores a negative fd.
+    pollfd fds[3] = {{out_fd, POLLIN, 0},
+                     {err_fd, POLLIN, 0},
+                     {request.cancel ? request.cancel->fd() : -1, POLLIN, 0}};
     Captured* sinks[2] = {&out, &err};
     const Stream streams[2] = {Stream::kStdout, Stream::kStderr};
     int open_streams = 2;
     char buf[64 * 1024];
     while (open_streams > 0) {
-        int wait_ms = -1;
-        if (deadline) {
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
-            if (left.count() <= 0) {
-                return true;
-            }
-            wait_ms = static_cast<int>(left.count());
+        const auto now = Clock::now();
+        if (deadline && *deadline <= now) {
+            return PumpEnd::kDeadline;
         }
-        const int ready = ::poll(fds, 2, wait_ms);
+        const auto check = watch.next_check();
+        if (check && *check <= now && watch.over_limit()) {
+            return PumpEnd::kLayerTooLarge;
+        }
+        int wait_ms = -1;
+        for (const auto& wake : {deadline, watch.next_check()}) {
+            if (wake) {
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(*wake - now);
+                const int ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
+                wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
+            }
+        }
+        const int ready = ::poll(fds, 3, wait_ms);
         if (ready < 0 && errno != EINTR) {
             return base::last_errno_error("poll the run's output");
+        }
+        if (ready > 0 && fds[2].revents != 0) {
+            return PumpEnd::kCancelled;
         }
         for (int i = 0; i < 2 && ready > 0; ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) {
@@ -156,7 +210,7 @@ Result<bool> pump_output(int out_fd,
             sink.truncated = sink.truncated || chunk.size() > room;
         }
     }
-    return false;
+    return PumpEnd::kEof;
 }
 
 }  // namespace
@@ -168,6 +222,9 @@ Result<RunResult> Runner::run(const RunRequest& request) {
     if (!cgroups_ && (request.limits.memory_bytes || request.limits.pids || request.limits.cpus)) {
         return base::make_error(Code::kUnimplemented,
                                 "resource limits need cgroups, which this host lacks");
+    }
+    if (request.cancel && request.cancel->cancelled()) {
+        return base::make_error(Code::kCancelled, "the run was cancelled before it started");
     }
     const auto started = Clock::now();
     GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(request.image));
@@ -203,7 +260,9 @@ Result<RunResult> Runner::run(const RunRequest& request) {
                              "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                              "127.0.1.1\t" +
                                  request.hostname + "\n"));
-        GROVE_TRY(write_text(options.resolv_conf_file, "# no network\n"));
+        GROVE_TRY(write_text(options.resolv_conf_file, request.network == Network::kHost
+                                                           ? host_resolv_conf()
+                                                           : "# no network\n"));
         if (!request.files.empty()) {
             GROVE_ASSIGN_OR_RETURN(auto rootfs_fd,
                                    base::UniqueFd::open(rootfs.string(), O_RDONLY | O_DIRECTORY));
@@ -222,6 +281,13 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         spec.hostname = request.hostname;
         spec.plan = runtime::rootfs::build_plan(options);
         spec.seccomp = seccomp_program;
+        spec.new_network = request.network == Network::kNone;
+        if (request.max_layer_bytes) {
+            // One file can never outgrow the layer: the write fails (EFBIG) at once, before the
+            // size watch would notice.
+            spec.rlimits.push_back(
+                {RLIMIT_FSIZE, *request.max_layer_bytes, *request.max_layer_bytes});
+        }
 
         std::unique_ptr<runtime::cgroup::Cgroup> cgroup;
         if (cgroups_) {
@@ -261,12 +327,15 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         }
         Captured out_data;
         Captured err_data;
-        GROVE_ASSIGN_OR_RETURN(
-            const bool timed_out,
-            pump_output(out.read.get(), err.read.get(), deadline, request, out_data, err_data));
+        LayerWatch watch(dirs.upper(), request.max_layer_bytes);
+        GROVE_ASSIGN_OR_RETURN(const PumpEnd end,
+                               pump_output(out.read.get(), err.read.get(), deadline, watch, request,
+                                           out_data, err_data));
         RunResult result;
-        result.timed_out = timed_out;
-        if (timed_out) {
+        result.timed_out = end == PumpEnd::kDeadline;
+        result.cancelled = end == PumpEnd::kCancelled;
+        result.layer_too_large = end == PumpEnd::kLayerTooLarge;
+        if (end != PumpEnd::kEof) {
             GROVE_TRY(process.kill(SIGKILL));  // init's death takes the whole tree with it
         }
         GROVE_ASSIGN_OR_RETURN(auto exit, process.wait(std::nullopt));
@@ -285,7 +354,11 @@ Result<RunResult> Runner::run(const RunRequest& request) {
             GROVE_TRY(cgroup->close());
         }
         GROVE_TRY(overlay.close());
-        if (request.disposable) {
+        if (request.max_layer_bytes && !result.layer_too_large) {
+            GROVE_ASSIGN_OR_RETURN(const uint64_t bytes, disk_usage(dirs.upper()));
+            result.layer_too_large = bytes > *request.max_layer_bytes;
+        }
+        if (request.disposable || result.cancelled || result.layer_too_large) {
             dirs.discard();
         } else {
             GROVE_ASSIGN_OR_RETURN(

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include <grove/result.hpp>
 
 #include "base/log.hpp"
+#include "engine/cancel.hpp"
 #include "engine/inject.hpp"
 #include "image/image_store.hpp"
 #include "runtime/cgroup/cgroup.hpp"
@@ -29,6 +31,11 @@
 namespace grove::engine {
 
 enum class Stream { kStdout, kStderr };
+
+enum class Network {
+    kNone,  // a network namespace of its own with only loopback (the default)
+    kHost,  // the host's network namespace and resolv.conf; raw sockets stay denied (no NET_RAW)
+};
 
 struct RunRequest {
     std::string image;                 // a UUID, a unique UUID prefix or a tag
@@ -44,16 +51,24 @@ struct RunRequest {
     std::optional<std::chrono::milliseconds> timeout;
     size_t output_limit = 1 << 20;  // bytes kept per stream; the rest is counted and dropped
     runtime::cgroup::Limits limits;
+    Network network = Network::kNone;
+    // Cap on the bytes the run's changes take: no file may grow past it (RLIMIT_FSIZE), a run
+    // whose changes outgrow it is killed, and such a run commits nothing.
+    std::optional<uint64_t> max_layer_bytes;
     bool disposable = true;  // no image is recorded
     std::optional<std::string> tag;
     // Called with output as it arrives (from the calling thread).
     std::function<void(Stream, std::string_view)> on_output;
+    // Raised by another thread: the run is killed as on a timeout and leaves no image.
+    std::shared_ptr<const CancelSignal> cancel;
 };
 
 struct RunResult {
     int exit_code = 0;  // 128 + signal when killed
     int signal = 0;
     bool timed_out = false;
+    bool cancelled = false;        // by RunRequest::cancel: killed, nothing committed
+    bool layer_too_large = false;  // over RunRequest::max_layer_bytes: nothing committed
     bool oom_killed = false;
     std::string stdout_data;
     std::string stderr_data;

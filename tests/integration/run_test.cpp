@@ -2,6 +2,7 @@
 // image tree, timeouts and process trees, isolation and escape attempts, limits, and parallel
 // runs. Each test is a real container: namespaces, an overlay, seccomp, a cgroup.
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -13,6 +14,7 @@
 #include "base/child_process.hpp"
 #include "base/json.hpp"
 #include "base/temp_dir.hpp"
+#include "engine/host_cgroups.hpp"
 #include "engine/runner.hpp"
 #include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
@@ -39,9 +41,8 @@ protected:
         auto imported = store_->import(**source, {.tag = "busybox"});
         ASSERT_TRUE(imported) << imported.error().to_string();
         base_ = imported->image;
-        auto cgroups = runtime::cgroup::Manager::detect();
-        runner_.emplace(*store_, cgroups ? std::move(cgroups).value() : nullptr,
-                        base::Logger::stderr_text());
+        const auto log = base::Logger::stderr_text();
+        runner_.emplace(*store_, host_cgroups(log, true), log);
     }
 
     RunResult run(RunRequest request) {
@@ -137,6 +138,30 @@ TEST_F(RunTest, ROOT_TimeoutsKillTheWholeTree) {
     EXPECT_FALSE(ps->status.success()) << "left behind: " << ps->out;
 }
 
+TEST_F(RunTest, ROOT_CancelKillsTheRunAndKeepsNothing) {
+    auto cancel = CancelSignal::create();
+    ASSERT_TRUE(cancel);
+    std::jthread canceller([signal = *cancel] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        signal->cancel();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    auto r = sh("echo begun; echo x > /written; trap '' TERM; sleep 100",
+                {.disposable = false, .cancel = *cancel});
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_EQ(r.stdout_data, "begun\n") << "output up to the cancellation is kept";
+    EXPECT_FALSE(r.result_image) << "a cancelled run commits nothing";
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_TRUE(std::filesystem::is_empty(dir_->path() / "root" / "runs"));
+
+    // Cancelled before it starts: refused, nothing prepared.
+    auto again = runner_->run({.image = base_.uuid, .shell = "true", .cancel = *cancel});
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code(), Code::kCancelled);
+}
+
 TEST_F(RunTest, ROOT_IsolationAndEscapeAttempts) {
     auto r =
         sh("grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status;"
@@ -222,6 +247,45 @@ TEST_F(RunTest, ROOT_LimitsAreEnforced) {
                   {.timeout = std::chrono::seconds(30), .limits = {.memory_bytes = 32 << 20}});
     EXPECT_TRUE(hog.oom_killed);
     EXPECT_LE(hog.memory_peak_bytes, 32u << 20);
+}
+
+TEST_F(RunTest, ROOT_FillingTheDiskStopsAtTheLayerLimit) {
+    constexpr uint64_t kLimit = 4 << 20;
+    // One big file: the write fails at the limit (RLIMIT_FSIZE), and nothing is committed.
+    auto big = sh("dd if=/dev/zero of=/big bs=1M count=64 2>&1; echo rc=$?",
+                  {.max_layer_bytes = kLimit, .disposable = false});
+    EXPECT_NE(big.stdout_data.find("rc=1"), std::string::npos) << big.stdout_data;
+    EXPECT_TRUE(big.layer_too_large);
+    EXPECT_FALSE(big.result_image);
+    // Endless small files: the size watch kills the run soon after the limit.
+    const auto start = std::chrono::steady_clock::now();
+    auto many =
+        sh("i=0; while true; do head -c 65536 /dev/zero > /f$i; i=$((i+1)); done",
+           {.timeout = std::chrono::seconds(60), .max_layer_bytes = kLimit, .disposable = false});
+    EXPECT_TRUE(many.layer_too_large);
+    EXPECT_FALSE(many.timed_out);
+    EXPECT_EQ(many.signal, SIGKILL);
+    EXPECT_FALSE(many.result_image);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+    // Under the limit, the run commits as usual.
+    auto small =
+        sh("head -c 100000 /dev/zero > /small", {.max_layer_bytes = kLimit, .disposable = false});
+    EXPECT_FALSE(small.layer_too_large);
+    EXPECT_TRUE(small.result_image);
+    EXPECT_TRUE(std::filesystem::is_empty(dir_->path() / "root" / "runs"));
+}
+
+TEST_F(RunTest, ROOT_NetworkModes) {
+    std::ifstream host_dev("/proc/net/dev");
+    const std::string host_text((std::istreambuf_iterator<char>(host_dev)), {});
+    const auto count_lines = [](const std::string& text) {
+        return std::count(text.begin(), text.end(), '\n');
+    };
+    auto none = sh("cat /proc/net/dev");
+    EXPECT_EQ(count_lines(none.stdout_data), 3) << "two headers and lo\n" << none.stdout_data;
+    auto host = sh("cat /proc/net/dev; cat /etc/resolv.conf", {.network = Network::kHost});
+    EXPECT_NE(host.stdout_data.find(host_text), std::string::npos) << "the host's interfaces\n"
+                                                                   << host.stdout_data;
 }
 
 TEST_F(RunTest, ROOT_EightParallelRunsFromOneImage) {

@@ -1,12 +1,14 @@
 // grove run [--disposable] [--tag T] [-e K=V]... [-w DIR] [-u UID[:GID]] [--hostname H]
-//           [-t SECONDS] [--memory 256m] [--pids N] [--cpus X] [-f LOCAL:/PATH[:MODE]]... [-i]
-//           [--json]
+//           [-t SECONDS] [--memory 256m] [--pids N] [--cpus X] [--max-layer-size 1g]
+//           [--network none|host] [-f LOCAL:/PATH[:MODE]]... [-i] [--json]
 //           <image> [-s '<shell string>' | -- cmd args...]
 // Streams the command's output live and exits with its exit code (128 + signal when killed,
-// 124 on timeout). Each run snapshots its filesystem as a new image unless --disposable; the
-// resulting image's UUID is printed on stderr (or in --json's result_image).
+// 124 on timeout, 130 when cancelled by SIGINT/SIGTERM). Each run snapshots its filesystem as a new
+// image unless --disposable; the resulting image's UUID is printed on stderr (or in --json's
+// result_image).
 
 #include <charconv>
+#include <csignal>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +38,8 @@ struct Options {
     std::string memory;
     uint64_t pids = 0;
     double cpus = 0;
+    std::string max_layer_size;
+    std::string network = "none";
     bool disposable = false;
     std::string tag;
     bool interactive = false;
@@ -138,6 +142,10 @@ Result<engine::RunRequest> make_request(const Options& options) {
     if (options.cpus > 0) {
         request.limits.cpus = options.cpus;
     }
+    if (!options.max_layer_size.empty()) {
+        GROVE_ASSIGN_OR_RETURN(request.max_layer_bytes, parse_size(options.max_layer_size));
+    }
+    request.network = options.network == "host" ? engine::Network::kHost : engine::Network::kNone;
     if (!options.tag.empty()) {
         request.tag = options.tag;
     }
@@ -166,13 +174,33 @@ base::Json result_json(const engine::RunResult& r) {
             {"system_cpu_seconds", static_cast<double>(r.usage.ru_stime.tv_sec) +
                                        static_cast<double>(r.usage.ru_stime.tv_usec) / 1e6},
             {"max_rss_kib", r.usage.ru_maxrss},
+            {"minor_page_faults", r.usage.ru_minflt},
+            {"major_page_faults", r.usage.ru_majflt},
+            {"block_input_ops", r.usage.ru_inblock},
+            {"block_output_ops", r.usage.ru_oublock},
+            {"cancelled", r.cancelled},
+            {"layer_too_large", r.layer_too_large},
             {"memory_peak_bytes", r.memory_peak_bytes},
             {"result_image", r.result_image ? base::Json(r.result_image->uuid) : base::Json()},
             {"changed", r.changed}};
 }
 
+// SIGINT/SIGTERM cancel the run (killed, nothing committed) instead of killing grove, which
+// would leave the run's directories to the next store open.
+const engine::CancelSignal* g_cancel = nullptr;
+
+void cancel_run(int) {
+    g_cancel->cancel();
+}
+
 Result<int> run(Context& context, const Options& options) {
     GROVE_ASSIGN_OR_RETURN(engine::RunRequest request, make_request(options));
+    GROVE_ASSIGN_OR_RETURN(request.cancel, engine::CancelSignal::create());
+    g_cancel = request.cancel.get();
+    struct sigaction on_cancel {};
+    on_cancel.sa_handler = cancel_run;
+    ::sigaction(SIGINT, &on_cancel, nullptr);
+    ::sigaction(SIGTERM, &on_cancel, nullptr);
     if (!options.json) {
         request.on_output = [](engine::Stream stream, std::string_view chunk) {
             (void)base::write_all(stream == engine::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
@@ -189,6 +217,12 @@ Result<int> run(Context& context, const Options& options) {
     }
     if (result.timed_out) {
         return 124;  // timeout(1)'s convention
+    }
+    if (result.cancelled) {
+        return 130;  // the shell's code for an interrupted command
+    }
+    if (result.layer_too_large) {
+        fmt::print(stderr, "grove: the run's changes outgrew --max-layer-size; nothing was kept\n");
     }
     return result.exit_code;
 }
@@ -212,6 +246,11 @@ void add_run(CLI::App& app, CommandEnv env) {
     cmd->add_option("--memory", options->memory, "Memory limit, e.g. 256m");
     cmd->add_option("--pids", options->pids, "Process limit");
     cmd->add_option("--cpus", options->cpus, "CPU limit, e.g. 0.5");
+    cmd->add_option(
+        "--max-layer-size", options->max_layer_size,
+        "Cap on the bytes the run may change, e.g. 1g: a bigger run is stopped, nothing kept");
+    cmd->add_option("--network", options->network, "none (default: loopback only) or host")
+        ->check(CLI::IsMember({"none", "host"}));
     cmd->add_flag("--disposable", options->disposable, "Do not keep the filesystem as an image");
     cmd->add_option("--tag", options->tag, "Tag the resulting image");
     cmd->add_flag("-i,--interactive", options->interactive, "Pass stdin to the command");
