@@ -15,9 +15,12 @@ test=(
     python3 busybox-static zstd attr
     docker-registry skopeo apache2-utils openssl
     umoci
+    # The OCI runtimes of grove's optional runtime backend, each tested like the native one.
+    crun runc runsc
 )
-# Peers the benchmarks compare against (never needed for the test suite).
-bench=(crun hyperfine debootstrap)
+# Peers the benchmarks compare against (never needed for the test suite); crun, their peer for
+# runs, is in `test` above.
+bench=(hyperfine debootstrap)
 
 want=("${build[@]}" "${test[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
