@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <variant>
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
 #include "engine/disk_usage.hpp"
 #include "inspect/user_db.hpp"
 #include "oci/image_config.hpp"
+#include "runtime/oci/runtime_process.hpp"
 #include "runtime/process/sandbox_process.hpp"
 #include "runtime/rootfs/mount_plan.hpp"
 #include "runtime/rootfs/overlay_mount.hpp"
@@ -116,6 +118,51 @@ struct Captured {
     std::string data;
     bool truncated = false;
 };
+
+// A run's process tree, from grove's own runtime or an OCI runtime: the same three operations.
+class RunProcess {
+public:
+    explicit RunProcess(runtime::process::SandboxProcess p) : process_(std::move(p)) {}
+    explicit RunProcess(runtime::oci::RuntimeProcess p) : process_(std::move(p)) {}
+
+    // SIGKILL: for grove's init and an OCI container's PID 1 alike, the whole PID namespace dies.
+    Result<void> kill() {
+        return std::visit([](auto& p) -> Result<void> { return p.kill(SIGKILL); }, process_);
+    }
+    Result<runtime::process::RunExit> wait() {
+        return std::visit(
+            [](auto& p) -> Result<runtime::process::RunExit> {
+                GROVE_ASSIGN_OR_RETURN(const auto exit, p.wait(std::nullopt));
+                return *exit;  // without a timeout, wait() returns only with the exit
+            },
+            process_);
+    }
+
+private:
+    std::variant<runtime::process::SandboxProcess, runtime::oci::RuntimeProcess> process_;
+};
+
+// Starts the run's process: through `oci` when set, else grove's own runtime, which joins
+// `cgroup` by clone3 on v2 or by moving init before it starts on v1.
+Result<RunProcess> start_process(const std::optional<runtime::oci::Runtime>& oci,
+                                 const runtime::process::ProcessSpec& spec,
+                                 const runtime::rootfs::RootfsOptions& options,
+                                 const runtime::cgroup::Limits& limits,
+                                 const std::filesystem::path& run_dir,
+                                 runtime::cgroup::Cgroup* cgroup) {
+    if (oci) {
+        GROVE_ASSIGN_OR_RETURN(auto process,
+                               runtime::oci::RuntimeProcess::start(
+                                   *oci, {.process = spec, .rootfs = options, .limits = limits},
+                                   {.run_dir = run_dir}));
+        return RunProcess(std::move(process));
+    }
+    GROVE_ASSIGN_OR_RETURN(
+        auto process, runtime::process::SandboxProcess::start(spec, [&](pid_t pid) -> Result<void> {
+            return cgroup && !spec.cgroup_fd ? cgroup->add_process(pid) : Result<void>{};
+        }));
+    return RunProcess(std::move(process));
+}
 
 enum class PumpEnd { kEof, kDeadline, kCancelled, kLayerTooLarge };
 
@@ -219,7 +266,8 @@ Result<RunResult> Runner::run(const RunRequest& request) {
     if (request.argv.empty() && !request.shell) {
         return base::make_error(Code::kInvalidArgument, "a run needs a command or a shell string");
     }
-    if (!cgroups_ && (request.limits.memory_bytes || request.limits.pids || request.limits.cpus)) {
+    if (request.runtime.empty() && !cgroups_ &&
+        (request.limits.memory_bytes || request.limits.pids || request.limits.cpus)) {
         return base::make_error(Code::kUnimplemented,
                                 "resource limits need cgroups, which this host lacks");
     }
@@ -290,7 +338,10 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         }
 
         std::unique_ptr<runtime::cgroup::Cgroup> cgroup;
-        if (cgroups_) {
+        std::optional<runtime::oci::Runtime> oci_runtime;
+        if (!request.runtime.empty()) {
+            GROVE_ASSIGN_OR_RETURN(oci_runtime, runtime::oci::Runtime::find(request.runtime));
+        } else if (cgroups_) {
             GROVE_ASSIGN_OR_RETURN(cgroup, cgroups_->create("run-" + dirs.id(), request.limits));
             spec.cgroup_fd = cgroup->dir_fd();
         }
@@ -301,10 +352,8 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         spec.stdout_fd = out.write.get();
         spec.stderr_fd = err.write.get();
         GROVE_ASSIGN_OR_RETURN(
-            auto process,
-            runtime::process::SandboxProcess::start(spec, [&](pid_t pid) -> Result<void> {
-                return cgroup && !spec.cgroup_fd ? cgroup->add_process(pid) : Result<void>{};
-            }));
+            RunProcess process,
+            start_process(oci_runtime, spec, options, request.limits, run_dir, cgroup.get()));
         in.read.reset();
         out.write.reset();
         err.write.reset();
@@ -336,13 +385,13 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         result.cancelled = end == PumpEnd::kCancelled;
         result.layer_too_large = end == PumpEnd::kLayerTooLarge;
         if (end != PumpEnd::kEof) {
-            GROVE_TRY(process.kill(SIGKILL));  // init's death takes the whole tree with it
+            GROVE_TRY(process.kill());
         }
-        GROVE_ASSIGN_OR_RETURN(auto exit, process.wait(std::nullopt));
+        GROVE_ASSIGN_OR_RETURN(const auto exit, process.wait());
         feeder.join();
-        result.exit_code = exit->exit_code;
-        result.signal = exit->signal;
-        result.usage = exit->usage;
+        result.exit_code = exit.exit_code;
+        result.signal = exit.signal;
+        result.usage = exit.usage;
         result.stdout_data = std::move(out_data.data);
         result.stderr_data = std::move(err_data.data);
         result.stdout_truncated = out_data.truncated;

@@ -52,6 +52,10 @@ struct RunRequest {
     size_t output_limit = 1 << 20;  // bytes kept per stream; the rest is counted and dropped
     runtime::cgroup::Limits limits;
     Network network = Network::kNone;
+    // Empty: grove's own runtime. "crun", "runc" or "runsc": that OCI runtime runs the same
+    // container from a config.json (runtime/oci); it then manages the cgroup, and memory_peak
+    // and oom_killed are not reported.
+    std::string runtime;
     // Cap on the bytes the run's changes take: no file may grow past it (RLIMIT_FSIZE), a run
     // whose changes outgrow it is killed, and such a run commits nothing.
     std::optional<uint64_t> max_layer_bytes;

@@ -19,6 +19,7 @@
 #include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
 #include "image/layout_source.hpp"
+#include "runtime/oci/runtime.hpp"
 
 namespace grove::engine {
 namespace {
@@ -286,6 +287,40 @@ TEST_F(RunTest, ROOT_NetworkModes) {
     auto host = sh("cat /proc/net/dev; cat /etc/resolv.conf", {.network = Network::kHost});
     EXPECT_NE(host.stdout_data.find(host_text), std::string::npos) << "the host's interfaces\n"
                                                                    << host.stdout_data;
+}
+
+// The OCI backend runs the same request as grove's own runtime, snapshot included.
+TEST_F(RunTest, ROOT_OciRuntimesRunTheSameRequest) {
+    size_t ran = 0;
+    for (const char* name : {"crun", "runc", "runsc"}) {
+        if (!runtime::oci::Runtime::find(name)) {
+            continue;  // each is optional; runtime/oci's own tests say why one is missing
+        }
+        ++ran;
+        SCOPED_TRACE(name);
+        auto r = sh("echo $GREETING from $(pwd) as $(id -u); cat; echo kept > /root/" +
+                        std::string(name) +
+                        "; grep -c . /proc/net/dev; grep NoNewPrivs /proc/self/status; true",
+                    {.env = {"GREETING=hello"},
+                     .cwd = "/tmp",
+                     .uid = 0,
+                     .stdin_data = "from stdin\n",
+                     .runtime = name,
+                     .disposable = false});
+        EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+        // gVisor's /proc/self/status has no NoNewPrivs line.
+        const std::string no_new_privs = name == std::string("runsc") ? "" : "NoNewPrivs:\t1\n";
+        EXPECT_EQ(r.stdout_data, "hello from /tmp as 0\nfrom stdin\n3\n" + no_new_privs)
+            << r.stderr_data;
+        ASSERT_TRUE(r.result_image);
+        EXPECT_EQ(sh(std::string("cat /root/") + name, {.image = r.result_image->uuid}).stdout_data,
+                  "kept\n");
+        auto killed = sh("sleep 100", {.timeout = std::chrono::milliseconds(500), .runtime = name});
+        EXPECT_TRUE(killed.timed_out);
+    }
+    if (ran == 0) {
+        GTEST_SKIP() << "no OCI runtime (crun, runc, runsc) is installed";
+    }
 }
 
 TEST_F(RunTest, ROOT_EightParallelRunsFromOneImage) {

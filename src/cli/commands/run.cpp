@@ -1,7 +1,7 @@
 // grove run [--disposable] [--tag T] [-e K=V]... [-w DIR] [-u UID[:GID]] [--hostname H]
 //           [-t SECONDS] [--memory 256m] [--pids N] [--cpus X] [--max-layer-size 1g]
-//           [--network none|host] [-f LOCAL:/PATH[:MODE]]... [-i] [--json]
-//           <image> [-s '<shell string>' | -- cmd args...]
+//           [--network none|host] [--runtime crun|runc|runsc] [-f LOCAL:/PATH[:MODE]]... [-i]
+//           [--json] <image> [-s '<shell string>' | -- cmd args...]
 // Streams the command's output live and exits with its exit code (128 + signal when killed,
 // 124 on timeout, 130 when cancelled by SIGINT/SIGTERM). Each run snapshots its filesystem as a new
 // image unless --disposable; the resulting image's UUID is printed on stderr (or in --json's
@@ -40,6 +40,7 @@ struct Options {
     double cpus = 0;
     std::string max_layer_size;
     std::string network = "none";
+    std::string runtime;
     bool disposable = false;
     std::string tag;
     bool interactive = false;
@@ -145,6 +146,7 @@ Result<engine::RunRequest> make_request(const Options& options) {
     if (!options.max_layer_size.empty()) {
         GROVE_ASSIGN_OR_RETURN(request.max_layer_bytes, parse_size(options.max_layer_size));
     }
+    request.runtime = options.runtime;
     request.network = options.network == "host" ? engine::Network::kHost : engine::Network::kNone;
     if (!options.tag.empty()) {
         request.tag = options.tag;
@@ -251,6 +253,9 @@ void add_run(CLI::App& app, CommandEnv env) {
         "Cap on the bytes the run may change, e.g. 1g: a bigger run is stopped, nothing kept");
     cmd->add_option("--network", options->network, "none (default: loopback only) or host")
         ->check(CLI::IsMember({"none", "host"}));
+    cmd->add_option("--runtime", options->runtime,
+                    "Run with this OCI runtime instead of grove's own: crun, runc or runsc")
+        ->check(CLI::IsMember({"crun", "runc", "runsc"}));
     cmd->add_flag("--disposable", options->disposable, "Do not keep the filesystem as an image");
     cmd->add_option("--tag", options->tag, "Tag the resulting image");
     cmd->add_flag("-i,--interactive", options->interactive, "Pass stdin to the command");
