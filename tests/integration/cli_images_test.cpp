@@ -200,6 +200,27 @@ TEST_F(CliImagesTest, ROOT_RunStreamsOutputExitsWithTheCommandsCodeAndSnapshots)
                            local.string() + ":/usr/local/bin/tool:755", "--", "tool"});
     EXPECT_EQ(injected.status.code, 0) << injected.err;
     EXPECT_EQ(injected.out, "tool ran\n");
+
+    auto capped = grove({"run", "--json", "--max-layer-size", "1m", "bb", "-s",
+                         "dd if=/dev/zero of=/big bs=64k count=64 2>/dev/null"});
+    auto capped_result = base::parse_json(capped.out);
+    ASSERT_TRUE(capped_result) << capped.out << capped.err;
+    EXPECT_EQ((*capped_result)["layer_too_large"], true);
+    EXPECT_TRUE((*capped_result)["result_image"].is_null()) << "nothing kept";
+    auto wifi = grove({"run", "--network", "wifi", "bb", "--", "true"});
+    EXPECT_NE(wifi.status.code, 0);
+    EXPECT_NE(wifi.err.find("wifi not in {none,host}"), std::string::npos) << wifi.err;
+    // Interface names only: the counters move while the test runs.
+    const std::string names = "grep : /proc/net/dev | cut -d: -f1 | tr -d ' '";
+    const auto host_names =
+        base::run_command({.argv = {"/bin/sh", "-c", names}}, std::chrono::seconds(10));
+    ASSERT_TRUE(host_names);
+    EXPECT_EQ(grove({"run", "--disposable", "--network", "host", "bb", "-s", names}).out,
+              host_names->out);
+    if (base::find_program("crun").has_value()) {
+        auto crun = grove({"run", "--disposable", "--runtime", "crun", "bb", "--", "echo", "hi"});
+        EXPECT_EQ(crun.out, "hi\n") << crun.err;
+    }
 }
 
 }  // namespace
