@@ -13,6 +13,8 @@ endif()
 find_package(CURL REQUIRED)
 find_package(LibArchive REQUIRED)
 find_package(ZLIB REQUIRED)
+# Boost.Beast's HTTP parser (header-only); only src/http includes it, in one .cpp file.
+find_package(Boost 1.74 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
