@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <signal.h>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -136,6 +138,30 @@ TEST_F(RunTest, ROOT_TimeoutsKillTheWholeTree) {
     auto ps = base::run_command({.argv = {"pgrep", "-f", "sleep 1000"}}, std::chrono::seconds(5));
     ASSERT_TRUE(ps);
     EXPECT_FALSE(ps->status.success()) << "left behind: " << ps->out;
+}
+
+// Each syscall an escape needs, tried by a static program injected into the run: every one is
+// refused, by the dropped capabilities, seccomp, or both. setns fails earlier still: opening
+// init's namespace needs ptrace access to init, which holds capabilities the command lacks.
+TEST_F(RunTest, ROOT_EscapeSyscallsAreRefused) {
+    std::ifstream in(GROVE_ESCAPE_PROBE, std::ios::binary);
+    std::string probe((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_FALSE(probe.empty()) << GROVE_ESCAPE_PROBE;
+    auto r = run({.argv = {"/probe"},
+                  .files = {{.path = "/probe", .content = std::move(probe), .mode = 0755}}});
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+    std::map<std::string, std::string> outcome;
+    std::istringstream lines(r.stdout_data);
+    for (std::string name, err; lines >> name >> err;) {
+        outcome[name] = err;
+    }
+    const std::map<std::string, std::string> expected = {
+        {"ptrace-init", "EPERM"},    {"raw-socket", "EPERM"},   {"packet-socket", "EPERM"},
+        {"finit-module", "EPERM"},   {"init-module", "EPERM"},  {"unshare-user", "EPERM"},
+        {"unshare-mount", "EPERM"},  {"setns-mount", "EACCES"}, {"mount-tmpfs", "EPERM"},
+        {"open-by-handle", "EPERM"}, {"keyctl", "EPERM"},       {"bpf", "EPERM"},
+        {"perf-event", "EPERM"},     {"reboot", "EPERM"},       {"mknod", "EPERM"}};
+    EXPECT_EQ(outcome, expected) << r.stdout_data;
 }
 
 TEST_F(RunTest, ROOT_CancelKillsTheRunAndKeepsNothing) {
