@@ -9,7 +9,9 @@ char lower(char c) {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-std::string_view trim(std::string_view s) {
+}  // namespace
+
+std::string_view trim_ows(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
         s.remove_prefix(1);
     }
@@ -18,8 +20,6 @@ std::string_view trim(std::string_view s) {
     }
     return s;
 }
-
-}  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
@@ -58,7 +58,7 @@ bool Headers::has_token(std::string_view name, std::string_view token) const {
             const size_t comma = rest.find(',');
             std::string_view item = rest.substr(0, comma);
             rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-            item = trim(item.substr(0, item.find(';')));
+            item = trim_ows(item.substr(0, item.find(';')));
             if (iequals(item, token)) {
                 return true;
             }

@@ -12,6 +12,8 @@ namespace grove::http {
 
 // ASCII case-insensitive equality, for header names and tokens.
 bool iequals(std::string_view a, std::string_view b);
+// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace, RFC 9110 5.6.3).
+std::string_view trim_ows(std::string_view s);
 
 class Headers {
 public:

@@ -5,25 +5,16 @@
 
 #include "base/unique_fd.hpp"
 #include "http/connection.hpp"
+#include "http/headers.hpp"
 
 namespace grove::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 // The q value of an Accept-Encoding item's parameters ("q=0.5"); 1 when absent, 0 if malformed.
 double quality(std::string_view params) {
     while (!params.empty()) {
         const size_t semi = params.find(';');
-        const std::string_view param = trim(params.substr(0, semi));
+        const std::string_view param = trim_ows(params.substr(0, semi));
         params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
         if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
             const std::string_view value = param.substr(2);
@@ -52,7 +43,7 @@ bool Request::accepts_gzip() const {
             const std::string_view item = rest.substr(0, comma);
             rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
             const size_t semi = item.find(';');
-            const std::string_view coding = trim(item.substr(0, semi));
+            const std::string_view coding = trim_ows(item.substr(0, semi));
             const double q = semi == std::string_view::npos ? 1 : quality(item.substr(semi + 1));
             if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
                 gzip = q;
