@@ -19,6 +19,7 @@
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
 #include "helpers/mounts.hpp"
+#include "helpers/process_probes.hpp"
 #include "helpers/requirements.hpp"
 #include "runtime/oci/hide_cgroup2.hpp"
 #include "runtime/oci/runtime_process.hpp"
@@ -30,17 +31,10 @@ namespace fs = std::filesystem;
 using process::kDockerDefaultCaps;
 using process::RunExit;
 using std::chrono::milliseconds;
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-size_t count_fds() {
-    return static_cast<size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), {}));
-}
+using testing::count_open_fds;
+using testing::read_some;
+using testing::read_text;
+using testing::status_hex;
 
 // The container's processes as the host sees them: those in the PID namespace of its PID 1, and
 // those whose command line names its run directory (runsc's sandbox and gofer, which live in the
@@ -72,7 +66,7 @@ int count_processes(const Footprint& footprint) {
             continue;
         }
         std::error_code ec;
-        std::string cmdline = read_file(entry.path() / "cmdline");
+        std::string cmdline = read_text(entry.path() / "cmdline");
         std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
         const bool in_ns =
             !footprint.ns.empty() && fs::read_symlink(entry.path() / "ns/pid", ec) == footprint.ns;
@@ -83,25 +77,9 @@ int count_processes(const Footprint& footprint) {
     return count;
 }
 
-// "CapEff:\t00000000a80425fb" -> the mask.
-uint64_t status_hex(const std::string& status, const std::string& key) {
-    const size_t at = status.find(key + ":\t");
-    if (at == std::string::npos) {
-        return ~uint64_t{0};
-    }
-    return std::strtoull(status.c_str() + at + key.size() + 2, nullptr, 16);
-}
-
-// One read(): what the command has written so far.
-std::string read_some(int fd) {
-    char buf[256];
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
 // The cgroup v1 directory of `pid` in the hierarchy of `controller`.
 fs::path v1_cgroup_of(pid_t pid, const std::string& controller) {
-    std::istringstream lines(read_file("/proc/" + std::to_string(pid) + "/cgroup"));
+    std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/cgroup"));
     for (std::string line; std::getline(lines, line);) {
         // "5:memory:/grove/<id>"
         const size_t first = line.find(':');
@@ -357,7 +335,7 @@ TEST_P(OciRuntimeTest, ROOT_HostNetworkSeesTheHostsInterfaces) {
         std::sort(names.begin(), names.end());
         return names;
     };
-    const auto host = interfaces(read_file("/proc/net/dev"));
+    const auto host = interfaces(read_text("/proc/net/dev"));
     ContainerSpec s = spec("cat /proc/net/dev");
     s.process.new_network = false;
     Outcome r = run(s);
@@ -418,7 +396,7 @@ TEST_P(OciRuntimeTest, ROOT_WritesReachTheRootfs) {
     Outcome r = run(spec("echo kept > /tmp/" + name + " && echo kept > /mnt/" + name));
     EXPECT_EQ(r.exit.exit_code, 0) << r.out << r.err;
     for (const char* dir : {"tmp", "mnt"}) {
-        EXPECT_EQ(read_file(options_->rootfs / dir / name), "kept\n") << dir;
+        EXPECT_EQ(read_text(options_->rootfs / dir / name), "kept\n") << dir;
         fs::remove(options_->rootfs / dir / name);
     }
 }
@@ -499,18 +477,18 @@ TEST_P(OciRuntimeTest, ROOT_ResourceLimitsReachTheCgroup) {
     const fs::path cpu = v1_cgroup_of(*pid, "cpu");
     if (memory.empty() || pids.empty() || cpu.empty()) {
         GTEST_SKIP() << "skipped: the checks read cgroup v1 files, and this is not a v1 host:\n"
-                     << read_file("/proc/" + std::to_string(*pid) + "/cgroup");
+                     << read_text("/proc/" + std::to_string(*pid) + "/cgroup");
     }
     EXPECT_EQ(memory, fs::path("/sys/fs/cgroup/memory/grove") / process->id());
-    EXPECT_EQ(read_file(memory / "memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
+    EXPECT_EQ(read_text(memory / "memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
     if (fs::exists(memory / "memory.memsw.limit_in_bytes")) {
-        EXPECT_EQ(read_file(memory / "memory.memsw.limit_in_bytes"),
+        EXPECT_EQ(read_text(memory / "memory.memsw.limit_in_bytes"),
                   std::to_string(64 << 20) + "\n")
             << "no swap on top";
     }
-    EXPECT_EQ(read_file(pids / "pids.max"), is_gvisor() ? "max\n" : "32\n");
-    EXPECT_EQ(read_file(cpu / "cpu.cfs_quota_us"), "50000\n");
-    EXPECT_EQ(read_file(cpu / "cpu.cfs_period_us"), "100000\n");
+    EXPECT_EQ(read_text(pids / "pids.max"), is_gvisor() ? "max\n" : "32\n");
+    EXPECT_EQ(read_text(cpu / "cpu.cfs_quota_us"), "50000\n");
+    EXPECT_EQ(read_text(cpu / "cpu.cfs_period_us"), "100000\n");
     ASSERT_TRUE(process->close().has_value());
     EXPECT_FALSE(fs::exists(memory)) << "the group is removed with the container";
 }
@@ -532,7 +510,7 @@ TEST_P(OciRuntimeTest, ROOT_MemoryLimitStopsAnAllocation) {
 
 TEST_P(OciRuntimeTest, ROOT_LeavesNoFdsOrMounts) {
     const std::string mounts = testing::mounts_under(dir_->path());
-    const size_t fds = count_fds();
+    const size_t fds = count_open_fds();
     run(spec("echo hi"));
     { auto killed = start(spec("sleep 100")); }  // destroyed while running
     ContainerSpec missing = spec("");
@@ -547,7 +525,7 @@ TEST_P(OciRuntimeTest, ROOT_LeavesNoFdsOrMounts) {
         }
     }
     devnull->reset();
-    EXPECT_EQ(count_fds(), fds);
+    EXPECT_EQ(count_open_fds(), fds);
     EXPECT_EQ(testing::mounts_under(dir_->path()), mounts);
     EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "a zombie or a child was left";
     EXPECT_EQ(errno, ECHILD);

@@ -15,6 +15,7 @@
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
 #include "helpers/mounts.hpp"
+#include "helpers/process_probes.hpp"
 #include "runtime/process/sandbox_process.hpp"
 
 namespace grove::runtime::process {
@@ -22,17 +23,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-size_t count_fds() {
-    return static_cast<size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), {}));
-}
+using testing::count_open_fds;
+using testing::read_some;
+using testing::read_text;
+using testing::status_hex;
 
 // Host processes in the PID namespace `ns` (the target of a /proc/N/ns/pid link).
 int count_processes_in(const std::string& ns) {
@@ -46,22 +40,6 @@ int count_processes_in(const std::string& ns) {
         }
     }
     return count;
-}
-
-// "CapEff:\t00000000a80425fb" -> the mask.
-uint64_t status_hex(const std::string& status, const std::string& key) {
-    const size_t at = status.find(key + ":\t");
-    if (at == std::string::npos) {
-        return ~uint64_t{0};
-    }
-    return std::strtoull(status.c_str() + at + key.size() + 2, nullptr, 16);
-}
-
-// One read(): what the command has written so far.
-std::string read_some(int fd) {
-    char buf[256];
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 struct Outcome {
@@ -252,7 +230,7 @@ TEST_F(SandboxProcessTest, ROOT_BeforeStartRunsFirstAndCanAbort) {
 
 TEST_F(SandboxProcessTest, ROOT_ClonesIntoACgroupV2Directory) {
     const fs::path unified = "/sys/fs/cgroup/unified";
-    if (read_file("/proc/self/mountinfo").find(" " + unified.string() + " ") == std::string::npos) {
+    if (read_text("/proc/self/mountinfo").find(" " + unified.string() + " ") == std::string::npos) {
         GTEST_SKIP() << "no cgroup2 mount at " << unified;
     }
     const std::string name = "grove-process-test-" + std::to_string(getpid());
@@ -264,7 +242,7 @@ TEST_F(SandboxProcessTest, ROOT_ClonesIntoACgroupV2Directory) {
         s.cgroup_fd = dir->get();
         std::string cgroup;
         auto process = SandboxProcess::start(s, [&](pid_t pid) -> Result<void> {
-            cgroup = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+            cgroup = read_text("/proc/" + std::to_string(pid) + "/cgroup");
             return {};
         });
         ASSERT_TRUE(process.has_value()) << process.error().to_string();
@@ -354,13 +332,13 @@ TEST_F(SandboxProcessTest, ROOT_NetworkNoneHasOnlyLoopbackUp) {
 
 TEST_F(SandboxProcessTest, ROOT_LeavesNoFdsMountsOrZombies) {
     const std::string mounts = testing::mounts_under(dir_->path());
-    const size_t fds = count_fds();
+    const size_t fds = count_open_fds();
     run(spec("echo hi"));
     { auto killed = SandboxProcess::start(spec("sleep 100")); }  // destroyed while running
     ProcessSpec missing = spec("");
     missing.argv = {"/bin/nope"};
     EXPECT_FALSE(SandboxProcess::start(missing).has_value());
-    EXPECT_EQ(count_fds(), fds);
+    EXPECT_EQ(count_open_fds(), fds);
     EXPECT_EQ(testing::mounts_under(dir_->path()), mounts);
     EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "a zombie or a child was left";
     EXPECT_EQ(errno, ECHILD);
