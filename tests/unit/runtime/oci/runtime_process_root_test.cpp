@@ -18,6 +18,7 @@
 
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
+#include "helpers/busybox_rootfs.hpp"
 #include "helpers/mounts.hpp"
 #include "helpers/process_probes.hpp"
 #include "helpers/requirements.hpp"
@@ -114,15 +115,9 @@ protected:
         ASSERT_TRUE(dir.has_value());
         dir_ = new base::TempDir(std::move(*dir));
         const fs::path rootfs = dir_->path() / "rootfs";
-        fs::create_directories(rootfs / "bin");
-        fs::create_directories(rootfs / "mnt");
-        fs::create_directories(rootfs / "tmp");
-        fs::permissions(rootfs / "tmp", fs::perms::all | fs::perms::sticky_bit);
-        fs::copy_file("/bin/busybox", rootfs / "bin/busybox");
-        for (const char* tool : {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep",
-                                 "sleep", "unshare", "mount", "true", "kill", "ls", "ip", "dd"}) {
-            fs::create_symlink("busybox", rootfs / "bin" / tool);
-        }
+        testing::make_busybox_rootfs(
+            rootfs, {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep", "sleep",
+                     "unshare", "mount", "true", "kill", "ls", "ip", "dd"});
         options_ = new rootfs::RootfsOptions{.rootfs = rootfs,
                                              .hostname_file = dir_->path() / "hostname",
                                              .hosts_file = dir_->path() / "hosts",

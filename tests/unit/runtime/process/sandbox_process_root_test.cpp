@@ -14,6 +14,7 @@
 
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
+#include "helpers/busybox_rootfs.hpp"
 #include "helpers/mounts.hpp"
 #include "helpers/process_probes.hpp"
 #include "runtime/process/sandbox_process.hpp"
@@ -57,15 +58,9 @@ protected:
         ASSERT_TRUE(dir.has_value());
         dir_ = new base::TempDir(std::move(*dir));
         const fs::path rootfs = dir_->path() / "rootfs";
-        fs::create_directories(rootfs / "bin");
-        fs::create_directories(rootfs / "mnt");
-        fs::create_directories(rootfs / "tmp");
-        fs::permissions(rootfs / "tmp", fs::perms::all | fs::perms::sticky_bit);
-        fs::copy_file("/bin/busybox", rootfs / "bin/busybox");
-        for (const char* tool : {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep",
-                                 "sleep", "unshare", "mount", "true", "kill", "ls"}) {
-            fs::create_symlink("busybox", rootfs / "bin" / tool);
-        }
+        testing::make_busybox_rootfs(
+            rootfs, {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep", "sleep",
+                     "unshare", "mount", "true", "kill", "ls"});
         const rootfs::RootfsOptions options{.rootfs = rootfs};
         auto created = rootfs::prepare_mountpoints(options);
         ASSERT_TRUE(created.has_value()) << created.error().to_string();
