@@ -174,8 +174,20 @@ int bring_up_loopback() noexcept {
     fail(report, Step::kExecve, err);
 }
 
-int status_to_exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+// Becomes the reaper program (reaper_main.cpp, its contract there): the status pipe on fd 3,
+// nothing else open, every signal still blocked. If that fails, init dies and takes the command
+// with it; the parent sees no status and reports the run's init as failed.
+[[noreturn]] void exec_reaper(const InitContext& ctx) noexcept {
+    const int reaper = ::fcntl(ctx.reaper_fd, F_DUPFD_CLOEXEC, 10);  // out of fd 3's way
+    if (reaper < 0 || ::dup2(ctx.status_fd, 3) < 0 || ::fcntl(3, F_SETFD, 0) != 0) {
+        exit_now(127);
+    }
+    ::syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC);
+    char name[] = "grove-init";
+    char* const argv[] = {name, nullptr};
+    char* const envp[] = {nullptr};
+    ::syscall(SYS_execveat, reaper, "", argv, envp, AT_EMPTY_PATH);
+    exit_now(127);
 }
 
 }  // namespace
@@ -228,7 +240,8 @@ const char* step_name(Step step) {
 
 void run_init(const InitContext& ctx) noexcept {
     const int report = ctx.report_fd;
-    int keep[] = {ctx.stdio[0], ctx.stdio[1], ctx.stdio[2], ctx.sync_fd, report, ctx.status_fd};
+    int keep[] = {ctx.stdio[0], ctx.stdio[1],  ctx.stdio[2], ctx.sync_fd,
+                  report,       ctx.status_fd, ctx.reaper_fd};
     if (const int rc = close_all_but(keep, sizeof(keep) / sizeof(keep[0])); rc != 0) {
         fail(report, Step::kCloseFds, -rc);
     }
@@ -279,27 +292,7 @@ void run_init(const InitContext& ctx) noexcept {
         ::close(fd);
     }
 
-    for (;;) {
-        siginfo_t info{};
-        const int sig = ::sigwaitinfo(&all, &info);
-        if (sig < 0) {
-            continue;  // EINTR
-        }
-        if (sig != SIGCHLD) {
-            ::kill(static_cast<pid_t>(command), sig);
-            continue;
-        }
-        // Reap everything: orphans of the command reparent to init.
-        int status = 0;
-        pid_t pid;
-        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-            if (pid == command) {
-                // The kernel kills the rest of the namespace when init exits.
-                [[maybe_unused]] const ssize_t w = ::write(ctx.status_fd, &status, sizeof(status));
-                exit_now(status_to_exit_code(status));
-            }
-        }
-    }
+    exec_reaper(ctx);
 }
 
 }  // namespace grove::runtime::process::detail

@@ -74,6 +74,7 @@ struct InitContext {
     int sync_fd;    // read end: one byte once the parent's before_start() ran
     int report_fd;  // write end of the report pipe (CLOEXEC)
     int status_fd;  // write end: init writes the command's wait status before exiting
+    int reaper_fd;  // the reaper program init execs once the command runs (reaper_blob.hpp)
 };
 
 // Never returns. Exits with the command's exit code (128 + signal when it was killed).

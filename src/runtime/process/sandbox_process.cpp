@@ -12,6 +12,7 @@
 #include "base/child_process.hpp"
 #include "base/error.hpp"
 #include "container_init.hpp"
+#include "reaper_blob.hpp"
 
 namespace grove::runtime::process {
 namespace {
@@ -130,6 +131,7 @@ Result<SandboxProcess> SandboxProcess::start(
     const std::vector<gid_t> groups(spec.groups.begin(), spec.groups.end());
     GROVE_ASSIGN_OR_RETURN(const auto rlimits, prepare_rlimits(spec.rlimits));
     GROVE_ASSIGN_OR_RETURN(UniqueFd dev_null, UniqueFd::open("/dev/null", O_RDWR | O_CLOEXEC));
+    GROVE_ASSIGN_OR_RETURN(const int reaper, detail::reaper_fd());
     GROVE_ASSIGN_OR_RETURN(base::Pipe sync, base::Pipe::create());
     GROVE_ASSIGN_OR_RETURN(base::Pipe report, base::Pipe::create());
     // Non-blocking: wait() reads it once init is gone, and must not hang if init died silently.
@@ -160,6 +162,7 @@ Result<SandboxProcess> SandboxProcess::start(
         .sync_fd = sync.read.get(),
         .report_fd = report.write.get(),
         .status_fd = status.write.get(),
+        .reaper_fd = reaper,
     };
 
     int pidfd = -1;

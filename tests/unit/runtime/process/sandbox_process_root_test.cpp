@@ -325,7 +325,20 @@ TEST_F(SandboxProcessTest, ROOT_NetworkNoneHasOnlyLoopbackUp) {
     EXPECT_TRUE(r.out.ends_with("\nlo\n")) << r.out;
 }
 
+// Once the command runs, pid 1 is the small static reaper, not a copy of this process: the OOM
+// killer, which picks the largest, must never prefer init to what used the memory.
+TEST_F(SandboxProcessTest, ROOT_InitIsTheSmallReaperWhileTheCommandRuns) {
+    // The sleep lets init finish its execve, which overlaps the command's start.
+    Outcome r = run(spec("sleep 0.3; cat /proc/1/comm; grep VmRSS /proc/1/status"));
+    EXPECT_EQ(r.exit.exit_code, 0) << r.out;
+    EXPECT_TRUE(r.out.starts_with("grove-init\n")) << r.out;
+    const size_t at = r.out.find("VmRSS:");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_LT(std::strtoul(r.out.c_str() + at + 6, nullptr, 10), 2048u) << "KiB\n" << r.out;
+}
+
 TEST_F(SandboxProcessTest, ROOT_LeavesNoFdsMountsOrZombies) {
+    run(spec("true"));  // the first run opens the reaper's memfd, kept for the process's life
     const std::string mounts = testing::mounts_under(dir_->path());
     const size_t fds = count_open_fds();
     run(spec("echo hi"));
