@@ -30,7 +30,12 @@ void remove_tree(const std::filesystem::path& path) {
 }  // namespace
 
 Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::filesystem::path& root,
-                                                     base::Logger log) {
+                                                     base::Logger log,
+                                                     StoreOptions options) {
+    if (options.flatten_every < kMinFlattenEvery || options.flatten_every > kMaxFlattenEvery) {
+        return base::make_error(Code::kInvalidArgument, "flatten_every {} is outside {}..{}",
+                                options.flatten_every, kMinFlattenEvery, kMaxFlattenEvery);
+    }
     StorePaths paths{root};
     GROVE_TRY(make_dir(root, 0700));
     GROVE_TRY(make_dir(paths.layers(), 0700));
@@ -39,7 +44,7 @@ Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::filesystem::path
     GROVE_ASSIGN_OR_RETURN(auto content, store::ContentStore::open(paths.content()));
     GROVE_ASSIGN_OR_RETURN(auto db, store::Database::open(paths.database()));
     auto image_store = std::make_unique<ImageStore>(std::move(paths), std::move(content),
-                                                    std::move(db), std::move(log));
+                                                    std::move(db), std::move(log), options);
     GROVE_TRY(base::with_context(image_store->recover(), "recover store '{}'", root.string()));
     return image_store;
 }
@@ -185,15 +190,10 @@ Result<inspect::LayerStack> ImageStore::filesystem(const store::ImageRecord& ima
     if (!image.top_layer) {
         return base::make_error(Code::kFailedPrecondition, "image '{}' has no layers", image.uuid);
     }
-    std::vector<store::LayerRecord> chain;
-    {
-        std::lock_guard guard(db_mutex_);
-        GROVE_ASSIGN_OR_RETURN(chain, store::LayerTable(db_).chain(*image.top_layer));
-    }
-    std::vector<std::filesystem::path> dirs;
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        dirs.push_back(paths_.layer(it->id));
-    }
+    // Held while the layers are opened, so GC cannot remove them (or a merged layer being built)
+    // in between; the opened directories stay readable afterwards.
+    GROVE_ASSIGN_OR_RETURN(auto lock, StoreLock::acquire(paths_.root, StoreLock::Mode::kShared));
+    GROVE_ASSIGN_OR_RETURN(const auto dirs, lowers_of(image));
     return inspect::LayerStack::open(dirs);
 }
 

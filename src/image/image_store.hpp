@@ -6,8 +6,11 @@
 // rename under per-item locks, and StoreLock keeps GC and recovery away from imports in flight.
 //
 // Opening a store recovers from crashes: when no other process is working in it, pending layers
-// (an unpack that never finished) and layer directories without a row are removed; the content
-// store removes abandoned ingests itself, and run directories a crash left behind go too.
+// (an unpack or a merge that never finished) and layer directories without a row are removed; the
+// content store removes abandoned ingests itself, and run directories a crash left behind go too.
+//
+// Deep chains are flattened transparently (flatten.hpp): runs and filesystem() of an image deeper
+// than StoreOptions::flatten_every read a merged layer in place of the chain's bottom.
 
 #include <filesystem>
 #include <memory>
@@ -18,6 +21,7 @@
 #include <grove/result.hpp>
 
 #include "base/log.hpp"
+#include "flatten.hpp"
 #include "importer.hpp"
 #include "inspect/layer_stack.hpp"
 #include "run_snapshot.hpp"
@@ -34,16 +38,28 @@ struct GcStats {
     uint64_t bytes_freed = 0;  // blob bytes
 };
 
+struct StoreOptions {
+    // Runs mount at most this many of an image's own layers, over one merged layer standing for
+    // the rest of the chain (flatten.hpp); kMinFlattenEvery..kMaxFlattenEvery.
+    size_t flatten_every = kDefaultFlattenEvery;
+};
+
 class ImageStore {
 public:
     static Result<std::unique_ptr<ImageStore>> open(const std::filesystem::path& root,
-                                                    base::Logger log);
+                                                    base::Logger log,
+                                                    StoreOptions options = {});
     // Use open(): it creates the layout and recovers from crashes first.
-    ImageStore(StorePaths paths, store::ContentStore content, store::Database db, base::Logger log)
+    ImageStore(StorePaths paths,
+               store::ContentStore content,
+               store::Database db,
+               base::Logger log,
+               StoreOptions options)
         : paths_(std::move(paths)),
           content_(std::move(content)),
           db_(std::move(db)),
-          log_(std::move(log)) {}
+          log_(std::move(log)),
+          options_(options) {}
 
     const StorePaths& paths() const { return paths_; }
 
@@ -70,7 +86,8 @@ public:
     // Removes the layers and blobs no image references. Waits for imports in flight.
     Result<GcStats> collect_garbage();
 
-    // The image's files, read through its layers without mounting.
+    // The image's files, read through its layers without mounting (through a merged layer for a
+    // deep chain, which this may build).
     Result<inspect::LayerStack> filesystem(const store::ImageRecord& image);
 
     // The directories of a run of `image` (run_snapshot.hpp); holds the store lock shared until
@@ -83,14 +100,26 @@ public:
                                     const store::ImageRecord& parent,
                                     const CommitOptions& options);
 
+    // What flattening cost so far (flatten.cpp).
+    FlattenStats flatten_stats() const;
+
 private:
     Result<void> recover();
+    // The directories to stack for `image`, top first: its chain, or for a deep chain its top
+    // layers over the merged layer of the rest, built first if missing. The caller holds the
+    // store lock shared. Defined in flatten.cpp, like merged_layer().
+    Result<std::vector<std::filesystem::path>> lowers_of(const store::ImageRecord& image);
+    // The ready merged layer of the chain that ends at `anchor`, built if missing.
+    Result<store::LayerRecord> merged_layer(const store::LayerRecord& anchor);
 
     StorePaths paths_;
     store::ContentStore content_;
     std::mutex db_mutex_;  // db_ is one SQLite connection: one user at a time
     store::Database db_;
     base::Logger log_;
+    const StoreOptions options_;
+    mutable std::mutex stats_mutex_;
+    FlattenStats flatten_stats_;  // guarded by stats_mutex_
 };
 
 }  // namespace grove::image

@@ -255,21 +255,13 @@ Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image) {
     // Taken before reading the chain, so no GC can remove a layer between the read and the
     // mount; GC in flight makes us wait.
     GROVE_ASSIGN_OR_RETURN(auto lock, StoreLock::acquire(paths_.root, StoreLock::Mode::kShared));
-    std::vector<store::LayerRecord> chain;
     {
         std::lock_guard guard(db_mutex_);
         GROVE_TRY(store::ImageTable(db_).get(image.uuid));  // not removed before we locked
-        GROVE_ASSIGN_OR_RETURN(chain, store::LayerTable(db_).chain(*image.top_layer));
     }
-    // Every committed run adds a layer, and overlayfs takes at most 500 lowers: this is where a
-    // deep chain would be flattened (merge the chain into one layer and record it as the
-    // image's replacement chain) before handing out its directories. Not done yet: the caller
-    // gets the full chain and OverlayMount refuses one that is too long.
-    std::vector<fs::path> lowers;
-    lowers.reserve(chain.size());
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        lowers.push_back(paths_.layer(it->id));
-    }
+    // Every committed run adds a layer, and overlayfs takes at most 500 lowers: a deep chain
+    // comes as its top layers over one merged layer (flatten.hpp).
+    GROVE_ASSIGN_OR_RETURN(std::vector<fs::path> lowers, lowers_of(image));
     std::string id = store::new_uuid();
     const fs::path dir = paths_.runs() / id;
     GROVE_TRY(make_dir(dir, 0700));

@@ -2,7 +2,8 @@
 
 // Runs leave new images behind. ImageStore::prepare_run() hands out the directories of one run
 // (RunDirs): a fresh upper and work directory under <root>/runs/<run-id>/ and the image's layer
-// directories as the lowers. The caller (the runtime) mounts the overlay; the store never mounts.
+// directories as the lowers (for a deep chain, its top layers over one merged layer:
+// flatten.hpp). The caller (the runtime) mounts the overlay; the store never mounts.
 // After the overlay is unmounted, ImageStore::commit_run() turns the upper directory into a new
 // layer by renaming it into layers/<id>: no copy and no tar, so a commit costs O(changed files)
 // however big the image is. A run that changed nothing yields its parent image itself, so one
@@ -45,7 +46,8 @@ public:
     // <root>/runs/<run-id>/upper and .../work: what OverlayMount::create takes with the lowers.
     std::filesystem::path upper() const { return dir_ / "upper"; }
     std::filesystem::path work() const { return dir_ / "work"; }
-    // The image's layer directories, top first (overlay's order).
+    // The image's layer directories, top first (overlay's order); at most
+    // StoreOptions::flatten_every + 1 of them, the last one merged for a deep chain.
     const std::vector<std::filesystem::path>& lowers_top_first() const { return lowers_; }
     // The UUID of the image the run started from.
     const std::string& image_uuid() const { return image_uuid_; }

@@ -12,10 +12,15 @@ Result<std::vector<LayerRecord>> GcQueries::unreferenced_layers() {
             UNION
             SELECT id FROM layers WHERE state = 'pending'
             UNION
+            SELECT merges FROM layers WHERE state = 'pending' AND merges IS NOT NULL
+            UNION
             SELECT layers.parent FROM layers JOIN live ON layers.id = live.id
             WHERE layers.parent IS NOT NULL)
         SELECT {} FROM layers
         WHERE state = 'ready' AND id NOT IN (SELECT id FROM live)
+          AND NOT (merges IS NOT NULL AND EXISTS (
+              SELECT 1 FROM layers AS child
+              WHERE child.parent = layers.merges AND child.id IN (SELECT id FROM live)))
         ORDER BY id DESC)sql",
                                                               kLayerColumns)));
     std::vector<LayerRecord> layers;

@@ -4,7 +4,6 @@
 #include <variant>
 
 #include "base/error.hpp"
-#include "store/metadata/layer_table.hpp"
 #include "store/metadata/tag_table.hpp"
 #include "store/metadata/uuid.hpp"
 
@@ -280,21 +279,36 @@ Result<void> ImageTable::check_references(const ImageRecord& image) {
             return std::move(parent).error();
         }
     }
-    if (image.top_layer) {
-        auto chain = LayerTable(db_).chain(*image.top_layer);
-        if (!chain) {
-            if (chain.error().code() == Code::kNotFound) {
-                return base::make_error(Code::kFailedPrecondition, "layer {} does not exist",
-                                        *image.top_layer);
-            }
-            return std::move(chain).error();
+    if (!image.top_layer) {
+        return {};
+    }
+    // The walk stops above the first layer another image has on top: that image's insert checked
+    // the rest of the chain, and a ready layer never becomes pending again. A run's image thus
+    // checks two layers, however deep its chain.
+    GROVE_ASSIGN_OR_RETURN(auto stmt, db_.prepare(R"sql(
+        WITH RECURSIVE chain (id) AS (
+            SELECT id FROM layers WHERE id = ?1
+            UNION ALL
+            SELECT layers.parent FROM layers JOIN chain ON layers.id = chain.id
+            WHERE layers.parent IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM images WHERE images.top_layer = layers.parent))
+        SELECT layers.id, layers.key, layers.state FROM chain JOIN layers ON layers.id = chain.id)sql"));
+    stmt.bind(1, *image.top_layer);
+    bool found = false;
+    for (;;) {
+        GROVE_ASSIGN_OR_RETURN(const bool row, stmt.step());
+        if (!row) {
+            break;
         }
-        for (const LayerRecord& layer : *chain) {
-            if (!layer.ready) {
-                return base::make_error(Code::kFailedPrecondition,
-                                        "layer {} ('{}') is still pending", layer.id, layer.key);
-            }
+        found = true;
+        if (stmt.column_text(2) != "ready") {
+            return base::make_error(Code::kFailedPrecondition, "layer {} ('{}') is still pending",
+                                    stmt.column_int64(0), stmt.column_text(1));
         }
+    }
+    if (!found) {
+        return base::make_error(Code::kFailedPrecondition, "layer {} does not exist",
+                                *image.top_layer);
     }
     return {};
 }

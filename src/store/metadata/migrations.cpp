@@ -60,8 +60,26 @@ CREATE TABLE image_blobs (
 CREATE INDEX image_blobs_digest ON image_blobs (digest);
 )sql";
 
+// Version 2: flattening deep chains (image/flatten.hpp).
+// - layers.depth is the length of the chain that ends at the layer (1 for a layer without a
+//   parent), so a run finds where its chain is flattened without walking thousands of rows.
+// - layers.merges marks a merged layer: the whole filesystem of the chain that ends at
+//   `merges`, in one directory. It has no parent and a depth of 1; at most one exists per
+//   chain. RESTRICT, as everywhere: GC removes the merged layer before the layer it merges.
+constexpr std::string_view kFlatten = R"sql(
+ALTER TABLE layers ADD COLUMN depth INTEGER NOT NULL DEFAULT 1 CHECK (depth >= 1);
+ALTER TABLE layers ADD COLUMN merges INTEGER REFERENCES layers (id) ON DELETE RESTRICT;
+WITH RECURSIVE depths (id, depth) AS (
+    SELECT id, 1 FROM layers WHERE parent IS NULL
+    UNION ALL
+    SELECT layers.id, depths.depth + 1 FROM layers JOIN depths ON layers.parent = depths.id)
+UPDATE layers SET depth = depths.depth FROM depths WHERE depths.id = layers.id;
+CREATE UNIQUE INDEX layers_merges ON layers (merges) WHERE merges IS NOT NULL;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{.version = 1, .sql = kInitial},
+    Migration{.version = 2, .sql = kFlatten},
 };
 
 }  // namespace

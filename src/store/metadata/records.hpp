@@ -6,7 +6,9 @@
 // parent is the image it was run from (none for an imported root), so images form a tree. A
 // layer is an unpacked directory named by its short integer id; its `key` is the OCI chain ID
 // ("sha256:...") for an imported layer or "run:<uuid>" for one a run produced, and its `parent`
-// links it to the layer below, so an image's layers are the chain below its `top_layer`.
+// links it to the layer below, so an image's layers are the chain below its `top_layer`. A merged
+// layer ("merged:<id>") holds the whole filesystem of the chain that ends at layer `merges`, in
+// one directory: runs of deep chains mount it in place of that chain (image/flatten.hpp).
 
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +33,10 @@ struct LayerRecord {
     std::optional<std::string> diff_id;
     std::optional<std::string> blob_digest;
     uint64_t size = 0;
+    // The length of the chain that ends here: 1 without a parent (a merged layer too).
+    int64_t depth = 1;
+    // Merged layers only: the top layer of the chain this layer merges.
+    std::optional<int64_t> merges;
     // False while the layer is being unpacked ('pending'); a pending layer found at startup is a
     // crash leftover to collect.
     bool ready = false;

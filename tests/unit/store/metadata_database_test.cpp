@@ -62,6 +62,32 @@ TEST_F(DatabaseTest, ReopenKeepsDataAndSchemaVersion) {
     EXPECT_EQ(got->uuid, uuid);
 }
 
+TEST_F(DatabaseTest, MigrationToVersion2ComputesLayerDepths) {
+    db_.reset();
+    const auto path = dir_->path() / "v1.db";
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+        const std::string v1 = std::string(migrations()[0].sql) +
+                               "PRAGMA user_version = 1;"
+                               "INSERT INTO layers (id, key, parent, state) VALUES "
+                               "(1, 'a', NULL, 'ready'), (2, 'b', 1, 'ready'), "
+                               "(3, 'c', 2, 'pending'), (4, 'd', 1, 'ready'), (5, 'e', NULL, "
+                               "'ready');";
+        EXPECT_EQ(sqlite3_exec(raw, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(raw);
+        sqlite3_close(raw);
+    }
+    auto migrated = Database::open(path);
+    ASSERT_TRUE(migrated) << migrated.error().to_string();
+    EXPECT_EQ(query_text(*migrated,
+                         "SELECT group_concat(depth, ',') FROM (SELECT depth FROM "
+                         "layers ORDER BY id)"),
+              "1,2,3,2,1");
+    EXPECT_EQ(query_text(*migrated, "SELECT count(*) FROM layers WHERE merges IS NOT NULL"), "0");
+    EXPECT_EQ(LayerTable(*migrated).get(3)->depth, 3);
+}
+
 TEST_F(DatabaseTest, NewerSchemaIsRefused) {
     ASSERT_TRUE(db().exec("PRAGMA user_version = 999"));
     db_.reset();
