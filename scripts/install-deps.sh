@@ -19,8 +19,8 @@ test=(
     crun runc runsc
 )
 # Peers the benchmarks compare against (never needed for the test suite); crun, their peer for
-# runs, is in `test` above.
-bench=(hyperfine debootstrap)
+# runs, is in `test` above. docker.io brings dockerd, which the run benchmark starts privately.
+bench=(hyperfine debootstrap docker.io)
 
 want=("${build[@]}" "${test[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
