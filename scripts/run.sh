@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds the release binaries, and uses them: imports
 # the busybox test image (built from Debian's busybox-static) into a temporary store, imports it
-# again (a no-op), and lists the store. Needs root, as unpacking images does.
+# again (a no-op), lists the store, runs a command in a sandbox that snapshots its change as a
+# new image, and reads the change back from a run of that image. Needs root (unpacking images,
+# namespaces, mounts).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,3 +21,6 @@ trap 'rm -rf "$root"' EXIT
 $grove --root "$root" images import "oci:$images/busybox:latest" --tag busybox
 $grove --root "$root" images import "oci:$images/busybox:latest"
 $grove --root "$root" images ls
+# A sandboxed run that snapshots its filesystem, then a run on the resulting image.
+$grove --root "$root" run busybox --tag hello -s 'echo hello from a sandbox > /root/greeting'
+$grove --root "$root" run --disposable hello -- cat /root/greeting
