@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "base/error.hpp"
 
 namespace grove::http::detail {
@@ -29,8 +31,26 @@ bool peer_gone(int err) {
     return err == EPIPE || err == ECONNRESET || err == ENOTCONN || err == ESHUTDOWN;
 }
 
-Error gone_error(int err) {
-    return Error(Code::kCancelled, "client went away: " + std::system_category().message(err), err);
+// A recv/send that failed with `err`: the client going away is a cancellation, not a fault.
+Error io_error(int err, const char* what) {
+    if (peer_gone(err)) {
+        return Error(Code::kCancelled, "client went away: " + std::system_category().message(err),
+                     err);
+    }
+    return base::errno_error(err, "{} client", what);
+}
+
+// The error for a wait that did not end with the socket ready; nullopt when it did.
+std::optional<Error> wait_error(SocketIo::Ready ready, const char* what) {
+    switch (ready) {
+        case SocketIo::Ready::kReadable:
+            return std::nullopt;
+        case SocketIo::Ready::kTimeout:
+            return Error(Code::kDeadlineExceeded, fmt::format("timed out {} client", what));
+        case SocketIo::Ready::kWoken:
+            break;
+    }
+    return Error(Code::kCancelled, "server is shutting down");
 }
 
 }  // namespace
@@ -102,18 +122,10 @@ Result<size_t> SocketIo::read_some(std::span<char> out, std::optional<Clock::tim
             continue;
         }
         if (err != EAGAIN && err != EWOULDBLOCK) {
-            if (peer_gone(err)) {
-                return gone_error(err);
-            }
-            return base::errno_error(err, "read from client");
+            return io_error(err, "reading from");
         }
-        switch (wait(POLLIN | POLLRDHUP, deadline, nullptr)) {
-            case Ready::kReadable:
-                break;
-            case Ready::kTimeout:
-                return Error(Code::kDeadlineExceeded, "timed out reading from client");
-            case Ready::kWoken:
-                return Error(Code::kCancelled, "server is shutting down");
+        if (auto error = wait_error(wait(POLLIN | POLLRDHUP, deadline, nullptr), "reading from")) {
+            return *error;
         }
     }
 }
@@ -141,18 +153,11 @@ Result<void> SocketIo::write_all(std::span<const std::string_view> parts,
                 continue;
             }
             if (err != EAGAIN && err != EWOULDBLOCK) {
-                if (peer_gone(err)) {
-                    return gone_error(err);
-                }
-                return base::errno_error(err, "write to client");
+                return io_error(err, "writing to");
             }
-            switch (wait(POLLOUT, Clock::now() + timeout, nullptr)) {
-                case Ready::kReadable:
-                    break;
-                case Ready::kTimeout:
-                    return Error(Code::kDeadlineExceeded, "timed out writing to client");
-                case Ready::kWoken:
-                    return Error(Code::kCancelled, "server is shutting down");
+            if (auto error =
+                    wait_error(wait(POLLOUT, Clock::now() + timeout, nullptr), "writing to")) {
+                return *error;
             }
             continue;
         }
