@@ -78,8 +78,8 @@ base::Json truncated_event_data(std::string_view stream, uint64_t emitted, uint6
     return {{"stream", stream}, {"bytes_emitted", emitted}, {"bytes_dropped", dropped}};
 }
 
-base::Json size_cap_event_data(uint64_t limit_bytes, uint64_t file_size) {
-    return {{"limit_bytes", limit_bytes}, {"file_size", file_size}};
+base::Json size_cap_event_data(uint64_t limit_bytes) {
+    return {{"limit_bytes", limit_bytes}, {"file_size", nullptr}};
 }
 
 base::Json completion_event_data(const OperationOutcome& outcome, int64_t duration_ns) {

@@ -44,8 +44,9 @@ base::Json instance_resources(const ProcessExit& exit);
 
 // {stream, bytes_emitted, bytes_dropped}
 base::Json truncated_event_data(std::string_view stream, uint64_t emitted, uint64_t dropped);
-// {limit_bytes, file_size}
-base::Json size_cap_event_data(uint64_t limit_bytes, uint64_t file_size);
+// {limit_bytes, file_size}: file_size is null, since the run is stopped as soon as its changes
+// are found over the limit, without measuring by how much.
+base::Json size_cap_event_data(uint64_t limit_bytes);
 // {status, error, duration_ms, result_image_uuid, image_size_bytes}
 base::Json completion_event_data(const OperationOutcome& outcome, int64_t duration_ns);
 
