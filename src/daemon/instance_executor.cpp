@@ -91,6 +91,7 @@ Result<engine::RunRequest> InstanceExecutor::run_request(const LiveOperation& op
                            .max_layer_bytes = request.limits.max_layer_bytes,
                            .disposable = request.disposable,
                            .tag = request.tag,
+                           .operation = operation.record.uuid,
                            .cancel = operation.cancel};
     if (!request.hostname.empty()) {
         run.hostname = request.hostname;

@@ -267,9 +267,13 @@ void Operations::finish(LiveOperation& operation, OperationOutcome outcome) {
     log_.info("operation finished", {{"operation", uuid},
                                      {"status", operation_status_name(outcome.status)},
                                      {"error", outcome.error.value_or("")}});
+    // Out of the live table before the log closes: a reader woken by the close, or a client
+    // acting on the completion it just read, then finds the operation finished.
+    {
+        std::lock_guard lock(mutex_);
+        live_.erase(uuid);
+    }
     operation.log.close();
-    std::lock_guard lock(mutex_);
-    live_.erase(uuid);
 }
 
 }  // namespace grove::daemon

@@ -1,0 +1,62 @@
+#include "api/error_mapping.hpp"
+
+#include <gtest/gtest.h>
+
+#include "base/json.hpp"
+
+namespace grove::api {
+namespace {
+
+TEST(ErrorMapping, EveryCodeHasItsStatus) {
+    EXPECT_EQ(http_status(Code::kInvalidArgument), 400);
+    EXPECT_EQ(http_status(Code::kOutOfRange), 400);
+    EXPECT_EQ(http_status(Code::kUnauthenticated), 401);
+    EXPECT_EQ(http_status(Code::kPermissionDenied), 403);
+    EXPECT_EQ(http_status(Code::kNotFound), 404);
+    EXPECT_EQ(http_status(Code::kAlreadyExists), 409);
+    EXPECT_EQ(http_status(Code::kAborted), 409);
+    EXPECT_EQ(http_status(Code::kFailedPrecondition), 409);
+    EXPECT_EQ(http_status(Code::kResourceExhausted), 429);
+    EXPECT_EQ(http_status(Code::kCancelled), 499);
+    EXPECT_EQ(http_status(Code::kUnimplemented), 501);
+    EXPECT_EQ(http_status(Code::kUnavailable), 503);
+    EXPECT_EQ(http_status(Code::kDeadlineExceeded), 504);
+    EXPECT_EQ(http_status(Code::kInternal), 500);
+    EXPECT_EQ(http_status(Code::kDataLoss), 500);
+}
+
+TEST(ErrorMapping, TheBodyIsConTreesPlusTheCodeName) {
+    const auto response = error_response(Error(Code::kFailedPrecondition, "not cancellable"));
+    EXPECT_EQ(response.status, 409);
+    auto body = base::parse_json(response.body);
+    ASSERT_TRUE(body);
+    EXPECT_EQ((*body)["error"], "not cancellable");
+    EXPECT_EQ((*body)["status"], 409);
+    EXPECT_EQ((*body)["code"], "failed_precondition");
+    EXPECT_EQ(response.headers.get("Content-Type"), "application/json");
+    EXPECT_FALSE(response.headers.contains("Retry-After"));
+}
+
+TEST(ErrorMapping, RetryableStatusesSayWhenToRetry) {
+    EXPECT_EQ(
+        error_response(Error(Code::kResourceExhausted, "queue full")).headers.get("Retry-After"),
+        "1");
+    EXPECT_EQ(error_response(Error(Code::kUnavailable, "stopping")).headers.get("Retry-After"),
+              "1");
+}
+
+TEST(ErrorMapping, PathsOfTheWrongKindAre422) {
+    EXPECT_EQ(path_error_response(Error(Code::kFailedPrecondition, "a directory")).status, 422);
+    EXPECT_EQ(path_error_response(Error(Code::kNotFound, "missing")).status, 404);
+}
+
+TEST(ErrorMapping, ServerStatusesKeepTheirStatus) {
+    const auto response = status_response(413, "body too large");
+    EXPECT_EQ(response.status, 413);
+    auto body = base::parse_json(response.body);
+    EXPECT_EQ((*body)["status"], 413);
+    EXPECT_EQ((*body)["code"], "invalid_argument");
+}
+
+}  // namespace
+}  // namespace grove::api
