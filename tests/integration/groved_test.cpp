@@ -2,6 +2,7 @@
 // port with libcurl as the ConTree clients drive it.
 
 #include <csignal>
+#include <fstream>
 #include <thread>
 
 #include "base/digest.hpp"
@@ -40,6 +41,19 @@ TEST_F(GrovedTest, ROOT_AuthenticationAndWhoami) {
     response = call_tcp({.path = "/sandboxes/v1/whoami"});
     EXPECT_EQ(response.status, 200) << "the configured prefix serves the same API";
     EXPECT_EQ(call_tcp({.path = "/v2/whoami"}).status, 404);
+}
+
+TEST_F(GrovedTest, ROOT_AConfigFileSetsFlagsAndFlagsWin) {
+    const auto config = dir_->path() / "groved.toml";
+    std::ofstream(config) << "instance-max-timeout = 77\nimport-max-timeout = 88\n"
+                          << "max-pending = 9\n";
+    stop_daemon(SIGTERM);
+    start_daemon({"--config", config.string(), "--import-max-timeout", "99"});
+    const auto limits = json(call({.path = "/v1/whoami"}))["limits"];
+    EXPECT_EQ(limits["instance_max_timeout"], 77);
+    EXPECT_EQ(limits["images_import_max_timeout"], 99) << "the command line wins";
+    EXPECT_EQ(limits["max_pending_operations"], 9);
+    EXPECT_EQ(limits["max_concurrent_operations"], 2);
 }
 
 TEST_F(GrovedTest, ROOT_GzipOnlyWhenAsked) {
