@@ -45,8 +45,8 @@ http::Response render(int status, Code code, std::string_view message) {
 
 }  // namespace
 
-int http_status(Code code) {
-    switch (code) {
+int http_status(const Error& error) {
+    switch (error.code()) {
         case Code::kInvalidArgument:
         case Code::kOutOfRange:
             return 400;
@@ -61,7 +61,7 @@ int http_status(Code code) {
         case Code::kFailedPrecondition:
             return 409;
         case Code::kResourceExhausted:
-            return 429;
+            return error.sys_errno() != 0 ? 507 : 429;
         case Code::kCancelled:
             return 499;
         case Code::kUnimplemented:
@@ -78,7 +78,7 @@ int http_status(Code code) {
 }
 
 http::Response error_response(const Error& error) {
-    return render(http_status(error.code()), error.code(), error.message());
+    return render(http_status(error), error.code(), error.message());
 }
 
 http::Response path_error_response(const Error& error) {

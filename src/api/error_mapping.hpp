@@ -6,15 +6,15 @@
 // which grove's own client rebuilds the exact Code, since several codes share a status.
 //
 //   400 InvalidArgument, OutOfRange     409 AlreadyExists, Aborted, FailedPrecondition
-//   401 Unauthenticated                 429 ResourceExhausted
-//   403 PermissionDenied                499 Cancelled (nginx's "client closed request")
-//   404 NotFound                        501 Unimplemented
-//   503 Unavailable                     504 DeadlineExceeded
-//   500 everything else (Internal, DataLoss)
+//   401 Unauthenticated                 429 ResourceExhausted (a limit: a full queue)
+//   403 PermissionDenied                507 ResourceExhausted with an errno (the disk is full)
+//   404 NotFound                        499 Cancelled (nginx's "client closed request")
+//   501 Unimplemented                   503 Unavailable
+//   504 DeadlineExceeded                500 everything else (Internal, DataLoss)
 //
 // ConTree's clients replay even a POST after 425 or 429, taking them to mean "rejected before
-// any processing"; 429 is therefore only ever returned by checks made before any side effect
-// (a full queue), and Retry-After goes with it.
+// any processing". 429 is therefore kept for limits checked before any side effect (a full
+// queue), with Retry-After; a full disk, which may strike halfway through, is 507.
 
 #include <string_view>
 
@@ -24,7 +24,8 @@
 
 namespace grove::api {
 
-int http_status(Code code);
+// The status of `error` (its code, and for ResourceExhausted whether an errno caused it).
+int http_status(const Error& error);
 
 // The response for `error`, with Retry-After where clients should retry.
 http::Response error_response(const Error& error);

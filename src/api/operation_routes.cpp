@@ -4,7 +4,9 @@
 #include "api/query.hpp"
 #include "api/routes.hpp"
 #include "base/error.hpp"
+#include "daemon/event_data.hpp"
 #include "daemon/instance_request.hpp"
+#include "daemon/stream_repr.hpp"
 #include "daemon/wire_time.hpp"
 
 namespace grove::api {
@@ -49,6 +51,28 @@ Result<void> list(daemon::Operations& operations,
     return send_json(writer, 200, out);
 }
 
+// The result of a running instance so far (?inflight=1): its output up to now, folded from its
+// log, with the -1 sentinels of a process that has not exited.
+Result<base::Json> inflight_result(daemon::Operations& operations, const std::string& uuid) {
+    GROVE_ASSIGN_OR_RETURN(const auto batch,
+                           operations.events(uuid, -1, std::chrono::milliseconds(0), {}));
+    std::string out;
+    std::string err;
+    for (const auto& event : batch.events) {
+        const bool is_out = event.type == daemon::kStdoutEvent;
+        if (event.spid != daemon::kMainSpid || (!is_out && event.type != daemon::kStderrEvent)) {
+            continue;
+        }
+        GROVE_ASSIGN_OR_RETURN(const auto data, base::parse_json(event.data_json));
+        GROVE_ASSIGN_OR_RETURN(const auto bytes, daemon::decode_stream_repr(data));
+        (is_out ? out : err) += bytes;
+    }
+    return base::Json{
+        {"state", {{"exit_code", -1}, {"pid", 1}, {"signal", -1}, {"timed_out", false}}},
+        {"stdout", daemon::stream_repr(out)},
+        {"stderr", daemon::stream_repr(err)}};
+}
+
 // `kind`: only an operation of this kind is found (GET /operations/{id}/import).
 Result<void> get(daemon::Operations& operations,
                  http::Request& request,
@@ -59,8 +83,12 @@ Result<void> get(daemon::Operations& operations,
         return base::make_error(Code::kNotFound, "operation '{}' is not an {}", record.uuid,
                                 daemon::operation_kind_name(*kind));
     }
-    http::Response response =
-        http::Response::json(200, base::dump_json(operation_json(record, daemon::now_ns())));
+    base::Json out = operation_json(record, daemon::now_ns());
+    if (flag(request.query(), "inflight") && record.kind == daemon::OperationKind::kInstance &&
+        !daemon::is_terminal(record.status)) {
+        GROVE_ASSIGN_OR_RETURN(out["metadata"]["result"], inflight_result(operations, record.uuid));
+    }
+    http::Response response = http::Response::json(200, base::dump_json(out));
     if (!daemon::is_terminal(record.status)) {
         response.headers.set("Retry-After", "1");  // a polling hint, as ConTree's server gives
     }

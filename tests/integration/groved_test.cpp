@@ -257,8 +257,23 @@ TEST_F(GrovedTest, ROOT_ImagesTagsAndInspect) {
 }
 
 TEST_F(GrovedTest, ROOT_CancelKillsARunAndFinishedOperationsConflict) {
-    const auto uuid = spawn(R"({"command": "sleep 60", "shell": true, "image": "tag:busybox"})");
+    const auto uuid = spawn(R"({"command": "echo started; sleep 60", "shell": true,
+                                "image": "tag:busybox"})");
     ASSERT_TRUE(wait_status(uuid, "EXECUTING"));
+    auto running = operation(uuid);
+    EXPECT_EQ(running["metadata"]["result"], nullptr);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    base::Json inflight;
+    while (std::chrono::steady_clock::now() < deadline) {
+        inflight =
+            json(call({.path = "/v1/operations/" + uuid + "?inflight=1"}))["metadata"]["result"];
+        if (inflight.is_object() && inflight["stdout"]["value"] == "started\n") {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(inflight["stdout"]["value"], "started\n") << inflight.dump();
+    EXPECT_EQ(inflight["state"]["exit_code"], -1);
     auto cancel = call({.method = "DELETE", .path = "/v1/operations/" + uuid});
     EXPECT_EQ(cancel.status, 202);
     ASSERT_TRUE(wait_status(uuid, "CANCELLED"));

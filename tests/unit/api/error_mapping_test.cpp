@@ -1,5 +1,7 @@
 #include "api/error_mapping.hpp"
 
+#include <cerrno>
+
 #include <gtest/gtest.h>
 
 #include "base/json.hpp"
@@ -8,21 +10,22 @@ namespace grove::api {
 namespace {
 
 TEST(ErrorMapping, EveryCodeHasItsStatus) {
-    EXPECT_EQ(http_status(Code::kInvalidArgument), 400);
-    EXPECT_EQ(http_status(Code::kOutOfRange), 400);
-    EXPECT_EQ(http_status(Code::kUnauthenticated), 401);
-    EXPECT_EQ(http_status(Code::kPermissionDenied), 403);
-    EXPECT_EQ(http_status(Code::kNotFound), 404);
-    EXPECT_EQ(http_status(Code::kAlreadyExists), 409);
-    EXPECT_EQ(http_status(Code::kAborted), 409);
-    EXPECT_EQ(http_status(Code::kFailedPrecondition), 409);
-    EXPECT_EQ(http_status(Code::kResourceExhausted), 429);
-    EXPECT_EQ(http_status(Code::kCancelled), 499);
-    EXPECT_EQ(http_status(Code::kUnimplemented), 501);
-    EXPECT_EQ(http_status(Code::kUnavailable), 503);
-    EXPECT_EQ(http_status(Code::kDeadlineExceeded), 504);
-    EXPECT_EQ(http_status(Code::kInternal), 500);
-    EXPECT_EQ(http_status(Code::kDataLoss), 500);
+    EXPECT_EQ(http_status(Error(Code::kInvalidArgument, "x")), 400);
+    EXPECT_EQ(http_status(Error(Code::kOutOfRange, "x")), 400);
+    EXPECT_EQ(http_status(Error(Code::kUnauthenticated, "x")), 401);
+    EXPECT_EQ(http_status(Error(Code::kPermissionDenied, "x")), 403);
+    EXPECT_EQ(http_status(Error(Code::kNotFound, "x")), 404);
+    EXPECT_EQ(http_status(Error(Code::kAlreadyExists, "x")), 409);
+    EXPECT_EQ(http_status(Error(Code::kAborted, "x")), 409);
+    EXPECT_EQ(http_status(Error(Code::kFailedPrecondition, "x")), 409);
+    EXPECT_EQ(http_status(Error(Code::kResourceExhausted, "x")), 429);
+    EXPECT_EQ(http_status(Error(Code::kResourceExhausted, "disk full", ENOSPC)), 507);
+    EXPECT_EQ(http_status(Error(Code::kCancelled, "x")), 499);
+    EXPECT_EQ(http_status(Error(Code::kUnimplemented, "x")), 501);
+    EXPECT_EQ(http_status(Error(Code::kUnavailable, "x")), 503);
+    EXPECT_EQ(http_status(Error(Code::kDeadlineExceeded, "x")), 504);
+    EXPECT_EQ(http_status(Error(Code::kInternal, "x")), 500);
+    EXPECT_EQ(http_status(Error(Code::kDataLoss, "x")), 500);
 }
 
 TEST(ErrorMapping, TheBodyIsConTreesPlusTheCodeName) {
