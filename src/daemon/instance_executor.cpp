@@ -4,17 +4,12 @@
 
 #include "base/error.hpp"
 #include "daemon/event_data.hpp"
+#include "daemon/output_events.hpp"
 #include "daemon/stream_repr.hpp"
 #include "daemon/wire_time.hpp"
 
 namespace grove::daemon {
 namespace {
-
-// What the events of one output stream carried and dropped.
-struct StreamCount {
-    uint64_t emitted = 0;
-    uint64_t dropped = 0;
-};
 
 base::Json spawn_event_data(const InstanceRequest& request, const std::vector<std::string>& argv) {
     base::Json env = base::Json::object();
@@ -122,33 +117,17 @@ Result<OperationOutcome> InstanceExecutor::execute(LiveOperation& operation,
     EventLog& log = operation.log;
     GROVE_ASSIGN_OR_RETURN(engine::RunRequest run, run_request(operation));
 
-    StreamCount counts[2];
-    const uint64_t limit = request.truncate_output_at;
+    OutputEvents output(log, request.truncate_output_at);
     run.on_output = [&](engine::Stream stream, std::string_view chunk) {
-        const bool out = stream == engine::Stream::kStdout;
-        StreamCount& count = counts[out ? 0 : 1];
-        const uint64_t room = limit - std::min(limit, count.emitted);
-        const std::string_view kept = chunk.substr(0, static_cast<size_t>(room));
-        if (!kept.empty()) {
-            log.append(kMainSpid, out ? kStdoutEvent : kStderrEvent, stream_repr(kept));
-        }
-        count.emitted += kept.size();
-        count.dropped += chunk.size() - kept.size();
+        output.add(stream, chunk);
     };
 
     log.append(kSandboxSpid, kInitEvent, init_event_data(now_ns()));
     log.append(kMainSpid, kSpawnEvent, spawn_event_data(request, run.argv));
     GROVE_TRY(executing());
-    GROVE_ASSIGN_OR_RETURN(const engine::RunResult result, runner_.run(run));
-
-    for (const bool out : {true, false}) {
-        const StreamCount& count = counts[out ? 0 : 1];
-        if (count.dropped > 0) {
-            log.append(kMainSpid, kTruncatedEvent,
-                       truncated_event_data(out ? kStdoutEvent : kStderrEvent, count.emitted,
-                                            count.dropped));
-        }
-    }
+    auto ran = runner_.run(run);
+    output.finish();
+    GROVE_ASSIGN_OR_RETURN(const engine::RunResult result, std::move(ran));
     if (result.layer_too_large && request.limits.max_layer_bytes) {
         log.append(kMainSpid, kSizeCapEvent, size_cap_event_data(*request.limits.max_layer_bytes));
     }

@@ -119,7 +119,7 @@ Result<InstanceRequest> parse(const base::Json& body) {
         }
     }
     GROVE_ASSIGN_OR_RETURN(const auto truncate, optional<uint64_t>(body, "truncate_output_at"));
-    r.truncate_output_at = truncate.value_or(kDefaultTruncateAt);
+    r.truncate_output_at = std::min(truncate.value_or(kDefaultTruncateAt), kMaxTruncateAt);
     GROVE_ASSIGN_OR_RETURN(r.uid, optional<uint32_t>(body, "uid"));
     GROVE_ASSIGN_OR_RETURN(r.gid, optional<uint32_t>(body, "gid"));
     if (const auto limits = body.find("resources_limits"); limits != body.end()) {

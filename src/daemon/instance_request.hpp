@@ -35,6 +35,8 @@ struct InstanceLimits {
 };
 
 inline constexpr uint64_t kDefaultTruncateAt = 1 << 20;
+// Output is held in memory while a run lasts, so a larger truncate_output_at is capped to this.
+inline constexpr uint64_t kMaxTruncateAt = 64 << 20;
 
 struct InstanceRequest {
     std::string command;  // an executable, or a shell expression when `shell`
