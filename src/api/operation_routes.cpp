@@ -68,7 +68,8 @@ Result<base::Json> inflight_result(daemon::Operations& operations, const std::st
         (is_out ? out : err) += bytes;
     }
     return base::Json{
-        {"state", {{"exit_code", -1}, {"pid", 1}, {"signal", -1}, {"timed_out", false}}},
+        {"state",
+         {{"exit_code", -1}, {"pid", daemon::kCommandPid}, {"signal", -1}, {"timed_out", false}}},
         {"stdout", daemon::stream_repr(out)},
         {"stderr", daemon::stream_repr(err)}};
 }

@@ -21,16 +21,15 @@ base::Json optional_json(const std::optional<T>& value) {
 }  // namespace
 
 base::Json init_event_data(int64_t started_ns) {
-    // The sandbox's init is grove's own PID 1 inside the container (docs/architecture.md).
     return {{"started_at", rfc3339_nanos(started_ns)},
             {"runtime_path", "grove"},
             {"verbose", false},
-            {"init_pid", 1}};
+            {"init_pid", kInitPid}};
 }
 
 base::Json exit_event_data(const ProcessExit& exit) {
     const rusage& u = exit.usage;
-    return {{"pid", 1},
+    return {{"pid", kCommandPid},
             {"code", exit.code},
             {"signal", exit.signal},
             {"timed_out", exit.timed_out},

@@ -26,6 +26,9 @@ inline constexpr std::string_view kCompletionEvent = "completion";
 // spid 0 is the sandbox itself (init, completion); 1 the main process.
 inline constexpr int kSandboxSpid = 0;
 inline constexpr int kMainSpid = 1;
+// Pids inside the sandbox's PID namespace: grove's init is 1, and the command it starts first, 2.
+inline constexpr int kInitPid = 1;
+inline constexpr int kCommandPid = 2;
 
 // {started_at, runtime_path, verbose, init_pid}
 base::Json init_event_data(int64_t started_ns);

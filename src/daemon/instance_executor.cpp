@@ -19,7 +19,7 @@ base::Json spawn_event_data(const InstanceRequest& request, const std::vector<st
     const auto id = [](const std::optional<uint32_t>& v) {
         return v ? base::Json(*v) : base::Json();
     };
-    return {{"pid", 1},
+    return {{"pid", kCommandPid},
             {"command", argv.front()},
             {"args", std::vector<std::string>(argv.begin() + 1, argv.end())},
             {"shell", request.shell},
@@ -49,7 +49,7 @@ ProcessExit process_exit(const engine::RunResult& r) {
 base::Json instance_result(const engine::RunResult& r, const ProcessExit& exit) {
     return {{"state",
              {{"exit_code", exit.code},
-              {"pid", 1},
+              {"pid", kCommandPid},
               {"signal", exit.signal},
               {"timed_out", r.timed_out},
               {"oom_killed", r.oom_killed},
