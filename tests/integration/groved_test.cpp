@@ -43,6 +43,15 @@ TEST_F(GrovedTest, ROOT_AuthenticationAndWhoami) {
     EXPECT_EQ(call_tcp({.path = "/v2/whoami"}).status, 404);
 }
 
+TEST_F(GrovedTest, ROOT_LocalRootCanBeMadeToShowAToken) {
+    stop_daemon(SIGTERM);
+    start_daemon({"--no-trust-local-root"});
+    EXPECT_EQ(call({.path = "/v1/whoami"}).status, 401);
+    const auto response = call(
+        {.path = "/v1/whoami", .headers = {std::string("Authorization: Bearer ") + kTestToken}});
+    EXPECT_EQ(response.status, 200) << response.body;
+}
+
 TEST_F(GrovedTest, ROOT_AConfigFileSetsFlagsAndFlagsWin) {
     const auto config = dir_->path() / "groved.toml";
     std::ofstream(config) << "instance-max-timeout = 77\nimport-max-timeout = 88\n"
