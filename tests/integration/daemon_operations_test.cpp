@@ -196,6 +196,30 @@ TEST_F(DaemonOperationsTest, ROOT_OutputPastTruncateAtIsDroppedAndCounted) {
     EXPECT_EQ((*result)["stdout"]["truncated"], true);
 }
 
+TEST_F(DaemonOperationsTest, ROOT_EnvCwdHostnameAndUserReachTheCommand) {
+    const auto uuid = spawn(R"({"command": "echo $A; pwd; hostname; id -u; id -g", "shell": true,
+                                "image": "tag:busybox", "disposable": true,
+                                "env": {"A": "from env"}, "cwd": "/tmp", "hostname": "box",
+                                "uid": 1000, "gid": 1001})");
+    const auto events = follow(uuid);
+    EXPECT_EQ(output(events, "stdout"), "from env\n/tmp\nbox\n1000\n1001\n");
+    EXPECT_EQ(events[1].second["uid"], 1000);
+    EXPECT_EQ(events[1].second["cwd"], "/tmp");
+}
+
+TEST_F(DaemonOperationsTest, ROOT_ARunOverMaxLayerBytesFailsAndKeepsNothing) {
+    const auto uuid = spawn(R"({"command": "dd if=/dev/zero of=/root/big bs=1M count=16",
+                                "shell": true, "image": "tag:busybox",
+                                "resources_limits": {"max_layer_bytes": 1048576}})");
+    const auto events = follow(uuid);
+    EXPECT_EQ(find(events, "size_cap")["limit_bytes"], 1048576);
+    EXPECT_EQ(events.back().second["status"], "FAILED");
+    const auto failed = record(uuid);
+    EXPECT_EQ(failed.status, OperationStatus::kFailed);
+    EXPECT_NE(failed.error.value_or("").find("max_layer_bytes"), std::string::npos);
+    EXPECT_FALSE(failed.result_image_uuid);
+}
+
 TEST_F(DaemonOperationsTest, ROOT_BinaryOutputAndStdin) {
     const auto uuid = spawn(R"({"command": "cat", "image": "tag:busybox", "disposable": true,
                                 "stdin": {"value": "AAH/", "encoding": "base64"}})");
