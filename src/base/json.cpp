@@ -15,4 +15,8 @@ Result<Json> parse_json(std::string_view text) {
     }
 }
 
+std::string dump_json(const Json& value) {
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 }  // namespace grove::base

@@ -19,6 +19,10 @@ using Json = nlohmann::json;
 // Parses `text`, failing with InvalidArgument ("parse json: ... at byte N").
 Result<Json> parse_json(std::string_view text);
 
+// `value` as compact JSON text. Strings that are not valid UTF-8 (a file name, a command's
+// output) have their bad bytes replaced with U+FFFD instead of making dump() throw.
+std::string dump_json(const Json& value);
+
 // Converts `value` with nlohmann's from_json; a type mismatch is InvalidArgument naming `what`.
 template <typename T>
 Result<T> json_as(const Json& value, std::string_view what) {

@@ -83,6 +83,10 @@ Logger Logger::stderr_text(LogLevel level) {
     return Logger(std::make_shared<spdlog::sinks::stderr_sink_mt>(), LogFormat::kText, level);
 }
 
+Logger Logger::stderr_json(LogLevel level) {
+    return Logger(std::make_shared<spdlog::sinks::stderr_sink_mt>(), LogFormat::kJson, level);
+}
+
 Logger Logger::with(std::initializer_list<LogField> fields) const {
     Logger copy = *this;
     copy.fields_.insert(copy.fields_.end(), fields.begin(), fields.end());

@@ -59,6 +59,8 @@ public:
 
     // A text logger to stderr: the CLI's, and the default for tests.
     static Logger stderr_text(LogLevel level = LogLevel::kInfo);
+    // JSON lines to stderr: the daemon's (a service manager collects stderr).
+    static Logger stderr_json(LogLevel level = LogLevel::kInfo);
 
     // A copy that adds `fields` to every record.
     Logger with(std::initializer_list<LogField> fields) const;

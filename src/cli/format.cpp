@@ -53,49 +53,6 @@ std::string rfc3339(int64_t ns) {
                        ns % 1'000'000'000);
 }
 
-std::string mode_string(inspect::EntryType type, uint32_t mode) {
-    using inspect::EntryType;
-    std::string out(10, '-');
-    switch (type) {
-        case EntryType::kDirectory:
-            out[0] = 'd';
-            break;
-        case EntryType::kSymlink:
-            out[0] = 'l';
-            break;
-        case EntryType::kFifo:
-            out[0] = 'p';
-            break;
-        case EntryType::kSocket:
-            out[0] = 's';
-            break;
-        case EntryType::kCharDevice:
-            out[0] = 'c';
-            break;
-        case EntryType::kBlockDevice:
-            out[0] = 'b';
-            break;
-        case EntryType::kFile:
-            break;
-    }
-    static constexpr char kRwx[] = "rwx";
-    for (int bit = 0; bit < 9; ++bit) {
-        if ((mode & (0400u >> bit)) != 0) {
-            out[1 + bit] = kRwx[bit % 3];
-        }
-    }
-    // setuid, setgid and sticky show in the execute slots: lowercase when execute is set too.
-    const auto special = [&](uint32_t flag, size_t slot, char with_exec) {
-        if ((mode & flag) != 0) {
-            out[slot] = out[slot] == 'x' ? with_exec : static_cast<char>(with_exec - 'a' + 'A');
-        }
-    };
-    special(04000, 3, 's');
-    special(02000, 6, 's');
-    special(01000, 9, 't');
-    return out;
-}
-
 namespace {
 
 const char* type_name(inspect::EntryType type) {

@@ -17,8 +17,6 @@ std::string human_size(uint64_t bytes);
 std::string time_ago(int64_t then_ns, int64_t now_ns);
 // RFC 3339 in UTC with nanoseconds: "2024-01-02T03:04:05.000000006Z"
 std::string rfc3339(int64_t ns);
-// "drwxr-xr-x", "-rwsr-xr-x", "lrwxrwxrwx": ls -l's first column.
-std::string mode_string(inspect::EntryType type, uint32_t mode);
 base::Json file_json(const inspect::FileInfo& info);
 // An image as the CLI's and API's JSON show it.
 base::Json image_json(const store::ImageRecord& image);

@@ -415,7 +415,9 @@ Result<RunResult> Runner::run(const RunRequest& request) {
                 store_.commit_run(
                     std::move(dirs), image,
                     {.ignore_paths = created,
-                     .operation = "run " + (request.shell ? *request.shell : spec.argv[0]),
+                     .operation = !request.operation.empty()
+                                      ? request.operation
+                                      : "run " + (request.shell ? *request.shell : spec.argv[0]),
                      .tag = request.tag}));
             result.result_image = std::move(committed.image);
             result.changed = committed.changed;

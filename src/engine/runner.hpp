@@ -61,6 +61,9 @@ struct RunRequest {
     std::optional<uint64_t> max_layer_bytes;
     bool disposable = true;  // no image is recorded
     std::optional<std::string> tag;
+    // Recorded with a new image (ImageRecord::operation): the daemon's operation UUID, which
+    // ConTree shows as the image's operation_uuid. Empty: "run <command>".
+    std::string operation;
     // Called with output as it arrives (from the calling thread).
     std::function<void(Stream, std::string_view)> on_output;
     // Raised by another thread: the run is killed as on a timeout and leaves no image.

@@ -92,4 +92,46 @@ Result<std::vector<FileInfo>> list_path(const LayerStack& stack,
     return infos;
 }
 
+std::string mode_string(EntryType type, uint32_t mode) {
+    std::string out(10, '-');
+    switch (type) {
+        case EntryType::kDirectory:
+            out[0] = 'd';
+            break;
+        case EntryType::kSymlink:
+            out[0] = 'l';
+            break;
+        case EntryType::kFifo:
+            out[0] = 'p';
+            break;
+        case EntryType::kSocket:
+            out[0] = 's';
+            break;
+        case EntryType::kCharDevice:
+            out[0] = 'c';
+            break;
+        case EntryType::kBlockDevice:
+            out[0] = 'b';
+            break;
+        case EntryType::kFile:
+            break;
+    }
+    static constexpr char kRwx[] = "rwx";
+    for (int bit = 0; bit < 9; ++bit) {
+        if ((mode & (0400u >> bit)) != 0) {
+            out[1 + bit] = kRwx[bit % 3];
+        }
+    }
+    // setuid, setgid and sticky show in the execute slots: lowercase when execute is set too.
+    const auto special = [&](uint32_t flag, size_t slot, char with_exec) {
+        if ((mode & flag) != 0) {
+            out[slot] = out[slot] == 'x' ? with_exec : static_cast<char>(with_exec - 'a' + 'A');
+        }
+    };
+    special(04000, 3, 's');
+    special(02000, 6, 's');
+    special(01000, 9, 't');
+    return out;
+}
+
 }  // namespace grove::inspect

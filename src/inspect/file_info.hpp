@@ -34,6 +34,9 @@ struct FileInfo {
     std::string symlink_target;  // for symlinks, verbatim
 };
 
+// "drwxr-xr-x", "-rwsr-xr-x", "lrwxrwxrwx": ls -l's first column.
+std::string mode_string(EntryType type, uint32_t mode);
+
 // The metadata of a resolved node; `users` may be null (no names).
 Result<FileInfo> file_info(const LayerStack& stack, const Node& node, const UserDb* users);
 

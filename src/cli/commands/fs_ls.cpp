@@ -33,9 +33,10 @@ Result<void> run(Context& context, const Options& options) {
     for (const auto& entry : entries) {
         const std::string owner = entry.owner.value_or(std::to_string(entry.uid));
         const std::string group = entry.group.value_or(std::to_string(entry.gid));
-        fmt::print("{} {:>3} {:<8} {:<8} {:>10} {} {}{}\n", mode_string(entry.type, entry.mode),
-                   entry.nlink, owner, group, entry.size, rfc3339(entry.mtime_ns).substr(0, 19),
-                   entry.name, entry.symlink_target.empty() ? "" : " -> " + entry.symlink_target);
+        fmt::print("{} {:>3} {:<8} {:<8} {:>10} {} {}{}\n",
+                   inspect::mode_string(entry.type, entry.mode), entry.nlink, owner, group,
+                   entry.size, rfc3339(entry.mtime_ns).substr(0, 19), entry.name,
+                   entry.symlink_target.empty() ? "" : " -> " + entry.symlink_target);
     }
     return {};
 }

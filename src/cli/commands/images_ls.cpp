@@ -4,10 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "base/time_point.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/format.hpp"
-#include "cli/time_filter.hpp"
 
 namespace grove::cli {
 namespace {
@@ -40,10 +40,10 @@ Result<void> run(Context& context, const Options& options) {
     }
     const int64_t now = now_ns();
     if (!options.since.empty()) {
-        GROVE_ASSIGN_OR_RETURN(filter.since_ns, parse_time_point(options.since, now));
+        GROVE_ASSIGN_OR_RETURN(filter.since_ns, base::parse_time_point(options.since, now));
     }
     if (!options.until.empty()) {
-        GROVE_ASSIGN_OR_RETURN(filter.until_ns, parse_time_point(options.until, now));
+        GROVE_ASSIGN_OR_RETURN(filter.until_ns, base::parse_time_point(options.until, now));
     }
     GROVE_ASSIGN_OR_RETURN(auto* store, context.store());
     GROVE_ASSIGN_OR_RETURN(const auto images, store->list(filter));

@@ -6,7 +6,6 @@
 #include <sqlite3.h>
 
 #include "base/error.hpp"
-#include "store/metadata/migrations.hpp"
 #include "store/metadata/sqlite_error.hpp"
 
 namespace grove::store {
@@ -26,7 +25,8 @@ Database::~Database() {
     sqlite3_close_v2(db_);
 }
 
-Result<Database> Database::open(const std::filesystem::path& path) {
+Result<Database> Database::open(const std::filesystem::path& path,
+                                std::span<const Migration> schema) {
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(
         path.c_str(), &raw,
@@ -38,7 +38,7 @@ Result<Database> Database::open(const std::filesystem::path& path) {
         return sqlite_error(raw, rc, fmt::format("open metadata store '{}'", path.string()));
     }
     GROVE_TRY(base::with_context(db.configure(), "configure metadata store '{}'", path.string()));
-    GROVE_TRY(base::with_context(db.migrate(), "migrate metadata store '{}'", path.string()));
+    GROVE_TRY(base::with_context(db.migrate(schema), "migrate metadata store '{}'", path.string()));
     return db;
 }
 
@@ -103,9 +103,8 @@ Result<void> Database::configure() {
     return {};
 }
 
-Result<void> Database::migrate() {
-    const auto all = migrations();
-    const int latest = all.back().version;
+Result<void> Database::migrate(std::span<const Migration> schema) {
+    const int latest = schema.back().version;
     // The common case, a store already at this version, needs no write lock: opening the store
     // (every CLI command does) must not wait behind another process's write transaction.
     GROVE_ASSIGN_OR_RETURN(const int64_t seen, user_version());
@@ -122,7 +121,7 @@ Result<void> Database::migrate() {
                                     "schema version {} is newer than this grove's ({})", current,
                                     latest);
         }
-        for (const Migration& migration : all) {
+        for (const Migration& migration : schema) {
             if (migration.version > current) {
                 GROVE_TRY(
                     base::with_context(exec(migration.sql), "migration {}", migration.version));

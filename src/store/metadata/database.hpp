@@ -21,10 +21,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string_view>
 
 #include <grove/result.hpp>
 
+#include "store/metadata/migrations.hpp"
 #include "store/metadata/statement.hpp"
 
 struct sqlite3;
@@ -42,7 +44,13 @@ public:
     ~Database();
 
     // Opens (creating if needed) the store at `path`; its directory must exist.
-    static Result<Database> open(const std::filesystem::path& path);
+    static Result<Database> open(const std::filesystem::path& path) {
+        return open(path, migrations());
+    }
+    // Opens another database with the same settings and its own schema, `schema` being its
+    // migrations, versions 1..N in order (the daemon's state, daemon/state_db.hpp).
+    static Result<Database> open(const std::filesystem::path& path,
+                                 std::span<const Migration> schema);
 
     Result<Statement> prepare(std::string_view sql);
     // Runs one or more ';'-separated statements that take no parameters.
@@ -63,7 +71,7 @@ public:
 private:
     explicit Database(sqlite3* db) : db_(db) {}
     Result<void> configure();
-    Result<void> migrate();
+    Result<void> migrate(std::span<const Migration> schema);
 
     sqlite3* db_ = nullptr;
 };

@@ -1,4 +1,4 @@
-#include "cli/time_filter.hpp"
+#include "base/time_point.hpp"
 
 #include <charconv>
 #include <ctime>
@@ -6,7 +6,7 @@
 
 #include "base/error.hpp"
 
-namespace grove::cli {
+namespace grove::base {
 namespace {
 
 constexpr int64_t kSecond = 1'000'000'000;
@@ -134,4 +134,4 @@ Result<int64_t> parse_time_point(std::string_view text, int64_t now_ns) {
                             text);
 }
 
-}  // namespace grove::cli
+}  // namespace grove::base

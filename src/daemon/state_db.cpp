@@ -1,0 +1,59 @@
+#include "daemon/state_db.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include "base/error.hpp"
+#include "daemon/event_data.hpp"
+#include "daemon/event_table.hpp"
+#include "daemon/operation_table.hpp"
+#include "daemon/schema.hpp"
+#include "daemon/wire_time.hpp"
+
+namespace grove::daemon {
+
+Result<std::unique_ptr<StateDb>> StateDb::open(const std::filesystem::path& root) {
+    const auto lock_path = root / "daemon.lock";
+    GROVE_ASSIGN_OR_RETURN(auto lock,
+                           base::UniqueFd::open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            return base::make_error(Code::kUnavailable,
+                                    "another groved serves the store '{}' (it holds '{}')",
+                                    root.string(), lock_path.string());
+        }
+        return base::last_errno_error("lock '{}'", lock_path.string());
+    }
+    GROVE_ASSIGN_OR_RETURN(auto db, store::Database::open(root / "daemon.db", daemon_schema()));
+    auto state = std::make_unique<StateDb>(std::move(lock), std::move(db));
+    GROVE_TRY(base::with_context(state->recover(), "recover the daemon's operations"));
+    return state;
+}
+
+Result<void> StateDb::recover() {
+    return with([&](store::Database& db) {
+        return db.transaction([&]() -> Result<void> {
+            OperationTable operations(db);
+            EventTable events(db);
+            GROVE_ASSIGN_OR_RETURN(const auto unfinished, operations.unfinished());
+            const int64_t now = now_ns();
+            for (const OperationRecord& record : unfinished) {
+                const OperationOutcome outcome{.status = OperationStatus::kFailed,
+                                               .error = std::string(kRestartedError)};
+                GROVE_ASSIGN_OR_RETURN(const int64_t id, events.next_id(record.uuid));
+                const EventRecord completion{.id = id,
+                                             .ts_ns = now,
+                                             .spid = kSandboxSpid,
+                                             .type = std::string(kCompletionEvent),
+                                             .data_json = base::dump_json(completion_event_data(
+                                                 outcome, record.duration_ns(now)))};
+                GROVE_TRY(events.append(record.uuid, {&completion, 1}));
+                GROVE_TRY(operations.finish(record.uuid, outcome, now));
+            }
+            recovered_ = unfinished.size();
+            return Result<void>{};
+        });
+    });
+}
+
+}  // namespace grove::daemon

@@ -1,0 +1,71 @@
+#pragma once
+
+// StateDb is the daemon's persistent state: operations, their event logs, and uploaded files
+// (records.hpp), in its own SQLite database, <root>/daemon.db, next to the image store's
+// metadata.db.
+//
+// Why a database of its own rather than more tables in metadata.db:
+// - write traffic: an operation's log is appended as it finishes and uploads are recorded one by
+//   one; in metadata.db those commits would queue behind imports and run snapshots of every
+//   `grove` process sharing the store (SQLite has one writer per file), and theirs behind ours;
+// - ownership: the image store is shared by the CLI and the daemon, whereas operations are the
+//   daemon's alone, with their own lifetime; deleting daemon.db forgets the daemon's history and
+//   leaves every image intact;
+// - the same store::Database underneath (WAL, synchronous=FULL, foreign keys, numbered
+//   migrations in one transaction: schema.hpp), so nothing about durability differs.
+// Images are named from here by UUID only; there is no foreign key across the two files.
+//
+// One daemon per root: open() takes <root>/daemon.lock (flock, exclusive, non-blocking) for the
+// StateDb's lifetime, so a second groved on the same root fails at once instead of "recovering"
+// the first one's operations.
+//
+// Recovery: an operation that was not finished when the previous daemon stopped (a crash, kill -9,
+// a power loss) can never finish, since its run died with the daemon. open() finishes every such
+// operation as FAILED "daemon restarted" and appends the matching completion event, so pollers
+// and event followers see an end.
+//
+// Threading: one connection, serialized by a mutex; with() runs a body under it. Keep bodies
+// short (no I/O besides the database).
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include <grove/result.hpp>
+
+#include "base/unique_fd.hpp"
+#include "store/metadata/database.hpp"
+
+namespace grove::daemon {
+
+inline constexpr std::string_view kRestartedError = "daemon restarted";
+
+class StateDb {
+public:
+    // Opens (creating) <root>/daemon.db and recovers it as above; `root` must exist. Unavailable
+    // if another process holds the daemon lock.
+    static Result<std::unique_ptr<StateDb>> open(const std::filesystem::path& root);
+
+    StateDb(base::UniqueFd lock, store::Database db) : lock_(std::move(lock)), db_(std::move(db)) {}
+
+    // Runs `body(store::Database&)` with the connection to itself, and returns what it returns.
+    template <typename F>
+    auto with(F&& body) {
+        std::lock_guard lock(mutex_);
+        return std::forward<F>(body)(db_);
+    }
+
+    // How many operations open() found unfinished and failed.
+    size_t recovered() const { return recovered_; }
+
+private:
+    Result<void> recover();
+
+    base::UniqueFd lock_;  // the flock on daemon.lock, released when closed
+    std::mutex mutex_;
+    store::Database db_;
+    size_t recovered_ = 0;
+};
+
+}  // namespace grove::daemon

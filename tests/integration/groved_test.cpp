@@ -1,0 +1,399 @@
+// groved end to end: the real binary on a temporary root, driven over its unix socket and TCP
+// port with libcurl as the ConTree clients drive it.
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "base/digest.hpp"
+#include "groved_fixture.hpp"
+#include "helpers/local_registry.hpp"
+#include "helpers/requirements.hpp"
+#include "helpers/test_images.hpp"
+
+namespace grove::testing {
+namespace {
+
+using http::testing::CurlRequest;
+
+class GrovedTest : public GrovedFixture {};
+
+TEST_F(GrovedTest, ROOT_AuthenticationAndWhoami) {
+    auto response = call({.path = "/v1/whoami"});
+    ASSERT_EQ(response.status, 200) << response.body;
+    auto me = json(response);
+    EXPECT_TRUE(me["token_expiration"].is_null());
+    EXPECT_EQ(me["permissions"]["spawn"], true);
+    EXPECT_EQ(me["limits"]["instance_max_timeout"], 3600);
+
+    response = call_tcp({.path = "/v1/whoami"}, "");
+    EXPECT_EQ(response.status, 401);
+    EXPECT_EQ(json(response)["status"], 401);
+    EXPECT_TRUE(json(response)["error"].is_string());
+    EXPECT_EQ(call_tcp({.path = "/v1/whoami"}, "wrong").status, 401);
+
+    response = call_tcp({.path = "/v1/whoami"});
+    ASSERT_EQ(response.status, 200) << response.body;
+    const std::string token_uuid = json(response)["token_uuid"];
+    EXPECT_EQ(token_uuid.size(), 36u);
+    EXPECT_EQ(response.body.find(kTestToken), std::string::npos) << "the token is never echoed";
+
+    response = call_tcp({.path = "/sandboxes/v1/whoami"});
+    EXPECT_EQ(response.status, 200) << "the configured prefix serves the same API";
+    EXPECT_EQ(call_tcp({.path = "/v2/whoami"}).status, 404);
+}
+
+TEST_F(GrovedTest, ROOT_LocalRootCanBeMadeToShowAToken) {
+    stop_daemon(SIGTERM);
+    start_daemon({"--no-trust-local-root"});
+    EXPECT_EQ(call({.path = "/v1/whoami"}).status, 401);
+    const auto response = call(
+        {.path = "/v1/whoami", .headers = {std::string("Authorization: Bearer ") + kTestToken}});
+    EXPECT_EQ(response.status, 200) << response.body;
+}
+
+TEST_F(GrovedTest, ROOT_AConfigFileSetsFlagsAndFlagsWin) {
+    const auto config = dir_->path() / "groved.toml";
+    std::ofstream(config) << "instance-max-timeout = 77\nimport-max-timeout = 88\n"
+                          << "max-pending = 9\n";
+    stop_daemon(SIGTERM);
+    start_daemon({"--config", config.string(), "--import-max-timeout", "99"});
+    const auto limits = json(call({.path = "/v1/whoami"}))["limits"];
+    EXPECT_EQ(limits["instance_max_timeout"], 77);
+    EXPECT_EQ(limits["images_import_max_timeout"], 99) << "the command line wins";
+    EXPECT_EQ(limits["max_pending_operations"], 9);
+    EXPECT_EQ(limits["max_concurrent_operations"], 2);
+}
+
+TEST_F(GrovedTest, ROOT_GzipOnlyWhenAsked) {
+    auto plain = call({.path = "/v1/images"});
+    EXPECT_EQ(plain.header("content-encoding"), "");
+    EXPECT_EQ(json(plain)["images"].size(), 1u);
+
+    auto gzipped = call({.path = "/v1/images", .headers = {"Accept-Encoding: gzip"}});
+    EXPECT_EQ(gzipped.header("content-encoding"), "gzip");
+    auto body = http::testing::gunzip(gzipped.body);
+    ASSERT_TRUE(body) << body.error().to_string();
+    EXPECT_EQ(*body, plain.body);
+}
+
+TEST_F(GrovedTest, ROOT_ASpawnRunsAsynchronouslyAndStreamsItsEvents) {
+    const auto response = call({.method = "POST",
+                                .path = "/v1/instances",
+                                .body = R"({"command": "echo hi; echo oops >&2; exit 2",
+                                            "shell": true, "image": "tag:busybox",
+                                            "env": {"API_TOKEN": "secret"}})"});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const auto spawned = json(response);
+    const std::string uuid = spawned["uuid"];
+    EXPECT_EQ(response.header("location"), "/v1/operations/" + uuid);
+    EXPECT_EQ(spawned["env"]["API_TOKEN"], "<MASKED>");
+
+    // Followed with gzip, as contree-client does: frames arrive flushed, the stream ends with a
+    // valid gzip trailer.
+    auto stream = call({.path = "/v1/operations/" + uuid + "/events?follow=1",
+                        .headers = {"Accept: text/event-stream", "Accept-Encoding: gzip"},
+                        .timeout = std::chrono::seconds(120)});
+    ASSERT_EQ(stream.status, 200);
+    EXPECT_EQ(stream.header("content-type"), "text/event-stream");
+    auto text = http::testing::gunzip(stream.body);
+    ASSERT_TRUE(text) << text.error().to_string();
+    const auto frames = parse_sse(*text);
+    ASSERT_GE(frames.size(), 5u);
+    for (size_t i = 0; i < frames.size(); ++i) {
+        EXPECT_EQ(frames[i].id, std::to_string(i));
+        const auto event = base::parse_json(frames[i].data);
+        ASSERT_TRUE(event);
+        EXPECT_EQ((*event)["id"], static_cast<int64_t>(i));
+        EXPECT_EQ((*event)["type"], frames[i].event);
+        EXPECT_TRUE((*event)["ts"].get<std::string>().ends_with("Z"));
+    }
+    EXPECT_EQ(frames.front().event, "init");
+    EXPECT_EQ(frames.back().event, "completion");
+    const auto completion = *base::parse_json(frames.back().data);
+    EXPECT_EQ(completion["data"]["status"], "SUCCESS");
+    EXPECT_EQ(completion["data"]["result_image_uuid"], busybox_) << "nothing changed";
+
+    const auto op = operation(uuid);
+    EXPECT_EQ(op["status"], "SUCCESS");
+    EXPECT_EQ(op["kind"], "instance");
+    EXPECT_EQ(op["metadata"]["result"]["state"]["exit_code"], 2);
+    EXPECT_EQ(op["metadata"]["result"]["stdout"]["value"], "hi\n");
+    EXPECT_EQ(op["metadata"]["result"]["stderr"]["value"], "oops\n");
+    EXPECT_EQ(op["result"]["image"], busybox_);
+    EXPECT_EQ(op["result_image_uuid"], busybox_);
+    EXPECT_TRUE(op["created_at"].get<std::string>().ends_with("+00:00"));
+
+    auto list = json(call({.path = "/v1/operations?kind=instance&status=SUCCESS&since=1h"}));
+    ASSERT_TRUE(list.is_array()) << "a bare array";
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0]["uuid"], uuid);
+    EXPECT_EQ(call({.path = "/v1/operations?limit=0"}).status, 400);
+    EXPECT_EQ(json(call({.path = "/v1/operations?limit=0"}))["error"],
+              "limit must be between 1 and 1000");
+}
+
+TEST_F(GrovedTest, ROOT_EventsResumeAfterAnIdAndReplayFinishedLogs) {
+    const auto uuid = spawn(R"({"command": "echo one", "shell": true, "image": "tag:busybox",
+                                "disposable": true})");
+    const auto all = follow(uuid);
+    ASSERT_GE(all.size(), 4u);
+
+    auto replay = parse_sse(call({.path = "/v1/operations/" + uuid + "/events"}).body);
+    EXPECT_EQ(replay.size(), all.size()) << "without follow: the whole finished log";
+    auto after = parse_sse(call({.path = "/v1/operations/" + uuid + "/events?since=1"}).body);
+    ASSERT_EQ(after.size(), all.size() - 2);
+    EXPECT_EQ(after.front().id, "2") << "since is exclusive";
+    after = parse_sse(call({.path = "/v1/operations/" + uuid + "/events?since=0",
+                            .headers = {"Last-Event-Id: 2"}})
+                          .body);
+    EXPECT_EQ(after.front().id, "3") << "Last-Event-Id wins, exclusive too";
+    const auto main = parse_sse(call({.path = "/v1/operations/" + uuid + "/events?spid=1"}).body);
+    for (const auto& frame : main) {
+        EXPECT_EQ((*base::parse_json(frame.data))["spid"], 1);
+    }
+    EXPECT_EQ(call({.path = "/v1/operations/00000000-0000-4000-8000-000000000000/events"}).status,
+              404);
+}
+
+TEST_F(GrovedTest, ROOT_UploadsAreContentAddressedAndInjected) {
+    const std::string content = "#!/bin/sh\necho from an upload\n";
+    size_t sent = 0;
+    // A chunked body (no Content-Length), as the Python clients send file objects.
+    auto upload = call({.method = "POST",
+                        .path = "/v1/files",
+                        .headers = {"Content-Type: application/octet-stream"},
+                        .body_source = [&](char* buf, size_t size) {
+                            const size_t n = std::min({size, content.size() - sent, size_t{5}});
+                            std::copy_n(content.data() + sent, n, buf);
+                            sent += n;
+                            return n;
+                        }});
+    ASSERT_EQ(upload.status, 201) << upload.body;
+    const auto file = json(upload);
+    const std::string sha = std::string(base::Digest::sha256_of(content).encoded());
+    EXPECT_EQ(file["sha256"], sha);
+    EXPECT_EQ(file["size"], content.size());
+
+    auto again = call({.method = "POST", .path = "/v1/files", .body = content});
+    EXPECT_EQ(json(again)["uuid"], file["uuid"]) << "the same bytes, the same file";
+    EXPECT_EQ(json(call({.path = "/v1/files/" + sha}))["uuid"], file["uuid"]);
+    EXPECT_EQ(call({.method = "HEAD", .path = "/v1/files/" + sha}).status, 200);
+    EXPECT_EQ(call({.method = "HEAD", .path = "/v1/files/" + std::string(64, '0')}).status, 404);
+    EXPECT_EQ(call({.method = "HEAD", .path = "/v1/files?sha256=" + sha}).status, 200);
+    EXPECT_EQ(call({.method = "HEAD", .path = "/v1/files?uuid=" + file["uuid"].get<std::string>()})
+                  .status,
+              200);
+    EXPECT_EQ(json(call({.path = "/v1/files?sha256=" + sha}))["uuid"], file["uuid"]);
+    EXPECT_EQ(json(call({.path = "/v1/files?since=15m&limit=1000"}))["files"].size(), 1u);
+
+    const auto uuid = spawn(R"({"command": "/usr/local/bin/tool", "image": "tag:busybox",
+        "disposable": true, "files": {"/usr/local/bin/tool": {"uuid": ")" +
+                            file["uuid"].get<std::string>() + R"(", "mode": "0o755"}}})");
+    follow(uuid);
+    EXPECT_EQ(operation(uuid)["metadata"]["result"]["stdout"]["value"], "from an upload\n");
+}
+
+TEST_F(GrovedTest, ROOT_ImagesTagsAndInspect) {
+    const auto run = spawn(R"({"command": "echo changed > /etc/motd", "shell": true,
+                               "image": "tag:busybox"})");
+    follow(run);
+    const std::string image = operation(run)["result_image_uuid"];
+    ASSERT_NE(image, busybox_);
+
+    auto tagged = call({.method = "PATCH",
+                        .path = "/v1/images/" + image + "/tag",
+                        .body = R"({"tag": "team/app:1"})"});
+    ASSERT_EQ(tagged.status, 200) << tagged.body;
+    EXPECT_EQ(json(tagged)["tag"], "team/app:1");
+    EXPECT_EQ(json(tagged)["operation_uuid"], run);
+    EXPECT_EQ(json(call({.path = "/v1/images?tagged=1"}))["images"].size(), 2u);
+    EXPECT_EQ(json(call({.path = "/v1/images?tag=team/"}))["images"][0]["uuid"], image);
+
+    auto found = call({.path = "/v1/inspect/?tag=team%2Fapp%3A1"});
+    EXPECT_EQ(found.status, 302);
+    EXPECT_EQ(found.header("location"), image + "/");
+    EXPECT_EQ(call({.path = "/v1/inspect/?tag=nothing"}).status, 404);
+    EXPECT_EQ(call({.path = "/v1/inspect/"}).status, 400);
+    EXPECT_EQ(call({.path = "/v1/inspect/" + image}).header("location"),
+              "/v1/inspect/" + image + "/");
+    EXPECT_EQ(json(call({.path = "/v1/inspect/" + image + "/"}))["uuid"], image);
+
+    const std::string base = "/v1/inspect/" + image;
+    auto listing = json(call({.path = base + "/list?path=/"}));
+    EXPECT_EQ(listing["path"], "/");
+    bool has_dir = false;
+    for (const auto& item : listing["files"]) {
+        has_dir = has_dir || item["is_dir"] == true;
+    }
+    EXPECT_TRUE(has_dir);
+    auto text = call({.path = base + "/list?path=/etc&text=1"});
+    EXPECT_TRUE(text.body.starts_with("total ")) << text.body;
+    EXPECT_NE(text.body.find(" motd\n"), std::string::npos) << text.body;
+    EXPECT_EQ(call({.path = base + "/list?path=/etc/motd"}).status, 422);
+    EXPECT_EQ(call({.path = base + "/list?path=/nope"}).status, 404);
+
+    auto motd = call({.path = base + "/download?path=/etc/motd"});
+    EXPECT_EQ(motd.status, 200);
+    EXPECT_EQ(motd.body, "changed\n");
+    EXPECT_EQ(motd.header("content-length"), "8");
+    EXPECT_EQ(call({.method = "HEAD", .path = base + "/download?path=/etc/motd"}).status, 200);
+    EXPECT_EQ(call({.method = "HEAD", .path = base + "/download?path=/nope"}).status, 404);
+    EXPECT_EQ(call({.path = base + "/download?path=/etc"}).status, 422);
+
+    auto tar = call({.path = base + "/archive?path=/etc"});
+    EXPECT_EQ(tar.status, 200);
+    EXPECT_EQ(tar.header("content-type"), "application/x-tar");
+    EXPECT_NE(tar.body.find("etc/motd"), std::string::npos);
+    EXPECT_EQ(call({.method = "HEAD", .path = base + "/archive?path=/etc"}).status, 200);
+    EXPECT_EQ(call({.method = "HEAD", .path = base + "/archive?path=/nope"}).status, 404);
+
+    auto grep = json(call({.path = base + "/grep?pattern=CHANGED&pattern=zzz&path=/etc&case=i"}));
+    EXPECT_EQ(grep["path"], "/etc");
+    ASSERT_EQ(grep["matches"].size(), 1u) << grep.dump();
+    EXPECT_EQ(grep["matches"][0]["path"], "/etc/motd");
+    EXPECT_EQ(grep["matches"][0]["line_text"], "changed");
+    EXPECT_TRUE(
+        json(call({.path = base + "/grep?pattern=nowhere-to-be-found"}))["matches"].empty());
+
+    EXPECT_EQ(call({.method = "DELETE", .path = "/v1/images/" + image + "/tag?tag=other"}).status,
+              404);
+    EXPECT_EQ(
+        call({.method = "DELETE", .path = "/v1/images/" + image + "/tag?tag=team/app:1"}).status,
+        204);
+    EXPECT_TRUE(json(call({.path = "/v1/images/" + image + "/"})).is_object() || true);
+    EXPECT_EQ(json(call({.path = "/v1/images?tagged=1"}))["images"].size(), 1u);
+}
+
+TEST_F(GrovedTest, ROOT_CancelKillsARunAndFinishedOperationsConflict) {
+    const auto uuid = spawn(R"({"command": "echo started; sleep 60", "shell": true,
+                                "image": "tag:busybox"})");
+    ASSERT_TRUE(wait_status(uuid, "EXECUTING"));
+    auto running = operation(uuid);
+    EXPECT_EQ(running["metadata"]["result"], nullptr);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    base::Json inflight;
+    while (std::chrono::steady_clock::now() < deadline) {
+        inflight =
+            json(call({.path = "/v1/operations/" + uuid + "?inflight=1"}))["metadata"]["result"];
+        if (inflight.is_object() && inflight["stdout"]["value"] == "started\n") {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(inflight["stdout"]["value"], "started\n") << inflight.dump();
+    EXPECT_EQ(inflight["state"]["exit_code"], -1);
+    auto cancel = call({.method = "DELETE", .path = "/v1/operations/" + uuid});
+    EXPECT_EQ(cancel.status, 202);
+    ASSERT_TRUE(wait_status(uuid, "CANCELLED"));
+    EXPECT_TRUE(operation(uuid)["result_image_uuid"].is_null());
+    auto again = call({.method = "DELETE", .path = "/v1/operations/" + uuid});
+    EXPECT_EQ(again.status, 409);
+    EXPECT_EQ(json(again)["status"], 409);
+    EXPECT_EQ(call({.method = "DELETE", .path = "/v1/operations/" + busybox_}).status, 404);
+    EXPECT_EQ(call({.method = "POST", .path = "/v1/instances", .body = "{nope"}).status, 400);
+    EXPECT_EQ(call({.method = "POST",
+                    .path = "/v1/instances",
+                    .body = R"({"command": "true", "image": "tag:missing"})"})
+                  .status,
+              404);
+}
+
+TEST_F(GrovedTest, ROOT_BoundedConcurrencyQueuesPending) {
+    std::vector<std::string> uuids;
+    for (int i = 0; i < 3; ++i) {
+        uuids.push_back(spawn(R"({"command": "sleep 2", "shell": true, "image": "tag:busybox",
+                                  "disposable": true})"));
+    }
+    ASSERT_TRUE(wait_status(uuids[0], "EXECUTING"));
+    ASSERT_TRUE(wait_status(uuids[1], "EXECUTING"));
+    EXPECT_EQ(operation(uuids[2])["status"], "PENDING") << "two workers";
+    EXPECT_EQ(json(call({.path = "/v1/whoami"}))["operations_stat"]["pending"], 1);
+    for (const auto& uuid : uuids) {
+        EXPECT_TRUE(wait_status(uuid, "SUCCESS"));
+    }
+}
+
+TEST_F(GrovedTest, ROOT_AfterKill9EverythingCommittedIsThereAndInflightIsFailed) {
+    const auto done = spawn(R"({"command": "echo kept > /root/kept", "shell": true,
+                                "image": "tag:busybox", "tag": "kept"})");
+    follow(done);
+    const auto file = json(call({.method = "POST", .path = "/v1/files", .body = "payload"}));
+    const auto inflight = spawn(R"({"command": "sleep 3", "shell": true,
+                                    "image": "tag:busybox"})");
+    ASSERT_TRUE(wait_status(inflight, "EXECUTING"));
+
+    stop_daemon(SIGKILL);
+    // The killed daemon's sandbox lives on until its command ends; let it, so the restarted
+    // store's recovery does not race it.
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    start_daemon();
+
+    const auto failed = operation(inflight);
+    EXPECT_EQ(failed["status"], "FAILED");
+    EXPECT_EQ(failed["error"], "daemon restarted");
+    const auto frames = follow(inflight);
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ(frames.back().event, "completion");
+
+    const auto kept = operation(done);
+    EXPECT_EQ(kept["status"], "SUCCESS");
+    const std::string image = kept["result_image_uuid"];
+    EXPECT_EQ(json(call({.path = "/v1/inspect/" + image + "/"}))["tag"], "kept");
+    EXPECT_EQ(call({.path = "/v1/inspect/" + image + "/download?path=/root/kept"}).body, "kept\n");
+    EXPECT_EQ(follow(done).back().event, "completion") << "a finished log is replayed whole";
+    EXPECT_EQ(json(call({.path = "/v1/files?sha256=" + file["sha256"].get<std::string>()}))["uuid"],
+              file["uuid"]);
+}
+
+TEST_F(GrovedTest, ROOT_SigtermStopsGracefully) {
+    const auto running = spawn(R"({"command": "sleep 60", "shell": true,
+                                   "image": "tag:busybox"})");
+    ASSERT_TRUE(wait_status(running, "EXECUTING"));
+    const auto started = std::chrono::steady_clock::now();
+    const auto status = stop_daemon(SIGTERM);
+    EXPECT_TRUE(status.success()) << status.to_string() << "\n" << log();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+    EXPECT_FALSE(std::filesystem::exists(socket())) << "the socket file is removed";
+
+    start_daemon();
+    const auto stopped = operation(running);
+    EXPECT_EQ(stopped["status"], "FAILED");
+    EXPECT_EQ(stopped["error"], "daemon shutting down");
+}
+
+TEST_F(GrovedTest, ROOT_ImportsThroughARegistryMirror) {
+    for (const char* tool : {"docker-registry", "skopeo"}) {
+        GROVE_REQUIRE(missing_program(tool));
+    }
+    auto images = TestImages::load();
+    ASSERT_TRUE(images);
+    auto registry = LocalRegistry::start();
+    ASSERT_TRUE(registry) << registry.error().to_string();
+    ASSERT_TRUE(registry->push(images->oci_ref("busybox"), "library/busybox:mirrored"));
+    stop_daemon(SIGTERM);
+    start_daemon({"--registry-mirror", "docker.io=http://" + registry->host()});
+
+    auto response =
+        call({.method = "POST",
+              .path = "/v1/images/import",
+              .body = R"({"registry": {"url": "docker://docker.io/library/busybox:mirrored",
+                                      "credentials": {"username": "", "password": ""}},
+                                      "tag": "mirrored:1", "timeout": 300})"});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const std::string uuid = json(response)["uuid"];
+    EXPECT_EQ(response.header("location"), "/v1/operations/" + uuid);
+    const auto frames = follow(uuid);
+    ASSERT_FALSE(frames.empty());
+    const auto op = operation(uuid);
+    EXPECT_EQ(op["status"], "SUCCESS") << op.dump();
+    EXPECT_EQ(op["kind"], "image_import");
+    EXPECT_EQ(op["result"]["tag"], "mirrored:1");
+    EXPECT_EQ(op["metadata"]["registry"]["url"], "docker://docker.io/library/busybox:mirrored");
+    EXPECT_EQ(json(call({.path = "/v1/operations/" + uuid + "/import"}))["uuid"], uuid);
+    auto found = call({.path = "/v1/inspect/?tag=mirrored:1"});
+    EXPECT_EQ(found.header("location"), op["result_image_uuid"].get<std::string>() + "/");
+}
+
+}  // namespace
+}  // namespace grove::testing
