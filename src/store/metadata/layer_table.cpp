@@ -16,6 +16,16 @@ Result<std::vector<LayerRecord>> read_layers(Statement& stmt) {
     }
 }
 
+// The rows of a chain query from `top_id`; NotFound when there is no such layer.
+Result<std::vector<LayerRecord>> read_chain(Statement& stmt, int64_t top_id) {
+    GROVE_ASSIGN_OR_RETURN(auto layers,
+                           base::with_context(read_layers(stmt), "chain of layer {}", top_id));
+    if (layers.empty()) {
+        return base::make_error(Code::kNotFound, "layer {} not found", top_id);
+    }
+    return layers;
+}
+
 }  // namespace
 
 LayerRecord read_layer(const Statement& stmt) {
@@ -122,12 +132,7 @@ Result<std::vector<LayerRecord>> LayerTable::chain(int64_t top_id) {
         SELECT {} FROM chain JOIN layers ON layers.id = chain.id ORDER BY chain.depth DESC)sql",
                                                               kLayerColumns)));
     stmt.bind(1, top_id);
-    GROVE_ASSIGN_OR_RETURN(auto layers,
-                           base::with_context(read_layers(stmt), "chain of layer {}", top_id));
-    if (layers.empty()) {
-        return base::make_error(Code::kNotFound, "layer {} not found", top_id);
-    }
-    return layers;
+    return read_chain(stmt, top_id);
 }
 
 Result<std::vector<LayerRecord>> LayerTable::top_of_chain(int64_t top_id, size_t count) {
@@ -143,12 +148,7 @@ Result<std::vector<LayerRecord>> LayerTable::top_of_chain(int64_t top_id, size_t
         SELECT {} FROM chain JOIN layers ON layers.id = chain.id ORDER BY chain.depth)sql",
                                                               kLayerColumns)));
     stmt.bind(1, top_id).bind(2, count);
-    GROVE_ASSIGN_OR_RETURN(auto layers,
-                           base::with_context(read_layers(stmt), "chain of layer {}", top_id));
-    if (layers.empty()) {
-        return base::make_error(Code::kNotFound, "layer {} not found", top_id);
-    }
-    return layers;
+    return read_chain(stmt, top_id);
 }
 
 Result<std::optional<LayerRecord>> LayerTable::merged(int64_t layer_id) {
@@ -176,12 +176,7 @@ Result<std::vector<LayerRecord>> LayerTable::chain_above_merged(int64_t top_id) 
         SELECT {} FROM chain JOIN layers ON layers.id = chain.id ORDER BY chain.depth)sql",
                                                               kLayerColumns)));
     stmt.bind(1, top_id);
-    GROVE_ASSIGN_OR_RETURN(auto layers,
-                           base::with_context(read_layers(stmt), "chain of layer {}", top_id));
-    if (layers.empty()) {
-        return base::make_error(Code::kNotFound, "layer {} not found", top_id);
-    }
-    return layers;
+    return read_chain(stmt, top_id);
 }
 
 Result<std::vector<LayerRecord>> LayerTable::pending() {
