@@ -132,6 +132,12 @@ Result<Program> compile(const Profile& profile) {
     if (!ctx) {
         return base::make_error(Code::kInternal, "seccomp_init failed");
     }
+    // A binary tree of syscall numbers instead of a linear chain: the kernel runs the filter
+    // once per syscall number when it builds its action cache at install time, so a 1000-
+    // instruction chain cost ~0.9 ms per container start (and more per filtered syscall).
+    if (const int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc < 0) {
+        return base::errno_error(-rc, "seccomp binary-tree optimization");
+    }
     // seccomp_init created a filter for the build's native arch; the profile decides which
     // arches exist, so replace it unless the profile names it.
     const uint32_t native = seccomp_arch_native();
