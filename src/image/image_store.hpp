@@ -100,6 +100,10 @@ public:
                                     const store::ImageRecord& parent,
                                     const CommitOptions& options);
 
+    // Returns once the directories of every run finished so far are removed (they go in the
+    // background: janitor.hpp).
+    void wait_for_cleanup() { janitor_.drain(); }
+
     // What flattening cost so far (flatten.cpp).
     FlattenStats flatten_stats() const;
 
@@ -120,6 +124,7 @@ private:
     const StoreOptions options_;
     mutable std::mutex stats_mutex_;
     FlattenStats flatten_stats_;  // guarded by stats_mutex_
+    Janitor janitor_;             // last: drains before the rest goes
 };
 
 }  // namespace grove::image

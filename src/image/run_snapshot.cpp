@@ -29,15 +29,14 @@ RunDirs& RunDirs::operator=(RunDirs&& other) noexcept {
         lowers_ = std::move(other.lowers_);
         image_uuid_ = std::move(other.image_uuid_);
         lock_ = std::exchange(other.lock_, std::nullopt);
+        janitor_ = other.janitor_;
     }
     return *this;
 }
 
 void RunDirs::discard() {
     if (!dir_.empty()) {
-        std::error_code ignored;  // what survives is removed by the next recovery
-        fs::remove_all(dir_, ignored);
-        dir_.clear();
+        janitor_->remove(std::exchange(dir_, {}), std::exchange(lock_, std::nullopt));
     }
     lock_.reset();
 }
@@ -265,7 +264,7 @@ Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image) {
     std::string id = store::new_uuid();
     const fs::path dir = paths_.runs() / id;
     GROVE_TRY(make_dir(dir, 0700));
-    RunDirs dirs(std::move(id), dir, std::move(lowers), image.uuid, std::move(lock));
+    RunDirs dirs(std::move(id), dir, std::move(lowers), image.uuid, std::move(lock), janitor_);
     GROVE_TRY(make_dir(dirs.upper(), 0755));
     GROVE_TRY(make_dir(dirs.work(), 0700));
     // The merged root takes its attributes from the upper directory: give it the image's.
@@ -289,12 +288,6 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
         return base::make_error(Code::kInvalidArgument,
                                 "run '{}' started from image '{}', not '{}'", run.id(),
                                 run.image_uuid(), parent.uuid);
-    }
-    // The work directory is overlay's scratch space; it never belongs to the layer.
-    std::error_code ec;
-    fs::remove_all(run.work(), ec);
-    if (ec) {
-        return base::errno_error(ec.value(), "remove work directory of run '{}'", run.id());
     }
     GROVE_ASSIGN_OR_RETURN(
         const auto stats,

@@ -21,6 +21,7 @@
 
 #include <grove/result.hpp>
 
+#include "janitor.hpp"
 #include "store/metadata/records.hpp"
 #include "store_lock.hpp"
 
@@ -36,7 +37,8 @@ public:
           dir_(std::exchange(other.dir_, {})),
           lowers_(std::move(other.lowers_)),
           image_uuid_(std::move(other.image_uuid_)),
-          lock_(std::exchange(other.lock_, std::nullopt)) {}
+          lock_(std::exchange(other.lock_, std::nullopt)),
+          janitor_(other.janitor_) {}
     RunDirs& operator=(RunDirs&& other) noexcept;
     RunDirs(const RunDirs&) = delete;
     RunDirs& operator=(const RunDirs&) = delete;
@@ -52,7 +54,8 @@ public:
     // The UUID of the image the run started from.
     const std::string& image_uuid() const { return image_uuid_; }
 
-    // Removes the directories and releases the store lock; the overlay must be unmounted.
+    // Hands the directories to the store's janitor, which removes them and then releases the
+    // store lock; the overlay must be unmounted.
     void discard();
 
 private:
@@ -61,18 +64,21 @@ private:
             std::filesystem::path dir,
             std::vector<std::filesystem::path> lowers,
             std::string image_uuid,
-            StoreLock lock)
+            StoreLock lock,
+            Janitor& janitor)
         : id_(std::move(id)),
           dir_(std::move(dir)),
           lowers_(std::move(lowers)),
           image_uuid_(std::move(image_uuid)),
-          lock_(std::move(lock)) {}
+          lock_(std::move(lock)),
+          janitor_(&janitor) {}
 
     std::string id_;
     std::filesystem::path dir_;  // empty once discarded or moved from
     std::vector<std::filesystem::path> lowers_;
     std::string image_uuid_;
     std::optional<StoreLock> lock_;  // shared, so GC and recovery wait for the run
+    Janitor* janitor_;
 };
 
 struct CommitOptions {

@@ -114,6 +114,7 @@ TEST_F(RunSnapshotTest, ROOT_UnchangedRunIsTheParent) {
     EXPECT_EQ(result.image.uuid, base.uuid);
     EXPECT_EQ(store_->find("same")->uuid, base.uuid);
     EXPECT_EQ(count(root() / "layers"), layers);
+    store_->wait_for_cleanup();
     EXPECT_EQ(count(root() / "runs"), 0u);
 }
 
@@ -138,6 +139,7 @@ TEST_F(RunSnapshotTest, ROOT_WrittenFileMakesAChildImage) {
     EXPECT_EQ(read(image, "/etc/passwd"), read(base, "/etc/passwd"));
     EXPECT_EQ(read(base, "/hello.txt"), "<not_found>") << "the parent is immutable";
     EXPECT_FALSE(fs::exists(root() / "layers" / std::to_string(*image.top_layer) / "work"));
+    store_->wait_for_cleanup();
     EXPECT_EQ(count(root() / "runs"), 0u);
 }
 
@@ -312,6 +314,7 @@ TEST_F(RunSnapshotTest, ROOT_CrashLeftoversGoOnReopenButLiveRunsStay) {
     ASSERT_TRUE(other);
     EXPECT_TRUE(fs::exists(live->upper()));
     live->discard();
+    store_->wait_for_cleanup();
     EXPECT_EQ(count(root() / "runs"), 0u);
 }
 

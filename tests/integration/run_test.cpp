@@ -180,6 +180,7 @@ TEST_F(RunTest, ROOT_CancelKillsTheRunAndKeepsNothing) {
     EXPECT_EQ(r.stdout_data, "begun\n") << "output up to the cancellation is kept";
     EXPECT_FALSE(r.result_image) << "a cancelled run commits nothing";
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    store_->wait_for_cleanup();
     EXPECT_TRUE(std::filesystem::is_empty(dir_->path() / "root" / "runs"));
 
     // Cancelled before it starts: refused, nothing prepared.
@@ -305,6 +306,7 @@ TEST_F(RunTest, ROOT_FillingTheDiskStopsAtTheLayerLimit) {
         sh("head -c 100000 /dev/zero > /small", {.max_layer_bytes = kLimit, .disposable = false});
     EXPECT_FALSE(small.layer_too_large);
     EXPECT_TRUE(small.result_image);
+    store_->wait_for_cleanup();
     EXPECT_TRUE(std::filesystem::is_empty(dir_->path() / "root" / "runs"));
 }
 
