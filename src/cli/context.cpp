@@ -43,7 +43,8 @@ Result<engine::Runner*> Context::runner() {
     if (!runner_) {
         GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
         runner_ = std::make_unique<engine::Runner>(
-            *image_store, engine::host_cgroups(log(), options_.tune_cgroups), log());
+            *image_store, engine::host_cgroups(log(), options_.tune_cgroups), log(),
+            /*warm_networks=*/0);
     }
     return runner_.get();
 }

@@ -100,12 +100,6 @@ Result<std::pair<uint32_t, uint32_t>> resolve_user(std::string_view spec,
     return std::pair{uid, gid.value_or(0)};
 }
 
-Result<void> write_text(const std::filesystem::path& path, const std::string& text) {
-    GROVE_ASSIGN_OR_RETURN(auto fd,
-                           base::UniqueFd::open(path.string(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
-    return base::write_all(fd.get(), text);
-}
-
 // The host's resolver configuration, for runs on the host's network.
 std::string host_resolv_conf() {
     std::ifstream in("/etc/resolv.conf");
@@ -288,8 +282,11 @@ Result<RunResult> Runner::run(const RunRequest& request) {
 
     GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, store_.prepare_run(image));
     const std::filesystem::path run_dir = dirs.upper().parent_path();
-    const std::filesystem::path rootfs = run_dir / "rootfs";
-    if (::mkdir(rootfs.c_str(), 0755) != 0) {
+    const bool native = request.runtime.empty();
+    // grove's init attaches the rootfs inside its own mount namespace, at a path that is only
+    // covered there (so every run can share it: runs/); an OCI runtime needs a mounted path.
+    const std::filesystem::path rootfs = native ? run_dir.parent_path() : run_dir / "rootfs";
+    if (!native && ::mkdir(rootfs.c_str(), 0755) != 0) {
         return base::last_errno_error("create '{}'", rootfs.string());
     }
     std::vector<std::string> created;
@@ -298,25 +295,25 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         GROVE_ASSIGN_OR_RETURN(auto overlay,
                                runtime::rootfs::OverlayMount::create(dirs.lowers_top_first(),
                                                                      dirs.upper(), dirs.work()));
-        GROVE_TRY(overlay.attach(rootfs));
-        runtime::rootfs::RootfsOptions options{.rootfs = rootfs,
-                                               .hostname_file = run_dir / "hostname",
-                                               .hosts_file = run_dir / "hosts",
-                                               .resolv_conf_file = run_dir / "resolv.conf"};
-        GROVE_TRY(write_text(options.hostname_file, request.hostname + "\n"));
-        GROVE_TRY(write_text(options.hosts_file,
-                             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                             "127.0.1.1\t" +
-                                 request.hostname + "\n"));
-        GROVE_TRY(write_text(options.resolv_conf_file, request.network == Network::kHost
-                                                           ? host_resolv_conf()
-                                                           : "# no network\n"));
-        if (!request.files.empty()) {
-            GROVE_ASSIGN_OR_RETURN(auto rootfs_fd,
-                                   base::UniqueFd::open(rootfs.string(), O_RDONLY | O_DIRECTORY));
-            GROVE_TRY(inject_files(rootfs_fd.get(), request.files));
+        if (!native) {
+            GROVE_TRY(overlay.attach(rootfs));
         }
-        GROVE_ASSIGN_OR_RETURN(created, runtime::rootfs::prepare_mountpoints(options));
+        const runtime::rootfs::RootfsOptions options{
+            .rootfs = rootfs,
+            .rootfs_fd = native ? overlay.fd() : -1,
+            .generated_files = {
+                {"etc/hostname", request.hostname + "\n"},
+                {"etc/hosts",
+                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                 "127.0.1.1\t" +
+                     request.hostname + "\n"},
+                {"etc/resolv.conf",
+                 request.network == Network::kHost ? host_resolv_conf() : "# no network\n"}}};
+        if (!request.files.empty()) {
+            GROVE_TRY(inject_files(overlay.fd(), request.files));
+        }
+        GROVE_ASSIGN_OR_RETURN(created,
+                               runtime::rootfs::prepare_mountpoints(overlay.fd(), options));
 
         spec.argv = request.shell ? std::vector<std::string>{"/bin/sh", "-c", *request.shell}
                                   : request.argv;
@@ -330,6 +327,11 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         spec.plan = runtime::rootfs::build_plan(options);
         spec.seccomp = seccomp_program;
         spec.new_network = request.network == Network::kNone;
+        base::UniqueFd netns;
+        if (native && spec.new_network) {
+            GROVE_ASSIGN_OR_RETURN(netns, networks_->take());
+            spec.netns_fd = netns.get();
+        }
         if (request.max_layer_bytes) {
             // One file can never outgrow the layer: the write fails (EFBIG) at once, before the
             // size watch would notice.

@@ -27,6 +27,7 @@
 #include "engine/inject.hpp"
 #include "image/image_store.hpp"
 #include "runtime/cgroup/cgroup.hpp"
+#include "runtime/process/netns_pool.hpp"
 
 namespace grove::engine {
 
@@ -92,10 +93,16 @@ struct RunResult {
 class Runner {
 public:
     // `cgroups` may be null on a host without usable cgroups: limits are then refused.
+    // `warm_networks` fresh network namespaces are kept ready for the next runs (NetnsPool); a
+    // process that makes one run (the CLI) wants 0.
     Runner(image::ImageStore& store,
            std::unique_ptr<runtime::cgroup::Manager> cgroups,
-           base::Logger log)
-        : store_(store), cgroups_(std::move(cgroups)), log_(std::move(log)) {}
+           base::Logger log,
+           size_t warm_networks = 2)
+        : store_(store),
+          cgroups_(std::move(cgroups)),
+          log_(std::move(log)),
+          networks_(std::make_unique<runtime::process::NetnsPool>(warm_networks)) {}
 
     Result<RunResult> run(const RunRequest& request);
 
@@ -103,6 +110,7 @@ private:
     image::ImageStore& store_;
     std::unique_ptr<runtime::cgroup::Manager> cgroups_;
     base::Logger log_;
+    std::unique_ptr<runtime::process::NetnsPool> networks_;  // a pointer: Runner stays movable
 };
 
 }  // namespace grove::engine

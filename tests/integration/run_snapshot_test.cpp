@@ -4,6 +4,7 @@
 // overlay's xattrs, and crash leftovers. Needs root (mounts, trusted xattrs).
 
 #include <chrono>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "base/temp_dir.hpp"
+#include "base/unique_fd.hpp"
 #include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
 #include "image/image_store.hpp"
@@ -229,8 +231,13 @@ TEST_F(RunSnapshotTest, ROOT_RuntimeMountPointsAreLeftOut) {
     const auto base = import("busybox");
     std::vector<std::string> created;
     auto prepare = [&](const fs::path& root) {
+        auto root_fd = base::UniqueFd::open(root.string(), O_PATH | O_DIRECTORY);
+        ASSERT_TRUE(root_fd) << root_fd.error().to_string();
         auto made = runtime::rootfs::prepare_mountpoints(
-            {.rootfs = root, .hostname_file = "/h", .hosts_file = "/h", .resolv_conf_file = "/h"});
+            root_fd->get(),
+            {.rootfs = root,
+             .generated_files = {
+                 {"etc/hostname", ""}, {"etc/hosts", ""}, {"etc/resolv.conf", ""}}});
         ASSERT_TRUE(made) << made.error().to_string();
         created = *made;
         // busybox has proc, dev and sys: directory mount points as the runtime makes them for

@@ -169,7 +169,8 @@ Result<Json> rlimits_json(const std::vector<process::Rlimit>& limits) {
     return out;
 }
 
-Json mounts_json(const rootfs::RootfsOptions& options) {
+Json mounts_json(const ContainerSpec& spec) {
+    const rootfs::RootfsOptions& options = spec.rootfs;
     // The native mount plan's mounts, with its flags spelled as mount options.
     Json mounts = Json::array({
         mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
@@ -184,14 +185,10 @@ Json mounts_json(const rootfs::RootfsOptions& options) {
     });
     // Writable binds, as Docker's and the native plan's are; rprivate so nothing mounted over
     // them inside propagates back to the host.
-    const std::pair<const std::filesystem::path*, const char*> etc_files[] = {
-        {&options.hostname_file, "/etc/hostname"},
-        {&options.hosts_file, "/etc/hosts"},
-        {&options.resolv_conf_file, "/etc/resolv.conf"}};
-    for (const auto& [host, target] : etc_files) {
-        if (!host->empty()) {
-            mounts.push_back(mount(target, "bind", host->string(), {"rbind", "rprivate"}));
-        }
+    for (const auto& file : spec.rootfs.generated_files) {
+        mounts.push_back(mount("/" + file.target, "bind",
+                               generated_file_path(spec.files_dir, file.target).string(),
+                               {"rbind", "rprivate"}));
     }
     return mounts;
 }
@@ -221,6 +218,13 @@ Result<Json> resources_json(const cgroup::Limits& limits) {
 }
 
 }  // namespace
+
+std::filesystem::path generated_file_path(const std::filesystem::path& dir,
+                                          const std::string& target) {
+    std::string name = target;
+    std::ranges::replace(name, '/', '_');
+    return dir / name;
+}
 
 std::string capability_name(int cap) {
     for (const auto& [value, name] : kCapabilities) {
@@ -341,7 +345,7 @@ Result<Json> make_config(const ContainerSpec& spec) {
         {"process", std::move(process_json)},
         {"root", {{"path", spec.rootfs.rootfs.string()}, {"readonly", false}}},
         {"hostname", process.hostname},
-        {"mounts", mounts_json(spec.rootfs)},
+        {"mounts", mounts_json(spec)},
         {"linux", std::move(linux_json)},
     };
 }

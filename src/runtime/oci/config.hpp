@@ -34,15 +34,22 @@ struct ContainerSpec {
     // fds are used; plan, seccomp (a compiled program) and cgroup_fd belong to the native runtime
     // and are ignored, since the OCI runtime mounts, filters and joins cgroups itself.
     process::ProcessSpec process;
-    // rootfs (the host path of the prepared root), the etc files to bind, masked and read-only
-    // paths (Docker's defaults when empty) and the /dev and /dev/shm sizes.
+    // rootfs (the host path of the prepared root), the generated files to bind, masked and
+    // read-only paths (Docker's defaults when empty) and the /dev and /dev/shm sizes.
     rootfs::RootfsOptions rootfs;
+    // Where the generated files are on the host, each at generated_file_path(files_dir, target).
+    // RuntimeProcess writes them into its run directory.
+    std::filesystem::path files_dir;
     cgroup::Limits limits;
     // Emitted as linux.seccomp; nullptr runs the container without a filter.
     const seccomp::Profile* seccomp = &seccomp::default_profile();
     // linux.cgroupsPath; empty lets the runtime choose. RuntimeProcess fills in "/grove/<id>".
     std::string cgroups_path;
 };
+
+// <dir>/etc_hosts for "etc/hosts": one flat directory holds every generated file.
+std::filesystem::path generated_file_path(const std::filesystem::path& dir,
+                                          const std::string& target);
 
 // The whole config.json. InvalidArgument for what the spec cannot express: an empty argv, a
 // relative rootfs or cwd, a capability bit or rlimit resource this build does not know, a

@@ -33,6 +33,7 @@ using std::chrono::milliseconds;
 constexpr const char* kConfigFile = "config.json";
 constexpr const char* kPidFile = "container.pid";
 constexpr const char* kStateDir = "state";
+constexpr const char* kFilesDir = "files";  // the generated files the container binds
 constexpr const char* kLogFile = "runtime.log";
 // `kill`, `delete` and `state` log elsewhere: a kill refused because the container was exiting
 // must not read as the run's failure.
@@ -167,6 +168,17 @@ Result<RuntimeProcess> RuntimeProcess::start(const Runtime& runtime,
         own_cgroup = effective.cgroups_path = fmt::format("/{}/{}", cgroup::kParentGroup, id);
     }
     GROVE_ASSIGN_OR_RETURN(effective.process.rlimits, clamp_rlimits(spec.process.rlimits));
+    effective.files_dir = options.run_dir / kFilesDir;
+    if (::mkdir(effective.files_dir.c_str(), 0755) != 0) {
+        return base::last_errno_error("create '{}'", effective.files_dir.string());
+    }
+    for (const auto& generated : spec.rootfs.generated_files) {
+        GROVE_ASSIGN_OR_RETURN(
+            UniqueFd file,
+            UniqueFd::open(generated_file_path(effective.files_dir, generated.target).string(),
+                           O_WRONLY | O_CREAT | O_EXCL, 0644));
+        GROVE_TRY(base::write_all(file.get(), generated.content));
+    }
     GROVE_ASSIGN_OR_RETURN(base::Json config, make_config(effective));
     if (runtime.kind() == RuntimeKind::kRunsc) {
         adapt_for_gvisor(config, spec.rootfs.rootfs);

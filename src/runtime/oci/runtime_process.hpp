@@ -3,7 +3,8 @@
 // RuntimeProcess: one run through an OCI runtime (crun, runc or runsc) with the shape of
 // process::SandboxProcess, so a Runner can pick either backend:
 //
-//   start(runtime, spec, {.run_dir})  writes <run_dir>/config.json (the bundle) and runs
+//   start(runtime, spec, {.run_dir})  writes <run_dir>/config.json (the bundle) and the generated
+//                                     files under <run_dir>/files, and runs
 //                                     `<runtime> --root <run_dir>/state ... run --bundle <run_dir>
 //                                     --pid-file <run_dir>/container.pid <id>` in the foreground,
 //                                     with the spec's stdin/stdout/stderr as the runtime's (no

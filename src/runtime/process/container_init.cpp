@@ -8,6 +8,7 @@
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -204,6 +205,8 @@ const char* step_name(Step step) {
             return "sethostname";
         case Step::kLoopback:
             return "bring up lo";
+        case Step::kJoinNetwork:
+            return "join the network namespace";
         case Step::kMountPlan:
             return "mount plan";
         case Step::kForkCommand:
@@ -240,8 +243,8 @@ const char* step_name(Step step) {
 
 void run_init(const InitContext& ctx) noexcept {
     const int report = ctx.report_fd;
-    int keep[] = {ctx.stdio[0], ctx.stdio[1],  ctx.stdio[2], ctx.sync_fd,
-                  report,       ctx.status_fd, ctx.reaper_fd};
+    int keep[] = {ctx.stdio[0],  ctx.stdio[1],  ctx.stdio[2],        ctx.sync_fd, report,
+                  ctx.status_fd, ctx.reaper_fd, ctx.plan->rootfs_fd, ctx.netns_fd};
     if (const int rc = close_all_but(keep, sizeof(keep) / sizeof(keep[0])); rc != 0) {
         fail(report, Step::kCloseFds, -rc);
     }
@@ -265,7 +268,12 @@ void run_init(const InitContext& ctx) noexcept {
     if (::sethostname(ctx.hostname, ctx.hostname_len) != 0) {
         fail(report, Step::kHostname, errno);
     }
-    if (ctx.new_network) {
+    if (ctx.netns_fd >= 0) {
+        if (::setns(ctx.netns_fd, CLONE_NEWNET) != 0) {
+            fail(report, Step::kJoinNetwork, errno);
+        }
+        ::close(ctx.netns_fd);
+    } else if (ctx.new_network) {
         if (const int rc = bring_up_loopback(); rc != 0) {
             fail(report, Step::kLoopback, -rc);
         }

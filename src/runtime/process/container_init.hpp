@@ -22,6 +22,7 @@ enum class Step : int32_t {
     kSignals,
     kHostname,
     kLoopback,
+    kJoinNetwork,
     kMountPlan,
     kForkCommand,
     kRlimits,
@@ -70,6 +71,7 @@ struct InitContext {
     const PreparedRlimit* rlimits;
     size_t rlimit_count;
     bool new_network;
+    int netns_fd;   // with new_network: join this fresh namespace (lo up) instead of the clone's
     int stdio[3];   // already resolved: /dev/null where the spec said -1
     int sync_fd;    // read end: one byte once the parent's before_start() ran
     int report_fd;  // write end of the report pipe (CLOEXEC)

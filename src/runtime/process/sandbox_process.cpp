@@ -157,6 +157,7 @@ Result<SandboxProcess> SandboxProcess::start(
         .rlimits = rlimits.data(),
         .rlimit_count = rlimits.size(),
         .new_network = spec.new_network,
+        .netns_fd = spec.new_network ? spec.netns_fd : -1,
         .stdio = {stdio_or_null(spec.stdin_fd), stdio_or_null(spec.stdout_fd),
                   stdio_or_null(spec.stderr_fd)},
         .sync_fd = sync.read.get(),
@@ -168,7 +169,7 @@ Result<SandboxProcess> SandboxProcess::start(
     int pidfd = -1;
     clone_args args{};
     args.flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                 CLONE_NEWCGROUP | (spec.new_network ? CLONE_NEWNET : 0);
+                 CLONE_NEWCGROUP | (spec.new_network && spec.netns_fd < 0 ? CLONE_NEWNET : 0);
     args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     if (spec.cgroup_fd) {

@@ -69,6 +69,8 @@ struct ProcessSpec {
     uint64_t capabilities = kDockerDefaultCaps;
     std::vector<Rlimit> rlimits;
     bool new_network = true;  // a fresh netns with only lo, up: "network none"
+    // With new_network: a fresh namespace (NetnsPool) to join instead of creating one. Borrowed.
+    int netns_fd = -1;
     // Borrowed; -1 means /dev/null.
     int stdin_fd = -1;
     int stdout_fd = -1;

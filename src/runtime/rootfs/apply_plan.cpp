@@ -14,27 +14,32 @@
 namespace grove::runtime::rootfs {
 namespace {
 
-// "/proc/self/fd/N" for mounting onto an fd resolved inside the rootfs (crun's approach): the
-// path names exactly the inode openat2 found, whatever symlinks the image holds.
-struct FdPath {
-    explicit FdPath(int fd) noexcept {
-        constexpr char kPrefix[] = "/proc/self/fd/";
-        std::memcpy(buf, kPrefix, sizeof(kPrefix));
-        char digits[16];
+// `prefix` followed by the decimal `number`, built without allocating. As "/proc/self/fd/N" it
+// mounts onto an fd resolved inside the rootfs (crun's approach): the path names exactly the
+// inode openat2 found, whatever symlinks the image holds.
+struct NumberedName {
+    NumberedName(const char* prefix, size_t number) noexcept {
+        size_t at = 0;
+        while (*prefix != '\0' && at < 16) {
+            buf[at++] = *prefix++;
+        }
+        char digits[24];
         int n = 0;
-        unsigned value = static_cast<unsigned>(fd);
         do {
-            digits[n++] = static_cast<char>('0' + value % 10);
-            value /= 10;
-        } while (value != 0);
-        size_t at = sizeof(kPrefix) - 1;
+            digits[n++] = static_cast<char>('0' + number % 10);
+            number /= 10;
+        } while (number != 0);
         while (n > 0) {
             buf[at++] = digits[--n];
         }
         buf[at] = '\0';
     }
-    char buf[32];
+    char buf[48];
 };
+
+NumberedName fd_path(int fd) noexcept {
+    return {"/proc/self/fd/", static_cast<size_t>(fd)};
+}
 
 // An fd that closes itself; close() is async-signal-safe.
 struct Fd {
@@ -86,15 +91,79 @@ int make_read_only(int root_fd, const char* target) noexcept {
     return 0;
 }
 
-int apply_op(const Plan& plan, const MountOp& op, int* root_fd) noexcept {
+// The executor's state between steps.
+struct State {
+    int root_fd = -1;
+    int staging_fd = -1;  // the private tmpfs holding generated files, made on first use
+};
+
+int open_staging() noexcept {
+    Fd fs_fd(fsopen("tmpfs", FSOPEN_CLOEXEC));
+    if (fs_fd.fd < 0) {
+        return neg_errno();
+    }
+    if (fsconfig(fs_fd.fd, FSCONFIG_SET_STRING, "size", "1m", 0) != 0 ||
+        fsconfig(fs_fd.fd, FSCONFIG_SET_STRING, "mode", "0755", 0) != 0 ||
+        fsconfig(fs_fd.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+        return neg_errno();
+    }
+    const int mnt = fsmount(fs_fd.fd, FSMOUNT_CLOEXEC,
+                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    return mnt >= 0 ? mnt : neg_errno();
+}
+
+// Writes op.data to a staging file and moves a bind of it onto the target. The staging tmpfs
+// itself stays detached; the binds keep it alive for as long as the container's namespace.
+int write_file(State& state, const MountOp& op, size_t step) noexcept {
+    if (state.staging_fd < 0 && (state.staging_fd = open_staging()) < 0) {
+        return state.staging_fd;
+    }
+    const NumberedName name("f", step);  // unique within the staging tmpfs
+    {
+        Fd file(openat(state.staging_fd, name.buf, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
+        if (file.fd < 0) {
+            return neg_errno();
+        }
+        for (size_t done = 0; done < op.data.size();) {
+            const ssize_t n = write(file.fd, op.data.data() + done, op.data.size() - done);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                return neg_errno();
+            }
+            done += static_cast<size_t>(n);
+        }
+    }
+    Fd bind(open_tree(state.staging_fd, name.buf, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (bind.fd < 0) {
+        return neg_errno();
+    }
+    Fd target(open_in_root(state.root_fd, op.target.c_str(), O_PATH));
+    if (target.fd < 0) {
+        return target.fd;
+    }
+    if (move_mount(bind.fd, "", target.fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) !=
+        0) {
+        return neg_errno();
+    }
+    return 0;
+}
+
+int apply_op(const Plan& plan, const MountOp& op, size_t step, State& state) noexcept {
     const char* target = op.target.c_str();
+    int* root_fd = &state.root_fd;
     switch (op.kind) {
         case OpKind::kMakeRootPrivate:
             return mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 ? 0
                                                                                    : neg_errno();
         case OpKind::kBindRootfs: {
             const char* rootfs = plan.rootfs.c_str();
-            if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+            const int rc =
+                plan.rootfs_fd >= 0
+                    ? move_mount(plan.rootfs_fd, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH)
+                    : mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr);
+            if (rc != 0) {
                 return neg_errno();
             }
             *root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -106,7 +175,7 @@ int apply_op(const Plan& plan, const MountOp& op, int* root_fd) noexcept {
             if (fd.fd < 0) {
                 return fd.fd;
             }
-            const FdPath path(fd.fd);
+            const NumberedName path = fd_path(fd.fd);
             const bool bind = op.kind == OpKind::kBind;
             const int rc = bind ? mount(op.source.c_str(), path.buf, nullptr, MS_BIND, nullptr)
                                 : mount(op.source.c_str(), path.buf, op.fstype.c_str(), op.flags,
@@ -144,7 +213,7 @@ int apply_op(const Plan& plan, const MountOp& op, int* root_fd) noexcept {
             if (fstat(fd.fd, &st) != 0) {
                 return neg_errno();
             }
-            const FdPath path(fd.fd);
+            const NumberedName path = fd_path(fd.fd);
             const int rc = S_ISDIR(st.st_mode)
                                ? mount("tmpfs", path.buf, "tmpfs",
                                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr)
@@ -157,13 +226,15 @@ int apply_op(const Plan& plan, const MountOp& op, int* root_fd) noexcept {
                 if (fd.fd < 0) {
                     return fd.fd == -ENOENT && op.optional ? 0 : fd.fd;
                 }
-                const FdPath path(fd.fd);
+                const NumberedName path = fd_path(fd.fd);
                 if (mount(path.buf, path.buf, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
                     return neg_errno();
                 }
             }
             return make_read_only(*root_fd, target);
         }
+        case OpKind::kWriteFile:
+            return write_file(state, op, step);
         case OpKind::kPivotRoot:
             // pivot_root(".", ".") stacks the old root on top of the new one; detaching "."
             // then drops the old root without needing a directory for it inside the image.
@@ -179,11 +250,11 @@ int apply_op(const Plan& plan, const MountOp& op, int* root_fd) noexcept {
 }  // namespace
 
 int apply_plan(const Plan& plan, int* failed_step) noexcept {
-    int root_fd = -1;
+    State state;
     int rc = 0;
     for (size_t i = 0; i < plan.ops.size(); ++i) {
         errno = 0;
-        rc = apply_op(plan, plan.ops[i], &root_fd);
+        rc = apply_op(plan, plan.ops[i], i, state);
         if (rc != 0) {
             if (failed_step != nullptr) {
                 *failed_step = static_cast<int>(i);
@@ -191,8 +262,10 @@ int apply_plan(const Plan& plan, int* failed_step) noexcept {
             break;
         }
     }
-    if (root_fd >= 0) {
-        close(root_fd);
+    for (const int fd : {state.root_fd, state.staging_fd}) {
+        if (fd >= 0) {
+            close(fd);
+        }
     }
     return rc;
 }

@@ -1,5 +1,6 @@
 #include "runtime/rootfs/mount_plan.hpp"
 
+#include <algorithm>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -58,6 +59,7 @@ MountOp simple_op(OpKind kind, std::string target, std::string source = {}) {
 Plan build_plan(const RootfsOptions& options) {
     Plan plan;
     plan.rootfs = options.rootfs.string();
+    plan.rootfs_fd = options.rootfs_fd;
     auto& ops = plan.ops;
     ops.push_back(simple_op(OpKind::kMakeRootPrivate, ""));
     ops.push_back(simple_op(OpKind::kBindRootfs, ""));
@@ -84,14 +86,10 @@ Plan build_plan(const RootfsOptions& options) {
     ops.push_back(mount_op("sys", "sysfs", kNoSuidDevExec | MS_RDONLY, ""));
     // /sys/fs/cgroup is left to the cgroup module: a read-only view needs CLONE_NEWCGROUP and
     // differs between v1 hybrid and v2 hosts, and the sysfs mount above already hides the host's.
-    const std::pair<const std::filesystem::path*, const char*> etc_files[] = {
-        {&options.hostname_file, "etc/hostname"},
-        {&options.hosts_file, "etc/hosts"},
-        {&options.resolv_conf_file, "etc/resolv.conf"}};
-    for (const auto& [host, target] : etc_files) {
-        if (!host->empty()) {
-            ops.push_back(simple_op(OpKind::kBind, target, host->string()));
-        }
+    for (const auto& file : options.generated_files) {
+        MountOp op = simple_op(OpKind::kWriteFile, file.target);
+        op.data = file.content;
+        ops.push_back(std::move(op));
     }
     const auto& masked = options.masked_paths.empty() ? kDefaultMaskedPaths : options.masked_paths;
     for (const auto& path : masked) {
@@ -155,29 +153,32 @@ Result<bool> ensure_entry(int root_fd,
 
 }  // namespace
 
-Result<std::vector<std::string>> prepare_mountpoints(const RootfsOptions& options) {
-    GROVE_ASSIGN_OR_RETURN(auto root,
-                           base::UniqueFd::open(options.rootfs.string(), O_PATH | O_DIRECTORY));
-    std::vector<std::string> created;
-    auto ensure = [&](const std::string& parent, const std::string& name,
-                      bool directory) -> Result<void> {
-        GROVE_ASSIGN_OR_RETURN(bool made, ensure_entry(root.get(), parent, name, directory));
-        if (made) {
-            created.push_back(parent.empty() ? name : parent + "/" + name);
+std::vector<Mountpoint> mountpoints(const RootfsOptions& options) {
+    std::vector<Mountpoint> out = {{"proc", true}, {"dev", true}, {"sys", true}};
+    for (const auto& file : options.generated_files) {
+        const std::filesystem::path target(file.target);
+        std::string parent;
+        for (const auto& part : target.parent_path()) {
+            parent = parent.empty() ? part.string() : parent + "/" + part.string();
+            if (std::ranges::find(out, Mountpoint{parent, true}) == out.end()) {
+                out.push_back({parent, true});
+            }
         }
-        return {};
-    };
-    for (const char* dir : {"proc", "dev", "sys"}) {
-        GROVE_TRY(ensure("", dir, true));
+        out.push_back({file.target, false});
     }
-    const std::pair<const std::filesystem::path*, const char*> etc_files[] = {
-        {&options.hostname_file, "hostname"},
-        {&options.hosts_file, "hosts"},
-        {&options.resolv_conf_file, "resolv.conf"}};
-    for (const auto& [host, name] : etc_files) {
-        if (!host->empty()) {
-            GROVE_TRY(ensure("", "etc", true));
-            GROVE_TRY(ensure("etc", name, false));
+    return out;
+}
+
+Result<std::vector<std::string>> prepare_mountpoints(int root_fd, const RootfsOptions& options) {
+    std::vector<std::string> created;
+    for (const auto& point : mountpoints(options)) {
+        const size_t slash = point.path.rfind('/');
+        const std::string parent = slash == std::string::npos ? "" : point.path.substr(0, slash);
+        const std::string name = point.path.substr(slash + 1);
+        GROVE_ASSIGN_OR_RETURN(const bool made,
+                               ensure_entry(root_fd, parent, name, point.directory));
+        if (made) {
+            created.push_back(point.path);
         }
     }
     return created;

@@ -7,6 +7,11 @@
 // Targets are relative to the rootfs and are resolved in the child with openat2(RESOLVE_IN_ROOT),
 // then mounted on through /proc/self/fd/N, so a symlink in an untrusted image can never send a
 // mount outside the rootfs. Sources of binds are host paths (trusted, prepared by grove).
+//
+// The rootfs may come as a detached mount (an fsmount fd) that the child attaches inside its own
+// namespace: the host never sees it, nothing is left to unmount, and the attach point can be any
+// directory, shared by every run. Generated files (etc/hostname, ...) are written by the child to
+// a private tmpfs, so a run creates no files on the host for them.
 
 #include <filesystem>
 #include <string>
@@ -19,7 +24,8 @@ namespace grove::runtime::rootfs {
 
 enum class OpKind {
     kMakeRootPrivate,  // mount --make-rprivate /: nothing the child mounts propagates to the host
-    kBindRootfs,       // bind the rootfs onto itself so it is a mount point pivot_root accepts
+    kBindRootfs,       // attach the detached rootfs, or bind the rootfs path onto itself, so
+                       // that it is a mount point pivot_root accepts
     kMount,            // mount(source, target, fstype, flags, data)
     kBind,             // bind host `source` onto `target`; read-only when flags has MS_RDONLY
     kMkdir,            // mkdir `target` (mode); existing is fine
@@ -27,6 +33,7 @@ enum class OpKind {
     kSymlink,          // symlink `target` -> `source`
     kMask,             // Docker's masked path: /dev/null over a file, empty ro tmpfs over a dir
     kReadOnly,         // bind `target` onto itself and make it read-only
+    kWriteFile,        // bind a file holding `data` (on a private tmpfs) onto `target`
     kPivotRoot,        // pivot_root(".", ".") + umount2(".", MNT_DETACH) + chdir("/")
 };
 
@@ -44,16 +51,25 @@ struct MountOp {
 };
 
 struct Plan {
-    std::string rootfs;  // host path of the rootfs (the attached overlay)
+    std::string rootfs;  // host path of the rootfs, or where the child attaches rootfs_fd
+    int rootfs_fd = -1;  // a detached mount to attach at `rootfs`; -1: `rootfs` is mounted already
     std::vector<MountOp> ops;
+};
+
+// A file the run sees instead of the image's: etc/hostname, etc/hosts, etc/resolv.conf.
+struct GeneratedFile {
+    std::string target;  // relative to the rootfs, e.g. "etc/hosts"
+    std::string content;
+
+    friend bool operator==(const GeneratedFile&, const GeneratedFile&) = default;
 };
 
 struct RootfsOptions {
     std::filesystem::path rootfs;
-    // Files the parent wrote for the run; an empty path leaves the image's file alone.
-    std::filesystem::path hostname_file;
-    std::filesystem::path hosts_file;
-    std::filesystem::path resolv_conf_file;
+    // The rootfs as a detached mount (not owned) to attach at `rootfs` in the child; -1 when
+    // `rootfs` is mounted already (an OCI runtime needs a path).
+    int rootfs_fd = -1;
+    std::vector<GeneratedFile> generated_files;
     std::vector<std::string> masked_paths;    // defaults to kDefaultMaskedPaths when empty
     std::vector<std::string> readonly_paths;  // defaults to kDefaultReadonlyPaths when empty
     std::string dev_size = "65536k";
@@ -68,10 +84,21 @@ extern const std::vector<std::string> kDeviceNodes;
 
 Plan build_plan(const RootfsOptions& options);
 
-// Creates, in the parent, the mount points the plan needs that the image lacks (proc, dev, sys,
-// etc/hostname, etc/hosts, etc/resolv.conf), relative to the rootfs fd with RESOLVE_IN_ROOT.
-// They land in the run's upper directory as Docker's do; the returned relative paths are the
-// ones created here, so snapshot code can leave exactly those out of a result layer.
-Result<std::vector<std::string>> prepare_mountpoints(const RootfsOptions& options);
+// A path the plan mounts on, which must exist in the image.
+struct Mountpoint {
+    std::string path;  // relative, e.g. "proc", "etc/hosts"
+    bool directory = false;
+
+    friend bool operator==(const Mountpoint&, const Mountpoint&) = default;
+};
+
+// proc, dev, sys and the targets of the generated files, parents before children.
+std::vector<Mountpoint> mountpoints(const RootfsOptions& options);
+
+// Creates, in the parent, the mount points that the rootfs (`root_fd`, a directory or mount fd)
+// lacks, resolved with RESOLVE_IN_ROOT. They land in the run's upper directory as Docker's do;
+// the returned relative paths are the ones created here, so snapshot code can leave exactly
+// those out of a result layer.
+Result<std::vector<std::string>> prepare_mountpoints(int root_fd, const RootfsOptions& options);
 
 }  // namespace grove::runtime::rootfs

@@ -24,9 +24,10 @@ ContainerSpec sample_spec() {
     spec.process.hostname = "box";
     spec.process.rlimits = {{.resource = RLIMIT_NOFILE, .soft = 1024, .hard = 4096}};
     spec.rootfs = {.rootfs = "/var/lib/grove/runs/1/rootfs",
-                   .hostname_file = "/var/lib/grove/runs/1/hostname",
-                   .hosts_file = "/var/lib/grove/runs/1/hosts",
-                   .resolv_conf_file = "/var/lib/grove/runs/1/resolv.conf"};
+                   .generated_files = {{"etc/hostname", "box\n"},
+                                       {"etc/hosts", "127.0.0.1\tlocalhost\n"},
+                                       {"etc/resolv.conf", "# no network\n"}}};
+    spec.files_dir = "/var/lib/grove/runs/1/files";
     return spec;
 }
 
@@ -140,13 +141,11 @@ TEST(OciConfig, MountsMirrorTheNativePlan) {
     const Json* hosts = find_mount(config, "/etc/hosts");
     ASSERT_NE(hosts, nullptr);
     EXPECT_EQ((*hosts)["type"], "bind");
-    EXPECT_EQ((*hosts)["source"], "/var/lib/grove/runs/1/hosts");
+    EXPECT_EQ((*hosts)["source"], "/var/lib/grove/runs/1/files/etc_hosts");
     EXPECT_EQ(strings((*hosts)["options"]), (std::vector<std::string>{"rbind", "rprivate"}));
 
     ContainerSpec bare = sample_spec();
-    bare.rootfs.hostname_file.clear();
-    bare.rootfs.hosts_file.clear();
-    bare.rootfs.resolv_conf_file.clear();
+    bare.rootfs.generated_files.clear();
     EXPECT_EQ(find_mount(config_of(bare), "/etc/hosts"), nullptr) << "no file, no bind";
 }
 

@@ -118,14 +118,14 @@ protected:
         testing::make_busybox_rootfs(
             rootfs, {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep", "sleep",
                      "unshare", "mount", "true", "kill", "ls", "ip", "dd"});
-        options_ = new rootfs::RootfsOptions{.rootfs = rootfs,
-                                             .hostname_file = dir_->path() / "hostname",
-                                             .hosts_file = dir_->path() / "hosts",
-                                             .resolv_conf_file = dir_->path() / "resolv.conf"};
-        std::ofstream(options_->hostname_file) << "grove-box\n";
-        std::ofstream(options_->hosts_file) << "127.0.0.1\tlocalhost\n";
-        std::ofstream(options_->resolv_conf_file) << "# no network\n";
-        auto created = rootfs::prepare_mountpoints(*options_);
+        options_ =
+            new rootfs::RootfsOptions{.rootfs = rootfs,
+                                      .generated_files = {{"etc/hostname", "grove-box\n"},
+                                                          {"etc/hosts", "127.0.0.1\tlocalhost\n"},
+                                                          {"etc/resolv.conf", "# no network\n"}}};
+        auto root_fd = base::UniqueFd::open(rootfs.string(), O_PATH | O_DIRECTORY);
+        ASSERT_TRUE(root_fd.has_value());
+        auto created = rootfs::prepare_mountpoints(root_fd->get(), *options_);
         ASSERT_TRUE(created.has_value()) << created.error().to_string();
     }
     static void TearDownTestSuite() {

@@ -62,7 +62,9 @@ protected:
             rootfs, {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep", "sleep",
                      "unshare", "mount", "true", "kill", "ls"});
         const rootfs::RootfsOptions options{.rootfs = rootfs};
-        auto created = rootfs::prepare_mountpoints(options);
+        auto root_fd = base::UniqueFd::open(rootfs.string(), O_PATH | O_DIRECTORY);
+        ASSERT_TRUE(root_fd.has_value());
+        auto created = rootfs::prepare_mountpoints(root_fd->get(), options);
         ASSERT_TRUE(created.has_value()) << created.error().to_string();
         plan_ = new rootfs::Plan(rootfs::build_plan(options));
     }

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -77,14 +78,14 @@ TEST(ApplyPlan, ROOT_BusyboxContainer) {
         for (const char* sub : {"upper", "work", "rootfs"}) {
             fs::create_directories(root / sub);
         }
-        std::ofstream(root / "hostname") << "grove-test\n";
-
+        // Detached: the child attaches it in its own namespace, the host never sees it.
         auto overlay = OverlayMount::create({root / "layer"}, root / "upper", root / "work");
         ASSERT_TRUE(overlay.has_value()) << overlay.error().to_string();
-        ASSERT_TRUE(overlay->attach(root / "rootfs").has_value());
 
-        const RootfsOptions options{.rootfs = root / "rootfs", .hostname_file = root / "hostname"};
-        auto created = prepare_mountpoints(options);
+        const RootfsOptions options{.rootfs = root / "rootfs",
+                                    .rootfs_fd = overlay->fd(),
+                                    .generated_files = {{"etc/hostname", "grove-test\n"}}};
+        auto created = prepare_mountpoints(overlay->fd(), options);
         ASSERT_TRUE(created.has_value()) << created.error().to_string();
         EXPECT_EQ(*created, (std::vector<std::string>{"proc", "dev", "sys", "etc/hostname"}));
         EXPECT_TRUE(fs::is_directory(root / "upper/proc")) << "mount points land in the upper";
@@ -103,6 +104,9 @@ TEST(ApplyPlan, ROOT_BusyboxContainer) {
         EXPECT_NE(out.find(" /proc/sys proc ro,"), std::string::npos) << out;
         EXPECT_NE(out.find("cwd=/\n"), std::string::npos) << out;
         EXPECT_FALSE(fs::exists(root / "upper/sys/x"));
+        EXPECT_EQ(fs::file_size(root / "upper/etc/hostname"), 0u)
+            << "the generated file lives on the child's tmpfs, not in the upper";
+        EXPECT_TRUE(fs::is_empty(root / "rootfs")) << "nothing was attached on the host";
     }
     EXPECT_EQ(testing::mounts_under(root), mounts_before) << "a mount leaked to the host";
 }
@@ -119,7 +123,9 @@ TEST(ApplyPlan, ROOT_SymlinkInImageCannotEscape) {
     fs::create_directories(root / "rootfs");
     fs::create_symlink(root / "host-target", root / "rootfs/sys");
     const RootfsOptions options{.rootfs = root / "rootfs"};
-    ASSERT_TRUE(prepare_mountpoints(options).has_value());
+    const auto root_fd = base::UniqueFd::open((root / "rootfs").string(), O_PATH | O_DIRECTORY);
+    ASSERT_TRUE(root_fd.has_value());
+    ASSERT_TRUE(prepare_mountpoints(root_fd->get(), options).has_value());
     const Plan plan = build_plan(options);
     const std::string mounts_before = testing::mounts_under(root);
     int exit_code = -1;

@@ -1,6 +1,7 @@
 #include "runtime/rootfs/mount_plan.hpp"
 
 #include <algorithm>
+#include <fcntl.h>
 #include <filesystem>
 #include <string>
 #include <sys/mount.h>
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "base/temp_dir.hpp"
+#include "base/unique_fd.hpp"
 #include "runtime/rootfs/overlay_mount.hpp"
 
 namespace grove::runtime::rootfs {
@@ -101,19 +103,36 @@ TEST(BuildPlan, MaskedAndReadonlyPaths) {
     EXPECT_EQ(targets_of(custom, OpKind::kReadOnly), std::vector<std::string>{"proc/y"});
 }
 
-TEST(BuildPlan, EtcFilesFromTheParent) {
+TEST(BuildPlan, GeneratedFilesAreWrittenByTheChild) {
     const Plan none = build_plan({.rootfs = "/r"});
-    EXPECT_TRUE(targets_of(none, OpKind::kBind).size() == kDeviceNodes.size());
+    EXPECT_TRUE(targets_of(none, OpKind::kWriteFile).empty());
+    EXPECT_EQ(none.rootfs_fd, -1);
 
-    const Plan plan = build_plan({.rootfs = "/r",
-                                  .hostname_file = "/run/g/hostname",
-                                  .hosts_file = "/run/g/hosts",
-                                  .resolv_conf_file = "/run/g/resolv.conf"});
-    const MountOp* hostname = find(plan, OpKind::kBind, "etc/hostname");
-    ASSERT_NE(hostname, nullptr);
-    EXPECT_EQ(hostname->source, "/run/g/hostname");
-    ASSERT_NE(find(plan, OpKind::kBind, "etc/hosts"), nullptr);
-    EXPECT_EQ(find(plan, OpKind::kBind, "etc/resolv.conf")->source, "/run/g/resolv.conf");
+    const Plan plan = build_plan(
+        {.rootfs = "/r",
+         .rootfs_fd = 7,
+         .generated_files = {{"etc/hostname", "box\n"}, {"etc/resolv.conf", "# none\n"}}});
+    EXPECT_EQ(plan.rootfs_fd, 7);
+    EXPECT_EQ(targets_of(plan, OpKind::kWriteFile),
+              (std::vector<std::string>{"etc/hostname", "etc/resolv.conf"}));
+    EXPECT_EQ(find(plan, OpKind::kWriteFile, "etc/hostname")->data, "box\n");
+    // Written after /sys is mounted and before pivot_root, like the binds they replace.
+    const auto index = [&](OpKind kind, const std::string& target) {
+        return find(plan, kind, target) - plan.ops.data();
+    };
+    EXPECT_LT(index(OpKind::kMount, "sys"), index(OpKind::kWriteFile, "etc/hostname"));
+    EXPECT_LT(index(OpKind::kWriteFile, "etc/resolv.conf"), index(OpKind::kPivotRoot, ""));
+}
+
+TEST(Mountpoints, ParentsBeforeChildren) {
+    EXPECT_EQ(
+        mountpoints({.rootfs = "/r", .generated_files = {{"etc/hostname", ""}, {"etc/hosts", ""}}}),
+        (std::vector<Mountpoint>{{"proc", true},
+                                 {"dev", true},
+                                 {"sys", true},
+                                 {"etc", true},
+                                 {"etc/hostname", false},
+                                 {"etc/hosts", false}}));
 }
 
 TEST(PrepareMountpoints, CreatesOnlyWhatIsMissing) {
@@ -124,15 +143,19 @@ TEST(PrepareMountpoints, CreatesOnlyWhatIsMissing) {
     fs::create_directories(root / "etc");
     // A dangling absolute symlink must not create anything outside the rootfs.
     fs::create_symlink("/nonexistent-grove-test/resolv.conf", root / "etc/resolv.conf");
-    auto created =
-        prepare_mountpoints({.rootfs = root, .hostname_file = "/h", .resolv_conf_file = "/r"});
+    const auto root_fd = base::UniqueFd::open(root.string(), O_PATH | O_DIRECTORY);
+    ASSERT_TRUE(root_fd.has_value());
+    auto created = prepare_mountpoints(
+        root_fd->get(),
+        {.rootfs = root, .generated_files = {{"etc/hostname", ""}, {"etc/resolv.conf", ""}}});
     ASSERT_TRUE(created.has_value()) << created.error().to_string();
     EXPECT_EQ(*created,
               (std::vector<std::string>{"dev", "sys", "etc/hostname", "etc/resolv.conf"}));
     EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(root / "etc/resolv.conf")));
     EXPECT_FALSE(fs::exists(root / "etc/hosts"));
     EXPECT_FALSE(fs::exists("/nonexistent-grove-test"));
-    auto again = prepare_mountpoints({.rootfs = root, .hostname_file = "/h"});
+    auto again = prepare_mountpoints(root_fd->get(),
+                                     {.rootfs = root, .generated_files = {{"etc/hostname", ""}}});
     ASSERT_TRUE(again.has_value());
     EXPECT_TRUE(again->empty());
 }
