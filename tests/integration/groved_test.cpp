@@ -15,8 +15,63 @@ namespace grove::testing {
 namespace {
 
 using http::testing::CurlRequest;
+using http::testing::CurlResponse;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 
-class GrovedTest : public GrovedFixture {};
+// The events' ids, in order.
+std::vector<std::string> ids_of(const std::vector<SseFrame>& frames) {
+    std::vector<std::string> ids;
+    for (const auto& frame : frames) {
+        ids.push_back(frame.id);
+    }
+    return ids;
+}
+
+// What a run wrote to `stream` ("stdout", "stderr"), from its events (ascii chunks only).
+std::string output_of(const std::vector<SseFrame>& frames, const std::string& stream) {
+    std::string out;
+    for (const auto& frame : frames) {
+        if (frame.event == stream) {
+            out += (*base::parse_json(frame.data))["data"]["value"].get<std::string>();
+        }
+    }
+    return out;
+}
+
+enum class Listener { kUnix, kTcp };
+
+class GrovedTest : public GrovedFixture {
+protected:
+    // Reads the SSE stream at `path` until `frames` frames arrived, then drops the connection
+    // (possibly in the middle of the next frame), or until the stream ends. Returns the whole
+    // frames received.
+    std::vector<SseFrame> follow_and_drop(const std::string& path,
+                                          std::vector<std::string> headers,
+                                          size_t frames,
+                                          Listener listener = Listener::kUnix) {
+        std::string received;
+        size_t complete = 0;  // the length of `received` that holds whole frames
+        headers.emplace_back("Accept: text/event-stream");
+        CurlRequest request{
+            .path = path,
+            .headers = std::move(headers),
+            .on_data =
+                [&](std::string_view data) {
+                    received.append(data);
+                    if (const size_t end = received.rfind("\n\n"); end != std::string::npos) {
+                        complete = end + 2;
+                    }
+                    return parse_sse(std::string_view(received).substr(0, complete)).size() <
+                           frames;
+                },
+            .timeout = seconds(120)};
+        const auto response =
+            listener == Listener::kTcp ? call_tcp(std::move(request)) : call(std::move(request));
+        EXPECT_EQ(response.status, 200) << response.error;
+        return parse_sse(std::string_view(received).substr(0, complete));
+    }
+};
 
 TEST_F(GrovedTest, ROOT_AuthenticationAndWhoami) {
     auto response = call({.path = "/v1/whoami"});
@@ -393,6 +448,58 @@ TEST_F(GrovedTest, ROOT_ImportsThroughARegistryMirror) {
     EXPECT_EQ(json(call({.path = "/v1/operations/" + uuid + "/import"}))["uuid"], uuid);
     auto found = call({.path = "/v1/inspect/?tag=mirrored:1"});
     EXPECT_EQ(found.header("location"), op["result_image_uuid"].get<std::string>() + "/");
+}
+
+TEST_F(GrovedTest, ROOT_EventsResumeAfterADroppedConnection) {
+    // Twelve lines a fifth of a second apart: a stream that lasts long enough to be dropped.
+    const auto uuid = spawn(R"({"command": "for i in $(seq 12); do echo line $i; sleep 0.2; done",
+                                "shell": true, "image": "tag:busybox", "disposable": true})");
+    const std::string events = "/v1/operations/" + uuid + "/events?follow=1";
+    std::string expected;
+    for (int i = 1; i <= 12; ++i) {
+        expected += "line " + std::to_string(i) + "\n";
+    }
+
+    // Dropped after init, spawn and two lines, while the run goes on.
+    const auto first = follow_and_drop(events, {}, 4);
+    ASSERT_GE(first.size(), 4u);
+    EXPECT_NE(first.back().event, "completion");
+    EXPECT_EQ(operation(uuid)["status"], "EXECUTING") << "the drop happened mid-run";
+    // Resumed with Last-Event-Id (as contree-client reconnects), and dropped again.
+    const auto second = follow_and_drop(events, {"Last-Event-Id: " + first.back().id}, 3);
+    ASSERT_GE(second.size(), 3u);
+    EXPECT_NE(second.back().event, "completion");
+    EXPECT_EQ(operation(uuid)["status"], "EXECUTING") << "the second drop happened mid-run";
+    // Resumed with since (as the SDK reconnects), to the end.
+    const auto third = follow_and_drop(events + "&since=" + second.back().id, {}, SIZE_MAX);
+    ASSERT_FALSE(third.empty());
+    EXPECT_EQ(third.back().event, "completion");
+
+    std::vector<SseFrame> joined = first;
+    joined.insert(joined.end(), second.begin(), second.end());
+    joined.insert(joined.end(), third.begin(), third.end());
+    const auto whole = follow(uuid);
+    EXPECT_EQ(ids_of(joined), ids_of(whole)) << "every event exactly once, in order";
+    ASSERT_EQ(joined.size(), whole.size());
+    for (size_t i = 0; i < joined.size(); ++i) {
+        EXPECT_EQ(joined[i].id, std::to_string(i));
+        EXPECT_EQ(joined[i].event, whole[i].event);
+        EXPECT_EQ(joined[i].data, whole[i].data) << "frame " << i;
+    }
+    EXPECT_EQ(output_of(joined, "stdout"), expected);
+
+    // Each way of resuming alone, from the first drop, gives the rest of the log once.
+    for (const auto& [path, headers] :
+         std::vector<std::pair<std::string, std::vector<std::string>>>{
+             {events, {"Last-Event-Id: " + first.back().id}},
+             {events + "&since=" + first.back().id, {}},
+         }) {
+        auto rest = first;
+        const auto tail = follow_and_drop(path, headers, SIZE_MAX);
+        rest.insert(rest.end(), tail.begin(), tail.end());
+        EXPECT_EQ(ids_of(rest), ids_of(whole)) << path;
+        EXPECT_EQ(output_of(rest, "stdout"), expected) << path;
+    }
 }
 
 }  // namespace
