@@ -2,8 +2,14 @@
 // port with libcurl as the ConTree clients drive it.
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/digest.hpp"
 #include "groved_fixture.hpp"
@@ -39,6 +45,28 @@ std::string output_of(const std::vector<SseFrame>& frames, const std::string& st
     return out;
 }
 
+// Polls `condition` until it holds or `timeout` passes; whether it held.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::seconds timeout = seconds(15)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(milliseconds(20));
+    }
+    return true;
+}
+
+std::vector<std::string> entries(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        names.push_back(entry.path().filename().string());
+    }
+    return names;
+}
+
 enum class Listener { kUnix, kTcp };
 
 class GrovedTest : public GrovedFixture {
@@ -70,6 +98,53 @@ protected:
             listener == Listener::kTcp ? call_tcp(std::move(request)) : call(std::move(request));
         EXPECT_EQ(response.status, 200) << response.error;
         return parse_sse(std::string_view(received).substr(0, complete));
+    }
+
+    // GET `path` over the unix socket, dropping the connection once `bytes` arrived; how many
+    // did.
+    size_t download_and_drop(const std::string& path,
+                             size_t bytes,
+                             std::vector<std::string> headers = {}) {
+        size_t received = 0;
+        const auto response = call({.path = path,
+                                    .headers = std::move(headers),
+                                    .on_data =
+                                        [&](std::string_view data) {
+                                            received += data.size();
+                                            return received < bytes;
+                                        },
+                                    .timeout = seconds(60)});
+        EXPECT_EQ(response.status, 200) << path;
+        EXPECT_NE(response.curl_code, 0) << path << ": the whole body came before the drop";
+        return received;
+    }
+
+    // groved's open fds, as "fd -> target" lines.
+    std::vector<std::string> daemon_fds() const {
+        std::vector<std::string> fds;
+        const auto dir = std::filesystem::path("/proc") / std::to_string(daemon_->pid()) / "fd";
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+            std::error_code link_ec;
+            const auto target = std::filesystem::read_symlink(entry.path(), link_ec);
+            fds.push_back(entry.path().filename().string() + " -> " + target.string());
+        }
+        return fds;
+    }
+
+    size_t daemon_threads() const {
+        return entries(std::filesystem::path("/proc") / std::to_string(daemon_->pid()) / "task")
+            .size();
+    }
+
+    // Waits until groved has at most `fds` fds open; the fds it has.
+    std::vector<std::string> settle_fds(size_t fds) const {
+        std::vector<std::string> open;
+        eventually([&] {
+            open = daemon_fds();
+            return open.size() <= fds;
+        });
+        return open;
     }
 };
 
@@ -500,6 +575,74 @@ TEST_F(GrovedTest, ROOT_EventsResumeAfterADroppedConnection) {
         EXPECT_EQ(ids_of(rest), ids_of(whole)) << path;
         EXPECT_EQ(output_of(rest, "stdout"), expected) << path;
     }
+}
+
+TEST_F(GrovedTest, ROOT_ClientsThatLeaveMidStreamLeakNothing) {
+    // An image with a 16 MiB file, for downloads and archives that outlast the socket buffers.
+    const auto made = spawn(R"({"command": "dd if=/dev/urandom of=/root/big bs=1M count=16",
+                                "shell": true, "image": "tag:busybox"})");
+    follow(made);
+    const std::string image = operation(made)["result_image_uuid"];
+    const std::string base = "/v1/inspect/" + image;
+    const std::string slow = R"({"command": "for i in $(seq 6); do echo $i; sleep 0.2; done",
+                                 "shell": true, "image": "tag:busybox", "disposable": true})";
+
+    // Whole exchanges first, so that whatever groved opens once and keeps is open.
+    follow(spawn(R"({"command": "echo warm", "shell": true, "image": "tag:busybox"})"));
+    EXPECT_EQ(call({.path = base + "/download?path=/root/big", .timeout = seconds(60)}).body.size(),
+              16u << 20);
+    EXPECT_EQ(call({.path = base + "/archive?path=/root", .timeout = seconds(60)}).status, 200);
+    EXPECT_EQ(call({.path = "/v1/whoami"}).status, 200);
+    // The baseline once the warm-up's connections are closed on groved's side too.
+    auto before = daemon_fds();
+    size_t threads_before = daemon_threads();
+    for (int i = 0; i < 20; ++i) {
+        std::this_thread::sleep_for(milliseconds(50));
+        if (const auto now = daemon_fds(); now.size() < before.size()) {
+            before = now;
+        }
+        threads_before = std::min(threads_before, daemon_threads());
+    }
+
+    // The clients leave mid-stream: an events follower, a download, an archive (plain and
+    // gzipped), and an upload.
+    const auto run = spawn(slow);
+    const auto frames = follow_and_drop("/v1/operations/" + run + "/events?follow=1", {}, 3);
+    EXPECT_GE(frames.size(), 3u);
+    EXPECT_LT(download_and_drop(base + "/download?path=/root/big", 1 << 20), 16u << 20);
+    EXPECT_LT(download_and_drop(base + "/archive?path=/root", 1 << 20), 16u << 20);
+    download_and_drop(base + "/archive?path=/root", 1 << 20, {"Accept-Encoding: gzip"});
+    size_t sent = 0;
+    const auto upload = call({.method = "POST",
+                              .path = "/v1/files",
+                              .body_source = [&](char* buffer, size_t size) -> size_t {
+                                  if (sent >= (4u << 20)) {
+                                      return CURL_READFUNC_ABORT;
+                                  }
+                                  std::fill_n(buffer, size, 'x');
+                                  sent += size;
+                                  return size;
+                              }});
+    EXPECT_NE(upload.curl_code, 0) << "the upload was aborted";
+
+    // groved is fine: it answers, the run completes, and nothing it opened for those clients
+    // stays open.
+    EXPECT_EQ(call({.path = "/v1/whoami"}).status, 200);
+    ASSERT_TRUE(wait_status(run, "SUCCESS"));
+    const auto whole = follow(run);
+    ASSERT_FALSE(whole.empty());
+    EXPECT_EQ(whole.back().event, "completion");
+    EXPECT_EQ(output_of(whole, "stdout"), "1\n2\n3\n4\n5\n6\n");
+    EXPECT_TRUE(json(call({.path = "/v1/files"}))["files"].empty()) << "no file from the upload";
+    EXPECT_TRUE(eventually([&] { return entries(root() / "files" / "ingest").empty(); }))
+        << "no leftover ingest";
+    const auto after = settle_fds(before.size());
+    EXPECT_LE(after.size(), before.size())
+        << "before:\n"
+        << fmt::format("{}", fmt::join(before, "\n")) << "\nafter:\n"
+        << fmt::format("{}", fmt::join(after, "\n"));
+    EXPECT_TRUE(eventually([&] { return daemon_threads() <= threads_before; }))
+        << "the connections' threads are gone: " << daemon_threads() << " > " << threads_before;
 }
 
 }  // namespace
