@@ -146,6 +146,15 @@ protected:
         });
         return open;
     }
+
+    void expect_error_body(const CurlResponse& response, int status, const std::string& what) {
+        EXPECT_EQ(response.status, status) << what << ": " << response.body;
+        EXPECT_EQ(response.header("content-type"), "application/json") << what;
+        const auto body = base::parse_json(response.body);
+        ASSERT_TRUE(body && body->is_object()) << what << ": " << response.body;
+        EXPECT_TRUE((*body)["error"].is_string()) << what << ": " << response.body;
+        EXPECT_EQ((*body)["status"], status) << what << ": " << response.body;
+    }
 };
 
 TEST_F(GrovedTest, ROOT_AuthenticationAndWhoami) {
@@ -643,6 +652,74 @@ TEST_F(GrovedTest, ROOT_ClientsThatLeaveMidStreamLeakNothing) {
         << fmt::format("{}", fmt::join(after, "\n"));
     EXPECT_TRUE(eventually([&] { return daemon_threads() <= threads_before; }))
         << "the connections' threads are gone: " << daemon_threads() << " > " << threads_before;
+}
+
+TEST_F(GrovedTest, ROOT_MalformedJsonIsA400WithAnErrorBody) {
+    const std::vector<std::pair<std::string, std::string>> routes{
+        {"POST", "/v1/instances"},
+        {"POST", "/v1/images/import"},
+        {"PATCH", "/v1/images/" + busybox_ + "/tag"},
+        {"POST", "/sandboxes/v1/instances"},
+    };
+    const std::vector<std::string> bodies{
+        "{nope",
+        R"({"command": "true", "image": "tag:busybox")",
+        R"({"command": "true", "image": "tag:busybox"} trailing)",
+        R"({"command": 'true'})",
+        "{\"tag\": \"\xc3\x28\"}",  // not UTF-8
+        "[1, 2",
+        // Well-formed JSON that is not an object.
+        "[]",
+        "\"text\"",
+        "42",
+        "null",
+    };
+    for (const auto& [method, path] : routes) {
+        for (const auto& body : bodies) {
+            const auto response = call({.method = method,
+                                        .path = path,
+                                        .headers = {"Content-Type: application/json"},
+                                        .body = body});
+            expect_error_body(response, 400, method + " " + path + " " + body);
+        }
+        // Gzipped errors are the same JSON.
+        const auto gzipped = call({.method = method,
+                                   .path = path,
+                                   .headers = {"Accept-Encoding: gzip"},
+                                   .body = "{nope"});
+        EXPECT_EQ(gzipped.status, 400);
+        const auto text = http::testing::gunzip(gzipped.body);
+        ASSERT_TRUE(text) << text.error().to_string();
+        EXPECT_EQ(base::parse_json(*text).value_or(base::Json())["status"], 400) << *text;
+    }
+    // Nothing was recorded or changed.
+    EXPECT_TRUE(json(call({.path = "/v1/operations"})).empty());
+    EXPECT_EQ(json(call({.path = "/v1/inspect/" + busybox_ + "/"}))["tag"], "busybox");
+}
+
+TEST_F(GrovedTest, ROOT_UnknownRequestFieldsAreTolerated) {
+    // contree-mcp sends `result` and `truncated` inside stdin; future clients may send anything.
+    const auto response = call({.method = "POST",
+                                .path = "/v1/instances",
+                                .headers = {"Content-Type: application/json"},
+                                .body = R"({"command": "cat", "image": "tag:busybox",
+                                   "stdin": {"value": "from stdin", "encoding": "ascii",
+                                             "close": true, "result": null, "truncated": false},
+                                   "disposable": true, "session_key": "abc",
+                                   "x_future_field": {"nested": [1, {"deep": null}]},
+                                   "project": null, "priority": 7})"});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const std::string uuid = json(response)["uuid"];
+    const auto frames = follow(uuid);
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ((*base::parse_json(frames.back().data))["data"]["status"], "SUCCESS");
+    EXPECT_EQ(operation(uuid)["metadata"]["result"]["stdout"]["value"], "from stdin");
+
+    const auto tagged = call({.method = "PATCH",
+                              .path = "/v1/images/" + busybox_ + "/tag",
+                              .body = R"({"tag": "busybox:renamed", "comment": "extra"})"});
+    EXPECT_EQ(tagged.status, 200) << tagged.body;
+    EXPECT_EQ(json(tagged)["tag"], "busybox:renamed");
 }
 
 }  // namespace
