@@ -806,6 +806,93 @@ TEST_F(GrovedTest, ROOT_ChunkedUploadsStoreTheSameFileAsPlainOnes) {
     EXPECT_EQ(operation(uuid)["metadata"]["result"]["stdout"]["value"], sha + "  /data/blob\n");
 }
 
+TEST_F(GrovedTest, ROOT_KeyEndpointsOverTcpWithAToken) {
+    const std::string content = "#!/bin/sh\necho \"over tcp: $(cat)\"\n";
+    // Each needs the token.
+    for (const auto& [method, path] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", "/v1/images"},
+                                                          {"POST", "/v1/files"},
+                                                          {"POST", "/v1/instances"},
+                                                          {"GET", "/v1/operations"},
+                                                          {"GET", "/sandboxes/v1/images"}}) {
+        for (const std::string token : {"", "wrong-token"}) {
+            const std::optional<std::string> body =
+                method == "POST" ? std::optional<std::string>("{}") : std::nullopt;
+            expect_error_body(call_tcp({.method = method, .path = path, .body = body}, token), 401,
+                              method + " " + path + " with token '" + token + "'");
+        }
+    }
+    EXPECT_TRUE(json(call({.path = "/v1/operations"})).empty()) << "nothing was recorded";
+
+    // An upload, chunked.
+    size_t sent = 0;
+    const auto upload =
+        call_tcp({.method = "POST",
+                  .path = "/v1/files",
+                  .headers = {"Content-Type: application/octet-stream"},
+                  .body_source = [&](char* buffer, size_t size) {
+                      const size_t n = std::min({size, content.size() - sent, size_t{3}});
+                      std::copy_n(content.data() + sent, n, buffer);
+                      sent += n;
+                      return n;
+                  }});
+    ASSERT_EQ(upload.status, 201) << upload.body;
+    const auto file = json(upload);
+    EXPECT_EQ(file["sha256"], std::string(base::Digest::sha256_of(content).encoded()));
+    EXPECT_EQ(json(call({.path = "/v1/files?sha256=" + file["sha256"].get<std::string>()})),
+              json(call_tcp({.path = "/v1/files?sha256=" + file["sha256"].get<std::string>()})))
+        << "the same store behind both listeners";
+
+    // Images, gzipped as contree-client asks, and under the prefix.
+    const auto images = call_tcp({.path = "/v1/images", .headers = {"Accept-Encoding: gzip"}});
+    ASSERT_EQ(images.status, 200) << images.body;
+    EXPECT_EQ(images.header("content-encoding"), "gzip");
+    auto listed = http::testing::gunzip(images.body);
+    ASSERT_TRUE(listed) << listed.error().to_string();
+    EXPECT_EQ(*listed, call({.path = "/v1/images"}).body);
+    EXPECT_EQ(json(call_tcp({.path = "/sandboxes/v1/images?tag=busybox"}))["images"][0]["uuid"],
+              busybox_);
+
+    // A spawn with the file, env and stdin, under the prefix, followed over TCP.
+    const auto spawned = call_tcp(
+        {.method = "POST",
+         .path = "/sandboxes/v1/instances",
+         .headers = {"Content-Type: application/json"},
+         .body = R"({"command": "/bin/tool", "image": "tag:busybox", "env": {"GREETING": "hi"},
+                     "stdin": {"value": "piped", "encoding": "ascii", "close": true},
+                     "files": {"/bin/tool": {"uuid": ")" +
+                 file["uuid"].get<std::string>() + R"(", "mode": "0755"}}})"});
+    ASSERT_EQ(spawned.status, 201) << spawned.body;
+    const std::string uuid = json(spawned)["uuid"];
+    EXPECT_EQ(spawned.header("location"), "/sandboxes/v1/operations/" + uuid);
+    const auto stream = call_tcp({.path = "/v1/operations/" + uuid + "/events?follow=1",
+                                  .headers = {"Accept: text/event-stream", "Accept-Encoding: gzip"},
+                                  .timeout = seconds(120)});
+    ASSERT_EQ(stream.status, 200);
+    const auto text = http::testing::gunzip(stream.body);
+    ASSERT_TRUE(text) << text.error().to_string();
+    const auto frames = parse_sse(*text);
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ(frames.front().event, "init");
+    EXPECT_EQ(frames.back().event, "completion");
+    EXPECT_EQ(output_of(frames, "stdout"), "over tcp: piped\n");
+    EXPECT_EQ(ids_of(frames), ids_of(follow(uuid))) << "the same log over the unix socket";
+    const auto resumed =
+        follow_and_drop("/v1/operations/" + uuid + "/events", {"Last-Event-Id: " + frames[1].id},
+                        SIZE_MAX, Listener::kTcp);
+    ASSERT_EQ(resumed.size(), frames.size() - 2);
+    EXPECT_EQ(resumed.front().id, frames[2].id);
+
+    const auto op = json(call_tcp({.path = "/v1/operations/" + uuid}));
+    EXPECT_EQ(op["status"], "SUCCESS");
+    EXPECT_EQ(op["metadata"]["env"]["GREETING"], "hi");
+    const std::string image = op["result_image_uuid"];
+    EXPECT_EQ(call_tcp({.path = "/v1/inspect/" + image + "/download?path=/bin/tool"}).body,
+              content);
+    EXPECT_EQ(call_tcp({.path = "/v1/inspect/" + image + "/download?path=/bin/tool"}, "").status,
+              401);
+}
+
 TEST_F(GrovedTest, ROOT_TheUploadLimitIsOneGiBByDefault) {
     constexpr uint64_t kGiB = uint64_t{1} << 30;
     // A declared length past 1 GiB is refused at once, before any of the body is sent.
