@@ -963,5 +963,29 @@ TEST_F(GrovedTest, ROOT_AStreamedUploadPastTheLimitIs413AndLeavesNothing) {
     EXPECT_EQ(call({.path = "/v1/whoami"}).status, 200);
 }
 
+// tests/contree_flow.py, a stdlib-only Python client, runs the whole ConTree flow over TCP with
+// a token, under the configured prefix, importing from a local registry.
+TEST_F(GrovedTest, ROOT_PythonContreeFlow) {
+    for (const char* tool : {"docker-registry", "skopeo", "python3"}) {
+        GROVE_REQUIRE(missing_program(tool));
+    }
+    auto images = TestImages::load();
+    ASSERT_TRUE(images);
+    auto registry = LocalRegistry::start();
+    ASSERT_TRUE(registry) << registry.error().to_string();
+    ASSERT_TRUE(registry->push(images->oci_ref("busybox"), "library/busybox:flow"));
+
+    auto flow = base::run_command(
+        {.argv = {"python3", GROVE_TESTS_DIR "/contree_flow.py", "--url",
+                  "http://127.0.0.1:" + std::to_string(port_) + "/sandboxes", "--token", kTestToken,
+                  "--registry", registry->host(), "--repository", "library/busybox:flow"}},
+        seconds(300));
+    ASSERT_TRUE(flow) << flow.error().to_string();
+    EXPECT_TRUE(flow->status.success()) << flow->status.to_string() << "\n"
+                                        << flow->out << flow->err << "\ngroved's log:\n"
+                                        << log();
+    EXPECT_NE(flow->out.find("the ConTree flow passed"), std::string::npos) << flow->out;
+}
+
 }  // namespace
 }  // namespace grove::testing
