@@ -23,6 +23,26 @@ int64_t EventLog::append(int spid, std::string_view type, const base::Json& data
     return id;
 }
 
+EventRecord EventLog::make_last(int spid, std::string_view type, const base::Json& data) {
+    EventRecord event{.ts_ns = now_ns(),
+                      .spid = spid,
+                      .type = std::string(type),
+                      .data_json = base::dump_json(data)};
+    std::lock_guard lock(mutex_);
+    event.id = next_id_++;
+    return event;
+}
+
+void EventLog::close_with(EventRecord last) {
+    {
+        std::lock_guard lock(mutex_);
+        events_.push_back(std::move(last));
+        unsaved_ = events_.size();
+        closed_ = true;
+    }
+    changed_.notify_all();
+}
+
 void EventLog::close() {
     {
         std::lock_guard lock(mutex_);
@@ -43,8 +63,9 @@ EventLog::Read EventLog::read(int64_t after,
                               std::chrono::milliseconds wait,
                               std::stop_token stop) const {
     std::unique_lock lock(mutex_);
+    // What is readable: a reserved last event (make_last) is not, until it is published.
     const auto has_news = [&] {
-        return closed_ || next_id_ - 1 > after;
+        return closed_ || (!events_.empty() && events_.back().id > after);
     };
     changed_.wait_for(lock, stop, wait, has_news);
     Read out;

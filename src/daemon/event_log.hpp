@@ -30,6 +30,13 @@ public:
 
     // Appends an event stamped with the current time, wakes the readers, returns its id.
     int64_t append(int spid, std::string_view type, const base::Json& data);
+    // The log's last event (the completion), stamped now with the next id but not readable yet:
+    // its writer persists it together with the operation's end, then publishes it with
+    // close_with(), so a reader that sees it finds the operation finished. Nothing may be
+    // appended after it.
+    EventRecord make_last(int spid, std::string_view type, const base::Json& data);
+    // Publishes `last` (from make_last(), persisted by the caller) and closes the log, at once.
+    void close_with(EventRecord last);
     // No event follows: readers that saw everything stop waiting.
     void close();
 

@@ -250,9 +250,13 @@ void Operations::finish(LiveOperation& operation, OperationOutcome outcome) {
     }
     const int64_t now = now_ns();
     const int64_t start = operation.started_ns.value_or(operation.record.created_ns);
-    operation.log.append(kSandboxSpid, kCompletionEvent,
-                         completion_event_data(outcome, std::max<int64_t>(now - start, 0)));
-    const auto events = operation.log.take_unsaved();
+    // The completion is readable only once the operation is recorded finished: a client that
+    // reads it and then asks for the operation must find it finished.
+    EventRecord completion =
+        operation.log.make_last(kSandboxSpid, kCompletionEvent,
+                                completion_event_data(outcome, std::max<int64_t>(now - start, 0)));
+    auto events = operation.log.take_unsaved();
+    events.push_back(completion);
     auto saved = state_.with([&](store::Database& db) {
         return db.transaction([&]() -> Result<void> {
             GROVE_TRY(EventTable(db).append(uuid, events));
@@ -267,13 +271,13 @@ void Operations::finish(LiveOperation& operation, OperationOutcome outcome) {
     log_.info("operation finished", {{"operation", uuid},
                                      {"status", operation_status_name(outcome.status)},
                                      {"error", outcome.error.value_or("")}});
-    // Out of the live table before the log closes: a reader woken by the close, or a client
-    // acting on the completion it just read, then finds the operation finished.
+    // Out of the live table before the completion is published: a reader woken by it, or a
+    // client acting on the completion it just read, then finds the operation finished.
     {
         std::lock_guard lock(mutex_);
         live_.erase(uuid);
     }
-    operation.log.close();
+    operation.log.close_with(std::move(completion));
 }
 
 }  // namespace grove::daemon

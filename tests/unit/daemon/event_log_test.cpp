@@ -65,6 +65,33 @@ TEST(EventLog, AWaitEndsAtItsTimeoutOrOnStop) {
     stopper.join();
 }
 
+TEST(EventLog, TheLastEventIsReadableOnlyOncePublished) {
+    EventLog log;
+    log.append(0, "init", {});
+    EXPECT_EQ(log.take_unsaved().size(), 1u);
+    auto last = log.make_last(0, "completion", {{"status", "SUCCESS"}});
+    EXPECT_EQ(last.id, 1);
+    EXPECT_TRUE(log.take_unsaved().empty()) << "its writer persists it itself";
+    const auto started = std::chrono::steady_clock::now();
+    auto read = log.read(0, milliseconds(50), {});
+    EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(50))
+        << "a reserved event wakes nobody";
+    EXPECT_TRUE(read.events.empty());
+    EXPECT_FALSE(read.closed);
+
+    std::thread writer([&] {
+        std::this_thread::sleep_for(milliseconds(50));
+        log.close_with(std::move(last));
+    });
+    read = log.read(0, milliseconds(10'000), {});
+    writer.join();
+    ASSERT_EQ(read.events.size(), 1u);
+    EXPECT_EQ(read.events[0].type, "completion");
+    EXPECT_EQ(read.events[0].data_json, R"({"status":"SUCCESS"})");
+    EXPECT_TRUE(read.closed) << "published and closed at once";
+    EXPECT_TRUE(log.take_unsaved().empty());
+}
+
 TEST(EventLog, StartsAtTheGivenId) {
     EventLog log(7);
     EXPECT_EQ(log.append(0, "completion", {}), 7);

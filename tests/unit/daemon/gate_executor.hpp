@@ -34,6 +34,11 @@ public:
         return {.status = OperationStatus::kSuccess, .result_image_uuid = "result-image"};
     }
 
+    // The runs that start from now on wait again for release().
+    void hold() {
+        std::lock_guard lock(mutex_);
+        released_ = false;
+    }
     void release() {
         std::lock_guard lock(mutex_);
         released_ = true;

@@ -197,6 +197,36 @@ TEST_F(OperationsTest, AFollowerSeesEventsAsTheyCome) {
     EXPECT_EQ(types(seen), (std::vector<std::string>{"init", "stdout", "completion"}));
 }
 
+// A client following the events asks for the operation as soon as it reads the completion
+// (contree-client's wait_operation does): it must find the operation finished.
+TEST_F(OperationsTest, WhoeverReadsTheCompletionFindsTheOperationFinished) {
+    start({.workers = 1});
+    for (int i = 0; i < 20; ++i) {
+        gate_->hold();
+        const auto uuid = submit();
+        ASSERT_TRUE(gate_->wait_started(i + 1));
+        std::optional<OperationStatus> seen;
+        std::thread follower([&] {
+            int64_t after = -1;
+            for (int reads = 0; reads < 1000 && !seen; ++reads) {
+                auto batch = operations_->events(uuid, after, milliseconds(100), {});
+                ASSERT_TRUE(batch) << batch.error().to_string();
+                for (const auto& event : batch->events) {
+                    after = event.id;
+                    if (event.type == kCompletionEvent) {
+                        seen = status(uuid);  // at once, before reading on
+                    }
+                }
+            }
+        });
+        std::this_thread::sleep_for(milliseconds(5));
+        gate_->release();
+        follower.join();
+        ASSERT_TRUE(seen) << "no completion";
+        EXPECT_EQ(*seen, OperationStatus::kSuccess) << "round " << i;
+    }
+}
+
 TEST_F(OperationsTest, ShutdownFailsWhatIsQueuedAndStopsWhatRuns) {
     start({.workers = 1});
     const auto running = submit();
