@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -175,6 +176,13 @@ int bring_up_loopback() noexcept {
     fail(report, Step::kExecve, err);
 }
 
+constexpr size_t kCommandStack = 256 * 1024;
+
+int start_command(void* arg) noexcept {
+    reset_signal_handlers();
+    run_command(*static_cast<const InitContext*>(arg));
+}
+
 // Becomes the reaper program (reaper_main.cpp, its contract there): the status pipe on fd 3,
 // nothing else open, every signal still blocked. If that fails, init dies and takes the command
 // with it; the parent sees no status and reports the run's init as failed.
@@ -283,16 +291,19 @@ void run_init(const InitContext& ctx) noexcept {
         fail(report, Step::kMountPlan, -rc, failed_step);
     }
 
-    clone_args args{};
-    args.exit_signal = SIGCHLD;
-    const long command = ::syscall(SYS_clone3, &args, sizeof(args));
+    // vfork-style: the command borrows init's memory on a stack of its own until its execve, so
+    // no page tables are copied for a process that replaces them at once; init waits meanwhile.
+    void* stack = ::mmap(nullptr, kCommandStack, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        fail(report, Step::kForkCommand, errno);
+    }
+    const int command = ::clone(start_command, static_cast<char*>(stack) + kCommandStack,
+                                CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<InitContext*>(&ctx));
     if (command < 0) {
         fail(report, Step::kForkCommand, errno);
     }
-    if (command == 0) {
-        reset_signal_handlers();
-        run_command(ctx);
-    }
+    ::munmap(stack, kCommandStack);
     // Only the command's copy of the report pipe may remain: its execve closes it, the EOF the
     // parent waits for. Init keeps nothing the command's stdio readers would wait on.
     ::close(report);
