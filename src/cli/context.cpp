@@ -34,7 +34,8 @@ const base::Logger& Context::log() {
 
 Result<image::ImageStore*> Context::store() {
     if (!store_) {
-        GROVE_ASSIGN_OR_RETURN(store_, image::ImageStore::open(options_.root, log()));
+        GROVE_ASSIGN_OR_RETURN(
+            store_, image::ImageStore::open(options_.root, log(), {.spare_run_dirs = 0}));
     }
     return store_.get();
 }

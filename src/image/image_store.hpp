@@ -42,6 +42,9 @@ struct StoreOptions {
     // Runs mount at most this many of an image's own layers, over one merged layer standing for
     // the rest of the chain (flatten.hpp); kMinFlattenEvery..kMaxFlattenEvery.
     size_t flatten_every = kDefaultFlattenEvery;
+    // Run directories made ahead of the runs that take them (janitor.hpp); a process that makes
+    // at most one run (the CLI) wants 0.
+    size_t spare_run_dirs = 2;
 };
 
 class ImageStore {
@@ -59,7 +62,8 @@ public:
           content_(std::move(content)),
           db_(std::move(db)),
           log_(std::move(log)),
-          options_(options) {}
+          options_(options),
+          janitor_(paths_.runs(), options.spare_run_dirs) {}
 
     const StorePaths& paths() const { return paths_; }
 

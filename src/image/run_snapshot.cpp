@@ -262,11 +262,16 @@ Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image) {
     // comes as its top layers over one merged layer (flatten.hpp).
     GROVE_ASSIGN_OR_RETURN(std::vector<fs::path> lowers, lowers_of(image));
     std::string id = store::new_uuid();
-    const fs::path dir = paths_.runs() / id;
-    GROVE_TRY(make_dir(dir, 0700));
+    const std::optional<fs::path> spare = janitor_.take_spare(id);
+    const fs::path dir = spare.value_or(paths_.runs() / id);
+    if (!spare) {
+        GROVE_TRY(make_dir(dir, 0700));
+    }
     RunDirs dirs(std::move(id), dir, std::move(lowers), image.uuid, std::move(lock), janitor_);
-    GROVE_TRY(make_dir(dirs.upper(), 0755));
-    GROVE_TRY(make_dir(dirs.work(), 0700));
+    if (!spare) {
+        GROVE_TRY(make_dir(dirs.upper(), 0755));
+        GROVE_TRY(make_dir(dirs.work(), 0700));
+    }
     // The merged root takes its attributes from the upper directory: give it the image's.
     struct stat top {};
     if (::stat(dirs.lowers_top_first().front().c_str(), &top) != 0 ||

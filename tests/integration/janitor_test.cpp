@@ -1,7 +1,9 @@
 #include "image/janitor.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -25,7 +27,7 @@ TEST(Janitor, RemovesTreesThenReleasesTheirLocks) {
     auto tmp = base::TempDir::create("grove-janitor-");
     ASSERT_TRUE(tmp);
     const fs::path root = tmp->path();
-    Janitor janitor;
+    Janitor janitor(root, 0);
     std::vector<fs::path> trees;
     for (int i = 0; i < 10; ++i) {
         trees.push_back(make_tree(root / "runs" / std::to_string(i)));
@@ -47,7 +49,7 @@ TEST(Janitor, DestructionFinishesTheQueueAndAFullQueueWorksInline) {
     ASSERT_TRUE(tmp);
     std::vector<fs::path> trees;
     {
-        Janitor janitor;
+        Janitor janitor(tmp->path(), 0);
         for (size_t i = 0; i < 3 * Janitor::kMaxPending; ++i) {
             trees.push_back(make_tree(tmp->path() / std::to_string(i)));
             janitor.remove(trees.back(), std::nullopt);
@@ -56,6 +58,42 @@ TEST(Janitor, DestructionFinishesTheQueueAndAFullQueueWorksInline) {
     for (const auto& tree : trees) {
         EXPECT_FALSE(fs::exists(tree)) << tree;
     }
+}
+
+TEST(Janitor, KeepsSpareRunDirectoriesOnceAskedAndRemovesThemAtTheEnd) {
+    auto tmp = base::TempDir::create("grove-janitor-");
+    ASSERT_TRUE(tmp);
+    const fs::path runs = tmp->path();
+    {
+        Janitor janitor(runs, 2);
+        EXPECT_TRUE(fs::is_empty(runs)) << "nothing is made before the first run asks";
+        EXPECT_FALSE(janitor.take_spare("first")) << "none ready yet: the caller makes its own";
+        std::optional<fs::path> taken;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!taken && std::chrono::steady_clock::now() < deadline) {
+            taken = janitor.take_spare("second");
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        ASSERT_TRUE(taken);
+        EXPECT_EQ(*taken, runs / "second");
+        EXPECT_TRUE(fs::is_empty(*taken / "upper"));
+        EXPECT_TRUE(fs::is_empty(*taken / "work"));
+        // A spare someone else removed (another process's recovery) is skipped.
+        while (std::distance(fs::directory_iterator(runs), fs::directory_iterator()) < 3) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        for (const auto& entry : fs::directory_iterator(runs)) {
+            if (entry.path().filename().string().starts_with(Janitor::kSparePrefix)) {
+                fs::remove_all(entry.path());
+                break;
+            }
+        }
+        EXPECT_TRUE(janitor.take_spare("third"));
+        EXPECT_TRUE(fs::exists(runs / "third/upper"));
+        fs::remove_all(runs / "second");
+        fs::remove_all(runs / "third");
+    }
+    EXPECT_TRUE(fs::is_empty(runs)) << "the spares go with the janitor";
 }
 
 }  // namespace
