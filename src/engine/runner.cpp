@@ -280,7 +280,19 @@ Result<RunResult> Runner::run(const RunRequest& request) {
     }
     GROVE_ASSIGN_OR_RETURN(const auto* seccomp_program, runtime::seccomp::default_program());
 
-    GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, store_.prepare_run(image));
+    std::vector<runtime::rootfs::GeneratedFile> generated = {
+        {"etc/hostname", request.hostname + "\n"},
+        {"etc/hosts",
+         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+         "127.0.1.1\t" +
+             request.hostname + "\n"},
+        {"etc/resolv.conf",
+         request.network == Network::kHost ? host_resolv_conf() : "# no network\n"}};
+    std::vector<image::MountpointNeed> needs;
+    for (auto& point : runtime::rootfs::mountpoints({.generated_files = generated})) {
+        needs.push_back({std::move(point.path), point.directory});
+    }
+    GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, store_.prepare_run(image, needs));
     const std::filesystem::path run_dir = dirs.upper().parent_path();
     const bool native = request.runtime.empty();
     // grove's init attaches the rootfs inside its own mount namespace, at a path that is only
@@ -298,17 +310,9 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         if (!native) {
             GROVE_TRY(overlay.attach(rootfs));
         }
-        const runtime::rootfs::RootfsOptions options{
-            .rootfs = rootfs,
-            .rootfs_fd = native ? overlay.fd() : -1,
-            .generated_files = {
-                {"etc/hostname", request.hostname + "\n"},
-                {"etc/hosts",
-                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                 "127.0.1.1\t" +
-                     request.hostname + "\n"},
-                {"etc/resolv.conf",
-                 request.network == Network::kHost ? host_resolv_conf() : "# no network\n"}}};
+        const runtime::rootfs::RootfsOptions options{.rootfs = rootfs,
+                                                     .rootfs_fd = native ? overlay.fd() : -1,
+                                                     .generated_files = std::move(generated)};
         if (!request.files.empty()) {
             GROVE_TRY(inject_files(overlay.fd(), request.files));
         }

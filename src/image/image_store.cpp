@@ -59,6 +59,7 @@ Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::filesystem::path
     GROVE_TRY(make_dir(paths.layers(), 0700));
     GROVE_TRY(make_dir(paths.locks(), 0700));
     GROVE_TRY(make_dir(paths.runs(), 0700));
+    GROVE_TRY(make_dir(paths.stubs(), 0700));
     spread_subdirectories(paths.runs());
     GROVE_ASSIGN_OR_RETURN(auto content, store::ContentStore::open(paths.content()));
     GROVE_ASSIGN_OR_RETURN(auto db, store::Database::open(paths.database()));
@@ -96,6 +97,11 @@ Result<void> ImageStore::recover() {
             ::umount2(sub.path().c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);  // EINVAL: not a mount
         }
         remove_tree(entry.path());
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(paths_.stubs(), ec)) {
+        if (entry.path().filename().string().starts_with("tmp-")) {
+            remove_tree(entry.path());  // a mount point layer a crash left half built
+        }
     }
     for (const auto& entry : std::filesystem::directory_iterator(paths_.layers(), ec)) {
         const std::string name = entry.path().filename().string();

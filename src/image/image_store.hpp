@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <grove/result.hpp>
@@ -24,6 +25,7 @@
 #include "flatten.hpp"
 #include "importer.hpp"
 #include "inspect/layer_stack.hpp"
+#include "mountpoint_layer.hpp"
 #include "run_snapshot.hpp"
 #include "store/content/content_store.hpp"
 #include "store/metadata/database.hpp"
@@ -96,7 +98,10 @@ public:
 
     // The directories of a run of `image` (run_snapshot.hpp); holds the store lock shared until
     // committed or discarded. Defined in run_snapshot.cpp.
-    Result<RunDirs> prepare_run(const store::ImageRecord& image);
+    // `mountpoints` are the paths the runtime mounts on: those the image lacks come from a mount
+    // point layer stacked on top (mountpoint_layer.hpp).
+    Result<RunDirs> prepare_run(const store::ImageRecord& image,
+                                const std::vector<MountpointNeed>& mountpoints = {});
     // After the run's overlay is unmounted: the parent itself when the upper holds nothing (after
     // dropping options.ignore_paths), else a new run image whose layer is the renamed upper.
     // Consumes `dirs` either way.
@@ -117,6 +122,11 @@ private:
     // layers over the merged layer of the rest, built first if missing. The caller holds the
     // store lock shared. Defined in flatten.cpp, like merged_layer().
     Result<std::vector<std::filesystem::path>> lowers_of(const store::ImageRecord& image);
+    // The mount point layer for `image` with `lowers`, remembered per image and set of needs.
+    Result<std::optional<std::filesystem::path>> mountpoint_layer_of(
+        const store::ImageRecord& image,
+        const std::vector<std::filesystem::path>& lowers,
+        const std::vector<MountpointNeed>& needs);
     // The ready merged layer of the chain that ends at `anchor`, built if missing.
     Result<store::LayerRecord> merged_layer(const store::LayerRecord& anchor);
 
@@ -128,7 +138,11 @@ private:
     const StoreOptions options_;
     mutable std::mutex stats_mutex_;
     FlattenStats flatten_stats_;  // guarded by stats_mutex_
-    Janitor janitor_;             // last: drains before the rest goes
+    std::mutex stubs_mutex_;
+    // Image uuid + needs -> its mount point layer; images are immutable, so entries never go
+    // stale, and the map is cleared past kMaxRememberedStubs.
+    std::unordered_map<std::string, std::optional<std::filesystem::path>> stubs_;
+    Janitor janitor_;  // last: drains before the rest goes
 };
 
 }  // namespace grove::image

@@ -247,7 +247,33 @@ Result<void> make_dir(const fs::path& path, mode_t mode) {
 
 }  // namespace
 
-Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image) {
+Result<std::optional<fs::path>> ImageStore::mountpoint_layer_of(
+    const store::ImageRecord& image,
+    const std::vector<fs::path>& lowers,
+    const std::vector<MountpointNeed>& needs) {
+    constexpr size_t kMaxRememberedStubs = 10000;
+    std::string key = image.uuid;
+    for (const auto& need : needs) {
+        key += (need.directory ? "|d:" : "|f:") + need.path;
+    }
+    {
+        std::lock_guard guard(stubs_mutex_);
+        if (const auto it = stubs_.find(key); it != stubs_.end()) {
+            return it->second;
+        }
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto files, inspect::LayerStack::open(lowers));
+    GROVE_ASSIGN_OR_RETURN(auto layer, mountpoint_layer(paths_.stubs(), files, needs));
+    std::lock_guard guard(stubs_mutex_);
+    if (stubs_.size() >= kMaxRememberedStubs) {
+        stubs_.clear();
+    }
+    stubs_.emplace(std::move(key), layer);
+    return layer;
+}
+
+Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image,
+                                        const std::vector<MountpointNeed>& mountpoints) {
     if (!image.top_layer) {
         return base::make_error(Code::kFailedPrecondition, "image '{}' has no layers", image.uuid);
     }
@@ -261,6 +287,13 @@ Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image) {
     // Every committed run adds a layer, and overlayfs takes at most 500 lowers: a deep chain
     // comes as its top layers over one merged layer (flatten.hpp).
     GROVE_ASSIGN_OR_RETURN(std::vector<fs::path> lowers, lowers_of(image));
+    const fs::path image_top = lowers.front();
+    if (!mountpoints.empty()) {
+        GROVE_ASSIGN_OR_RETURN(const auto stub, mountpoint_layer_of(image, lowers, mountpoints));
+        if (stub) {
+            lowers.insert(lowers.begin(), *stub);
+        }
+    }
     std::string id = store::new_uuid();
     const std::optional<fs::path> spare = janitor_.take_spare(id);
     const fs::path dir = spare.value_or(paths_.runs() / id);
@@ -274,7 +307,7 @@ Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image) {
     }
     // The merged root takes its attributes from the upper directory: give it the image's.
     struct stat top {};
-    if (::stat(dirs.lowers_top_first().front().c_str(), &top) != 0 ||
+    if (::stat(image_top.c_str(), &top) != 0 ||
         ::chown(dirs.upper().c_str(), top.st_uid, top.st_gid) != 0 ||
         ::chmod(dirs.upper().c_str(), top.st_mode & 07777) != 0) {
         return base::last_errno_error("prepare upper directory of run '{}'", dirs.id());

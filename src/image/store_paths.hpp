@@ -7,6 +7,8 @@
 //   layers/new-<id>/  a merged layer being built, renamed to layers/<id> once complete
 //   runs/<run-id>/  a run's upper and work directories, until its commit renames the upper into
 //                   layers/ (same filesystem, so the rename is O(1)) or the run is discarded
+//   stubs/<digest>/ mount point layers stacked over images that lack a runtime mount point
+//                   (mountpoint_layer.hpp); stubs/tmp-<uuid>/ while one is built
 //   locks/          one lock file per layer key being unpacked, shared by every process
 //   metadata.db     SQLite: images, tags, layers, blob references (store/metadata)
 
@@ -26,6 +28,7 @@ struct StorePaths {
         return layers() / ("new-" + std::to_string(id));
     }
     std::filesystem::path runs() const { return root / "runs"; }
+    std::filesystem::path stubs() const { return root / "stubs"; }
     std::filesystem::path locks() const { return root / "locks"; }
     std::filesystem::path database() const { return root / "metadata.db"; }
 };

@@ -2,12 +2,14 @@
 // image tree, timeouts and process trees, isolation and escape attempts, limits, and parallel
 // runs. Each test is a real container: namespaces, an overlay, seccomp, a cgroup.
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <signal.h>
 #include <sstream>
+#include <sys/stat.h>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -125,6 +127,33 @@ TEST_F(RunTest, ROOT_SnapshotsFormATree) {
     auto branch = sh("cat /root/state 2>/dev/null || echo clean");
     EXPECT_EQ(branch.stdout_data, "clean\n");
     EXPECT_EQ(store_->children(base_.uuid)->size(), 1u);
+}
+
+// The busybox image has no etc/hostname, etc/hosts or etc/resolv.conf: they come from a mount
+// point layer stacked on top, never from the run's upper, so a commit holds only what the
+// command wrote and /etc keeps the image's attributes.
+TEST_F(RunTest, ROOT_MountPointsComeFromALayerNotFromTheRun) {
+    auto r = sh("cat /etc/hostname; echo x > /etc/added", {.hostname = "box", .disposable = false});
+    EXPECT_EQ(r.stdout_data, "box\n");
+    ASSERT_TRUE(r.result_image);
+    const auto root = dir_->path() / "root";
+    const auto layer = root / "layers" / std::to_string(*r.result_image->top_layer);
+    std::vector<std::string> entries;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(layer)) {
+        entries.push_back(entry.path().lexically_relative(layer).string());
+    }
+    std::sort(entries.begin(), entries.end());
+    EXPECT_EQ(entries, (std::vector<std::string>{"etc", "etc/added"}));
+    const auto files = store_->filesystem(base_);
+    ASSERT_TRUE(files);
+    const auto image_etc = files->lookup("/etc");
+    ASSERT_TRUE(image_etc);
+    struct stat etc {};
+    ASSERT_EQ(::stat((layer / "etc").c_str(), &etc), 0);
+    EXPECT_EQ(etc.st_mode, image_etc->st.st_mode);
+    EXPECT_EQ(etc.st_uid, image_etc->st.st_uid);
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root / "stubs"), {}), 1)
+        << "one mount point layer, shared by every run of the image";
 }
 
 TEST_F(RunTest, ROOT_TimeoutsKillTheWholeTree) {
