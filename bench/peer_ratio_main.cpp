@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <utility>
 #include <vector>
@@ -22,8 +23,11 @@ public:
         ConsoleReporter::ReportRuns(runs);
         for (const auto& run : runs) {
             if (run.run_type == Run::RT_Iteration && !run.error_occurred) {
+                const auto median = run.counters.find("median_ms");
                 seconds_[run.run_name.function_name] =
-                    run.real_accumulated_time / static_cast<double>(run.iterations);
+                    median != run.counters.end()
+                        ? median->second.value / 1e3
+                        : run.real_accumulated_time / static_cast<double>(run.iterations);
             }
         }
     }
@@ -36,8 +40,8 @@ public:
                 continue;
             }
             fmt::print(
-                "ratio {} vs {}: {:.2f}x ({:.3f} ms vs {:.3f} ms per op; >1 means grove "
-                "is faster)\n",
+                "ratio {} vs {}: {:.2f}x ({:.3f} ms vs {:.3f} ms per op, median where "
+                "timed per op; >1 means grove is faster)\n",
                 grove_name, peer_name, p->second / g->second, g->second * 1e3, p->second * 1e3);
         }
     }
@@ -47,6 +51,15 @@ private:
 };
 
 }  // namespace
+
+MedianTimer::~MedianTimer() {
+    if (ms_.empty()) {
+        return;
+    }
+    std::sort(ms_.begin(), ms_.end());
+    const size_t mid = ms_.size() / 2;
+    state_.counters["median_ms"] = ms_.size() % 2 == 1 ? ms_[mid] : (ms_[mid - 1] + ms_[mid]) / 2;
+}
 
 void compare(std::string grove_name, std::string peer_name) {
     pairs().emplace_back(std::move(grove_name), std::move(peer_name));

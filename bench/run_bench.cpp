@@ -114,7 +114,9 @@ void BM_GroveLibraryRun(benchmark::State& state) {
         state.SkipWithError(f.error.c_str());
         return;
     }
+    MedianTimer timer(state);
     for (auto _ : state) {
+        auto op = timer.op();
         auto result = f.runner->run({.image = f.image, .argv = {"/bin/true"}, .disposable = false});
         if (!result || result->exit_code != 0) {
             state.SkipWithError(result ? "exit code" : result.error().message().c_str());
@@ -131,7 +133,9 @@ void BM_GroveCliRun(benchmark::State& state) {
         return;
     }
     const std::string root = (f.dir->path() / "root").string();
+    MedianTimer timer(state);
     for (auto _ : state) {
+        auto op = timer.op();
         auto out = base::run_command(
             {.argv = {GROVE_BINARY, "--root", root, "run", f.image, "--", "/bin/true"}},
             std::chrono::minutes(1));
@@ -150,7 +154,9 @@ void BM_PeerCrunRun(benchmark::State& state) {
         return;
     }
     int n = 0;
+    MedianTimer timer(state);
     for (auto _ : state) {
+        auto op = timer.op();
         auto out = base::run_command({.argv = {"crun", "run", "--bundle", f.bundle.string(),
                                                fmt::format("grove-bench-{}", n++)}},
                                      std::chrono::minutes(1));
@@ -264,7 +270,9 @@ void BM_PeerDockerRun(benchmark::State& state) {
         state.SkipWithError(peer.error.c_str());
         return;
     }
+    MedianTimer timer(state);
     for (auto _ : state) {
+        auto op = timer.op();
         auto out = peer.docker({"run", "--rm", "--network", "none", "busybox:latest", "/bin/true"},
                                std::chrono::minutes(1));
         if (!out || !out->status.success()) {
