@@ -139,7 +139,8 @@ ssize_t read_retrying(int fd, void* buf, size_t size) noexcept {
     // The helper's own oom_score_adj, opened while /proc is still the host's: a copy of the
     // daemon, it is the largest process of the run's memory cgroup, and the OOM killer must take
     // the process that used the memory, not the one that waits for its status.
-    const int oom_fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    const int oom_fd = static_cast<int>(
+        ::syscall(SYS_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
 
     if (::setns(ctx.init_pidfd, kJoinedNamespaces) != 0) {
         helper_fail(ctx, HelperStep::kJoinNamespaces, errno);
@@ -177,7 +178,7 @@ ssize_t read_retrying(int fd, void* buf, size_t size) noexcept {
     read_retrying(ctx.ack_fd, &byte, 1);
     ::close(ctx.ack_fd);
     int status = 0;
-    while (::waitpid(static_cast<pid_t>(child), &status, 0) < 0) {
+    while (::syscall(SYS_wait4, static_cast<pid_t>(child), &status, 0, nullptr) < 0) {
         if (errno != EINTR) {
             exit_now(127);
         }
