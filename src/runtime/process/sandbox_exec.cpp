@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,6 +119,25 @@ ssize_t read_retrying(int fd, void* buf, size_t size) noexcept {
     return n;
 }
 
+constexpr size_t kProcessStack = 256 * 1024;
+
+struct ProcessStart {
+    const HelperContext* helper;
+    int oom_fd;  // the helper's, not the process's
+};
+
+// The process, from the helper's clone to its execve, on a stack of its own in the helper's
+// memory (CLONE_VM|CLONE_VFORK). Never returns.
+int start_process(void* arg) noexcept {
+    const auto& start = *static_cast<const ProcessStart*>(arg);
+    if (start.oom_fd >= 0) {
+        ::close(start.oom_fd);  // fd tables are not shared: the helper keeps its copy
+    }
+    send_info(start.helper->info_fd,
+              {.kind = InfoKind::kSandboxPid, .pid = static_cast<int32_t>(::getpid())});
+    detail::become_command(start.helper->command);
+}
+
 // The helper, from clone3 to its exit. Never returns.
 [[noreturn]] void run_helper(const HelperContext& ctx) noexcept {
     const int* stdio = ctx.command.stdio;
@@ -147,21 +167,22 @@ ssize_t read_retrying(int fd, void* buf, size_t size) noexcept {
     }
     ::close(ctx.init_pidfd);
 
-    clone_args args{};
-    args.exit_signal = SIGCHLD;
-    const long child = ::syscall(SYS_clone3, &args, sizeof(args));
+    // vfork-style, as init starts the command: the process borrows the helper's memory (a copy
+    // of the daemon's) on a stack of its own until its execve, so those page tables are not
+    // copied once more for a process that replaces them at once; the helper waits meanwhile.
+    void* stack = ::mmap(nullptr, kProcessStack, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        helper_fail(ctx, HelperStep::kFork, errno);
+    }
+    ProcessStart start{.helper = &ctx, .oom_fd = oom_fd};
+    const int child = ::clone(start_process, static_cast<char*>(stack) + kProcessStack,
+                              CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (child < 0) {
         helper_fail(ctx, HelperStep::kFork, errno);
     }
-    if (child == 0) {
-        if (oom_fd >= 0) {
-            ::close(oom_fd);
-        }
-        send_info(ctx.info_fd,
-                  {.kind = InfoKind::kSandboxPid, .pid = static_cast<int32_t>(::getpid())});
-        detail::become_command(ctx.command);
-    }
-    send_info(ctx.info_fd, {.kind = InfoKind::kHostPid, .pid = static_cast<int32_t>(child)});
+    ::munmap(stack, kProcessStack);
+    send_info(ctx.info_fd, {.kind = InfoKind::kHostPid, .pid = child});
     // Only the process's copies may remain: its execve closes the report pipe, the EOF the
     // parent waits for; its stdio readers must see EOF when it exits, not when the helper does.
     ::close(ctx.info_fd);
@@ -178,7 +199,7 @@ ssize_t read_retrying(int fd, void* buf, size_t size) noexcept {
     read_retrying(ctx.ack_fd, &byte, 1);
     ::close(ctx.ack_fd);
     int status = 0;
-    while (::syscall(SYS_wait4, static_cast<pid_t>(child), &status, 0, nullptr) < 0) {
+    while (::syscall(SYS_wait4, child, &status, 0, nullptr) < 0) {
         if (errno != EINTR) {
             exit_now(127);
         }

@@ -4,7 +4,7 @@
 // runc's `exec`; ConTree's subprocesses).
 //
 //   parent ──clone3(PIDFD[, INTO_CGROUP])──> helper (the run's cgroup; v1: moved before it goes on)
-//   helper: setns(init's pidfd, MNT|UTS|IPC|NET|CGROUP|PID), then clone3 ──> process
+//   helper: setns(init's pidfd, MNT|UTS|IPC|NET|CGROUP|PID), then clone(VM|VFORK) ──> process
 //   process (a pid of the sandbox's PID namespace): the run's command's own steps: rlimits,
 //     capability bounding set and sets, uid/gid/groups, no_new_privs, cwd, stdio, seccomp, execve
 //   helper: reports the process's host pid, waits for it, writes its wait status, exits
