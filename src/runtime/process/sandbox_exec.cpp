@@ -23,6 +23,9 @@ using base::last_errno_error;
 using base::make_error;
 using base::UniqueFd;
 
+// How long a helper has to reap its killed process and exit before it is killed too.
+constexpr std::chrono::milliseconds kHelperGrace{2000};
+
 // The namespaces of the sandbox's init that the helper joins, in one setns(pidfd) call.
 constexpr int kJoinedNamespaces =
     CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID;
@@ -264,10 +267,18 @@ SandboxExec::~SandboxExec() {
 
 void SandboxExec::kill_and_reap() noexcept {
     if (helper_pidfd_.valid() && !exit_) {
-        if (pidfd_.valid()) {
-            ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+        // The process first, and its helper then reaps it and exits: killing the helper too would
+        // orphan the process to the host's init (its parent's PID namespace's reaper, not the
+        // sandbox's), which then holds the sandbox's end until it reaps it. Without the process's
+        // pidfd (a start that failed early), or if the helper does not end, it is killed.
+        bool helper_ended = false;
+        if (pidfd_.valid() &&
+            ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0) == 0) {
+            helper_ended = base::wait_readable(helper_pidfd_.get(), kHelperGrace).value_or(false);
         }
-        ::syscall(SYS_pidfd_send_signal, helper_pidfd_.get(), SIGKILL, nullptr, 0);
+        if (!helper_ended) {
+            ::syscall(SYS_pidfd_send_signal, helper_pidfd_.get(), SIGKILL, nullptr, 0);
+        }
         siginfo_t info{};
         while (::waitid(P_PIDFD, static_cast<id_t>(helper_pidfd_.get()), &info, WEXITED) != 0 &&
                errno == EINTR) {

@@ -364,7 +364,14 @@ TEST_F(SandboxExecTest, ROOT_LeavesNoFdsOrZombies) {
     {
         Sandbox box = start_sandbox(spec("sleep 100"));
         exec(box.process, "echo hi");
-        { auto running = SandboxExec::start(box.process.pidfd(), {.argv = {"/bin/sleep", "100"}}); }
+        pid_t orphan = -1;
+        {
+            auto running = SandboxExec::start(box.process.pidfd(), {.argv = {"/bin/sleep", "100"}});
+            ASSERT_TRUE(running.has_value()) << running.error().to_string();
+            orphan = running->pid();
+        }
+        // Reaped by its helper, not left to the host's init (it would hold the sandbox's end).
+        EXPECT_FALSE(fs::exists("/proc/" + std::to_string(orphan))) << "the process outlived it";
         EXPECT_FALSE(SandboxExec::start(box.process.pidfd(), {.argv = {"/bin/nope"}}).has_value());
         auto left = SandboxExec::start(box.process.pidfd(), {.argv = {"/bin/sleep", "100"}});
         ASSERT_TRUE(left.has_value()) << left.error().to_string();
