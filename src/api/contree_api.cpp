@@ -81,6 +81,7 @@ http::Router contree_router(const ContreeServices& services, const ContreeOption
     add_file_routes(v1, context);
     add_operation_routes(v1, context);
     add_event_routes(v1, context);
+    add_subprocess_routes(v1, context);
     add_inspect_routes(v1, context);
 
     http::Router root(router_options);

@@ -44,6 +44,7 @@ void add_image_routes(http::Router& v1, const RouteContext& context);
 void add_file_routes(http::Router& v1, const RouteContext& context);
 void add_operation_routes(http::Router& v1, const RouteContext& context);
 void add_event_routes(http::Router& v1, const RouteContext& context);
+void add_subprocess_routes(http::Router& v1, const RouteContext& context);
 void add_inspect_routes(http::Router& v1, const RouteContext& context);
 
 }  // namespace grove::api

@@ -29,7 +29,7 @@ base::Json init_event_data(int64_t started_ns) {
 
 base::Json exit_event_data(const ProcessExit& exit) {
     const rusage& u = exit.usage;
-    return {{"pid", kCommandPid},
+    return {{"pid", exit.pid},
             {"code", exit.code},
             {"signal", exit.signal},
             {"timed_out", exit.timed_out},
@@ -50,6 +50,49 @@ base::Json exit_event_data(const ProcessExit& exit) {
               {"ipc_msgs_sent", u.ru_msgsnd},
               {"ipc_msgs_received", u.ru_msgrcv},
               {"signals_received", u.ru_nsignals}}}};
+}
+
+ProcessExit process_exit_from_event(const base::Json& data) {
+    const auto number = [&](std::string_view key, int64_t fallback) -> int64_t {
+        const auto it = data.find(key);
+        return it != data.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+    };
+    const base::Json none = base::Json::object();
+    const auto resources_it = data.find("resources");
+    const base::Json& resources =
+        resources_it != data.end() && resources_it->is_object() ? *resources_it : none;
+    const auto usage = [&](std::string_view key) -> long {
+        const auto it = resources.find(key);
+        return it != resources.end() && it->is_number_integer() ? it->get<long>() : 0;
+    };
+    const auto time = [&](std::string_view key) {
+        const int64_t us = usage(key);
+        return timeval{.tv_sec = us / 1'000'000, .tv_usec = us % 1'000'000};
+    };
+    ProcessExit exit;
+    exit.pid = static_cast<int>(number("pid", kCommandPid));
+    exit.code = static_cast<int>(number("code", 0));
+    exit.signal = static_cast<int>(number("signal", -1));
+    const auto timed_out = data.find("timed_out");
+    exit.timed_out = timed_out != data.end() && timed_out->is_boolean() && timed_out->get<bool>();
+    exit.duration_ns = number("duration_ms", 0) * 1'000'000;
+    rusage& u = exit.usage;
+    u.ru_utime = time("user_time_us");
+    u.ru_stime = time("sys_time_us");
+    u.ru_maxrss = usage("max_rss_kb");
+    u.ru_ixrss = usage("shared_memory");
+    u.ru_idrss = usage("unshared_memory");
+    u.ru_nswap = usage("swaps");
+    u.ru_minflt = usage("minor_faults");
+    u.ru_majflt = usage("major_faults");
+    u.ru_nvcsw = usage("voluntary_ctx_switches");
+    u.ru_nivcsw = usage("involuntary_ctx_switches");
+    u.ru_inblock = usage("block_input_ops");
+    u.ru_oublock = usage("block_output_ops");
+    u.ru_msgsnd = usage("ipc_msgs_sent");
+    u.ru_msgrcv = usage("ipc_msgs_received");
+    u.ru_nsignals = usage("signals_received");
+    return exit;
 }
 
 base::Json instance_resources(const ProcessExit& exit) {

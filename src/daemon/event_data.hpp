@@ -39,9 +39,13 @@ struct ProcessExit {
     bool timed_out = false;
     int64_t duration_ns = 0;
     rusage usage{};
+    int pid = kCommandPid;  // in the sandbox
 };
 // {pid, code, signal, timed_out, duration_ms, resources{...}}
 base::Json exit_event_data(const ProcessExit& exit);
+// The ProcessExit an exit event's data records (durations to the millisecond, times to the
+// microsecond); fields it lacks keep their defaults.
+ProcessExit process_exit_from_event(const base::Json& data);
 // ConTree's InstanceResult `resources` (elapsed_time, max_rss, ...) from the same values.
 base::Json instance_resources(const ProcessExit& exit);
 

@@ -65,6 +65,7 @@ base::Json instance_result(const engine::RunResult& r, const ProcessExit& exit) 
 
 OperationOutcome InstanceExecutor::run(LiveOperation& operation, const MarkExecuting& executing) {
     auto outcome = execute(operation, executing);
+    operation.subprocesses.finish();  // also when the run never started: creates stop waiting
     if (outcome) {
         return *std::move(outcome);
     }
@@ -121,11 +122,16 @@ Result<OperationOutcome> InstanceExecutor::execute(LiveOperation& operation,
     run.on_output = [&](engine::Stream stream, std::string_view chunk) {
         output.add(stream, chunk);
     };
+    run.on_started = [&operation, &request](std::shared_ptr<engine::RunningSandbox> sandbox) {
+        operation.subprocesses.attach(std::move(sandbox), request.truncate_output_at);
+    };
 
     log.append(kSandboxSpid, kInitEvent, init_event_data(now_ns()));
     log.append(kMainSpid, kSpawnEvent, spawn_event_data(request, run.argv));
     GROVE_TRY(executing());
     auto ran = runner_.run(run);
+    // Every subprocess died with the sandbox: their exits are logged before the command's.
+    operation.subprocesses.finish();
     output.finish();
     GROVE_ASSIGN_OR_RETURN(const engine::RunResult result, std::move(ran));
     if (result.layer_too_large && request.limits.max_layer_bytes) {

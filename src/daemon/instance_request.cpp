@@ -193,13 +193,19 @@ base::Json instance_request_json(const InstanceRequest& r) {
 }
 
 std::vector<std::string> instance_argv(const InstanceRequest& request) {
-    if (!request.shell) {
-        std::vector<std::string> argv{request.command};
-        argv.insert(argv.end(), request.args.begin(), request.args.end());
+    return command_argv(request.command, request.args, request.shell);
+}
+
+std::vector<std::string> command_argv(const std::string& command,
+                                      const std::vector<std::string>& args,
+                                      bool shell) {
+    if (!shell) {
+        std::vector<std::string> argv{command};
+        argv.insert(argv.end(), args.begin(), args.end());
         return argv;
     }
-    std::string script = request.command;
-    for (const auto& arg : request.args) {
+    std::string script = command;
+    for (const auto& arg : args) {
         script += ' ';
         script += shell_quote(arg);
     }

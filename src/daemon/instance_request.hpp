@@ -66,6 +66,10 @@ base::Json instance_request_json(const InstanceRequest& request);
 // The argv the request runs: [command, args...], or ["/bin/sh", "-c", "command 'arg'..."] for
 // a shell expression, its args appended shell-quoted.
 std::vector<std::string> instance_argv(const InstanceRequest& request);
+// The same for any command (a subprocess's too).
+std::vector<std::string> command_argv(const std::string& command,
+                                      const std::vector<std::string>& args,
+                                      bool shell);
 // Keys whose values events and metadata mask: names ending in token, secret, password, api_key,
 // credentials or authorization, in any case.
 bool is_secret_key(std::string_view key);

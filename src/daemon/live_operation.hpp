@@ -15,6 +15,7 @@
 #include "daemon/import_request.hpp"
 #include "daemon/instance_request.hpp"
 #include "daemon/records.hpp"
+#include "daemon/subprocesses.hpp"
 #include "engine/cancel.hpp"
 
 namespace grove::daemon {
@@ -41,6 +42,8 @@ struct LiveOperation {
     // Shared with the run it stops (engine::RunRequest::cancel).
     const std::shared_ptr<engine::CancelSignal> cancel;
     EventLog log;
+    // An instance's processes started while its command runs (an import has none).
+    Subprocesses subprocesses{log};
     std::atomic<StopReason> stop_reason{StopReason::kNone};
     std::optional<int64_t> started_ns;  // set by its worker when it starts executing
 };

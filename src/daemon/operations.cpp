@@ -132,6 +132,31 @@ Result<OperationRecord> Operations::get(std::string_view uuid) {
     return state_.with([&](store::Database& db) { return OperationTable(db).get(uuid); });
 }
 
+Result<std::shared_ptr<Subprocesses>> Operations::subprocesses(std::string_view uuid) {
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto it = live_.find(uuid); it != live_.end()) {
+            const std::shared_ptr<LiveOperation>& operation = it->second;
+            if (operation->record.kind != OperationKind::kInstance) {
+                return base::make_error(Code::kNotFound, "operation '{}' is not an instance", uuid);
+            }
+            if (std::find(queue_.begin(), queue_.end(), operation) != queue_.end()) {
+                return base::make_error(Code::kFailedPrecondition,
+                                        "operation '{}' is PENDING: its instance has not started",
+                                        uuid);
+            }
+            // Aliasing: the subprocesses live as long as their operation.
+            return std::shared_ptr<Subprocesses>(operation, &operation->subprocesses);
+        }
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto record, get(uuid));
+    if (record.kind != OperationKind::kInstance) {
+        return base::make_error(Code::kNotFound, "operation '{}' is not an instance", uuid);
+    }
+    return base::make_error(Code::kFailedPrecondition, "operation '{}' is {}: its instance is over",
+                            uuid, operation_status_name(record.status));
+}
+
 Result<std::vector<OperationRecord>> Operations::list(const OperationFilter& filter) {
     return state_.with([&](store::Database& db) { return OperationTable(db).list(filter); });
 }

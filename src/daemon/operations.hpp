@@ -92,6 +92,10 @@ public:
     // NotFound for an unknown operation, FailedPrecondition (kNotCancellable) for a finished one.
     Result<void> cancel(std::string_view uuid);
     Result<OperationRecord> get(std::string_view uuid);
+    // The subprocesses of the instance `uuid` (shared with its live operation): NotFound for an
+    // unknown operation or one that is not an instance, FailedPrecondition for one that is
+    // queued or finished.
+    Result<std::shared_ptr<Subprocesses>> subprocesses(std::string_view uuid);
     Result<std::vector<OperationRecord>> list(const OperationFilter& filter);
     // The events of `uuid` after id `after` (-1: from the start). While the operation is live and
     // has nothing newer, waits up to `wait` (or until `stop`) for more.

@@ -43,14 +43,14 @@ void OutputEvents::finish() {
             state.gathered.clear();
         }
         if (state.dropped > 0) {
-            log_.append(kMainSpid, kTruncatedEvent,
+            log_.append(spid_, kTruncatedEvent,
                         truncated_event_data(event_type(stream), state.emitted, state.dropped));
         }
     }
 }
 
 void OutputEvents::send(engine::Stream stream, StreamState& state, std::string_view bytes) {
-    log_.append(kMainSpid, event_type(stream), stream_repr(bytes));
+    log_.append(spid_, event_type(stream), stream_repr(bytes));
     ++state.events;
 }
 

@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "base/error.hpp"
+#include "base/scope_exit.hpp"
 #include "base/unique_fd.hpp"
 #include "engine/disk_usage.hpp"
 #include "inspect/user_db.hpp"
@@ -122,6 +123,11 @@ public:
     // SIGKILL: for grove's init and an OCI container's PID 1 alike, the whole PID namespace dies.
     Result<void> kill() {
         return std::visit([](auto& p) -> Result<void> { return p.kill(SIGKILL); }, process_);
+    }
+    // grove's init's pidfd (borrowed); -1 for an OCI runtime's process.
+    int init_pidfd() const {
+        const auto* native = std::get_if<runtime::process::SandboxProcess>(&process_);
+        return native != nullptr ? native->pidfd() : -1;
     }
     Result<runtime::process::RunExit> wait() {
         return std::visit(
@@ -363,6 +369,18 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         in.read.reset();
         out.write.reset();
         err.write.reset();
+        std::shared_ptr<RunningSandbox> sandbox;
+        if (request.on_started) {
+            sandbox = std::make_shared<RunningSandbox>(spec, process.init_pidfd(), cgroup.get(),
+                                                       request.runtime);
+            request.on_started(sandbox);
+        }
+        // Ended before what it borrows (init's pidfd, the cgroup) goes, on every way out.
+        base::ScopeExit end_sandbox([&sandbox] {
+            if (sandbox) {
+                sandbox->end();
+            }
+        });
 
         // stdin from its own thread: a command that writes before reading must not deadlock us.
         std::jthread feeder([&in, &request] {
@@ -394,6 +412,9 @@ Result<RunResult> Runner::run(const RunRequest& request) {
             GROVE_TRY(process.kill());
         }
         GROVE_ASSIGN_OR_RETURN(const auto exit, process.wait());
+        if (sandbox) {
+            sandbox->end();
+        }
         feeder.join();
         result.exit_code = exit.exit_code;
         result.signal = exit.signal;

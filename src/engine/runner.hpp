@@ -25,6 +25,7 @@
 #include "base/log.hpp"
 #include "engine/cancel.hpp"
 #include "engine/inject.hpp"
+#include "engine/running_sandbox.hpp"
 #include "image/image_store.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 #include "runtime/process/netns_pool.hpp"
@@ -69,6 +70,9 @@ struct RunRequest {
     std::function<void(Stream, std::string_view)> on_output;
     // Raised by another thread: the run is killed as on a timeout and leaves no image.
     std::shared_ptr<const CancelSignal> cancel;
+    // Called (from the calling thread) once the command runs, with its sandbox: the caller may
+    // start more processes in it until the run ends it (running_sandbox.hpp).
+    std::function<void(std::shared_ptr<RunningSandbox>)> on_started;
 };
 
 struct RunResult {

@@ -963,6 +963,259 @@ TEST_F(GrovedTest, ROOT_AStreamedUploadPastTheLimitIs413AndLeavesNothing) {
     EXPECT_EQ(call({.path = "/v1/whoami"}).status, 200);
 }
 
+// Subprocesses (docs/api.md): more processes in a running instance, each with its spid.
+class GrovedSubprocessTest : public GrovedTest {
+protected:
+    // Processes (zombies included) whose parent is `pid`.
+    static int children_of(pid_t pid) {
+        int count = 0;
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+            const std::string name = entry.path().filename();
+            if (name.find_first_not_of("0123456789") != std::string::npos) {
+                continue;
+            }
+            std::ifstream in(entry.path() / "stat");
+            std::string stat((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+            const size_t end = stat.rfind(')');  // "pid (comm) state ppid ..."
+            if (end == std::string::npos) {
+                continue;
+            }
+            int ppid = 0;
+            char state = 0;
+            if (std::sscanf(stat.c_str() + end + 1, " %c %d", &state, &ppid) == 2 && ppid == pid) {
+                ++count;
+            }
+        }
+        return count;
+    }
+
+    std::string base(const std::string& uuid) const {
+        return "/v1/operations/" + uuid + "/subprocesses";
+    }
+    CurlResponse post(const std::string& path, const std::string& body) {
+        return call({.method = "POST",
+                     .path = path,
+                     .headers = {"Content-Type: application/json"},
+                     .body = body});
+    }
+    // POST .../subprocesses with `body`; the new spid (-1 on failure).
+    int create(const std::string& uuid, const std::string& body) {
+        const auto response = post(base(uuid), body);
+        EXPECT_EQ(response.status, 201) << response.body;
+        const auto created = json(response);
+        return created.is_object() && created["spid"].is_number_integer()
+                   ? created["spid"].get<int>()
+                   : -1;
+    }
+    base::Json result(const std::string& uuid, int spid) {
+        const auto response = call({.path = base(uuid) + "/" + std::to_string(spid)});
+        EXPECT_EQ(response.status, 200) << response.body;
+        return json(response);
+    }
+    // Polls the subprocess's folded result until it has exited.
+    base::Json exited(const std::string& uuid, int spid) {
+        base::Json folded;
+        eventually([&] {
+            folded = result(uuid, spid);
+            return folded.is_object() &&
+                   (folded["state"]["exit_code"] != -1 || folded["state"]["signal"] != -1);
+        });
+        return folded;
+    }
+    // The running instance's main output so far.
+    std::string main_output(const std::string& uuid) {
+        const auto op = json(call({.path = "/v1/operations/" + uuid + "?inflight=1"}));
+        const auto& result = op["metadata"]["result"];
+        return result.is_object() ? result["stdout"]["value"].get<std::string>() : "";
+    }
+};
+
+TEST_F(GrovedSubprocessTest, ROOT_StdinFilesSignalsAndEventsOfSubprocesses) {
+    // The main process waits for a file a subprocess writes, then shows it.
+    const auto uuid = spawn(
+        R"({"command": "echo main; while [ ! -f /tmp/from-sub ]; do sleep 0.05; done; cat /tmp/from-sub; sleep 60",
+                                "shell": true, "image": "tag:busybox", "disposable": true})");
+    ASSERT_TRUE(wait_status(uuid, "EXECUTING"));
+
+    // stdin: a first part with the create, the rest and the close later.
+    const int cat = create(uuid, R"({"command": "cat", "stdin": {"value": "hello "}})");
+    EXPECT_EQ(cat, 2) << "the first subprocess after the main process";
+    auto running = result(uuid, cat);
+    EXPECT_EQ(running["state"]["exit_code"], -1);
+    EXPECT_EQ(running["state"]["signal"], -1);
+    EXPECT_GT(running["state"]["pid"].get<int>(), 2) << "a pid in the sandbox";
+    auto sent = post(base(uuid) + "/2/stdin", R"({"value": "d29ybGQ=", "encoding": "base64",
+                                                  "close": true})");
+    EXPECT_EQ(sent.status, 200) << sent.body;
+    auto done = exited(uuid, cat);
+    EXPECT_EQ(done["state"]["exit_code"], 0) << done.dump();
+    EXPECT_EQ(done["state"]["signal"], -1);
+    EXPECT_EQ(done["stdout"]["value"], "hello world");
+    EXPECT_EQ(done["stdout"]["truncated"], false);
+    EXPECT_TRUE(done["resources"].is_object());
+    EXPECT_EQ(post(base(uuid) + "/2/stdin", R"({"value": "late"})").status, 409);
+    EXPECT_EQ(post(base(uuid) + "/2/kill", R"({"signal": "TERM"})").status, 409);
+
+    // The same filesystem both ways, the same hostname, the same PID namespace.
+    const int writer =
+        create(uuid, R"({"command": "hostname; cat /proc/2/comm; echo from-sub > /tmp/from-sub",
+                  "shell": true})");
+    EXPECT_EQ(writer, 3);
+    done = exited(uuid, writer);
+    EXPECT_EQ(done["state"]["exit_code"], 0) << done.dump();
+    const std::string out = done["stdout"]["value"];
+    EXPECT_EQ(out, "sandbox\nsh\n") << "the instance's hostname and main process";
+    EXPECT_TRUE(eventually([&] { return main_output(uuid) == "main\nfrom-sub\n"; }))
+        << main_output(uuid);
+
+    // Env over the instance's, cwd, exit codes and stderr.
+    const int env = create(
+        uuid, R"({"command": "echo $GREETING; test -n \"$PATH\" && pwd; echo oops >&2; exit 3",
+                                     "shell": true, "env": {"GREETING": "hi"}, "cwd": "/tmp"})");
+    done = exited(uuid, env);
+    EXPECT_EQ(done["state"]["exit_code"], 3);
+    EXPECT_EQ(done["stdout"]["value"], "hi\n/tmp\n") << "the instance's PATH stays";
+    EXPECT_EQ(done["stderr"]["value"], "oops\n");
+
+    // Kill by name: the signal comes back, exit_code stays -1, the instance goes on.
+    const int sleeper = create(uuid, R"({"command": "sleep", "args": ["60"]})");
+    auto killed =
+        post(base(uuid) + "/" + std::to_string(sleeper) + "/kill", R"({"signal": "TERM"})");
+    EXPECT_EQ(killed.status, 200) << killed.body;
+    done = exited(uuid, sleeper);
+    EXPECT_EQ(done["state"]["signal"], SIGTERM) << done.dump();
+    EXPECT_EQ(done["state"]["exit_code"], -1);
+    EXPECT_EQ(post(base(uuid) + "/" + std::to_string(sleeper) + "/kill", "{}").status, 409);
+    EXPECT_EQ(operation(uuid)["status"], "EXECUTING") << "killing a subprocess ends nothing else";
+
+    // A timeout kills it and says so.
+    const int slow = create(uuid, R"({"command": "sleep 60", "shell": true, "timeout": 1})");
+    done = exited(uuid, slow);
+    EXPECT_EQ(done["state"]["signal"], SIGKILL) << done.dump();
+    EXPECT_EQ(done["state"]["timed_out"], true);
+
+    // Errors.
+    EXPECT_EQ(call({.path = base(uuid) + "/99"}).status, 404);
+    EXPECT_EQ(call({.path = base(uuid) + "/nope"}).status, 404);
+    EXPECT_EQ(post(base(uuid) + "/99/stdin", R"({"value": "x"})").status, 404);
+    EXPECT_EQ(post(base(uuid) + "/99/kill", R"({"signal": "KILL"})").status, 404);
+    EXPECT_EQ(post(base(uuid) + "/2/kill", R"({"signal": "NOPE"})").status, 400);
+    EXPECT_EQ(post(base(uuid), R"({"command": ""})").status, 400);
+    EXPECT_EQ(post(base(uuid), R"({"command": "/bin/nope"})").status, 404);
+    EXPECT_EQ(post(base("00000000-0000-4000-8000-000000000000"), R"({"command": "true"})").status,
+              404);
+    const auto bad = post(base(uuid), R"({"command": "true"})");
+    EXPECT_EQ(bad.status, 201) << "a failed create takes no spid";
+    EXPECT_EQ(json(bad)["spid"], slow + 1);
+    EXPECT_EQ(bad.header("location"), base(uuid) + "/" + std::to_string(slow + 1));
+
+    // Events: each subprocess's own spawn, output and exit, under its spid.
+    const auto frames = parse_sse(call({.path = "/v1/operations/" + uuid + "/events?spid=2"}).body);
+    ASSERT_GE(frames.size(), 3u);
+    EXPECT_EQ(frames.front().event, "spawn");
+    const auto spawn_event = *base::parse_json(frames.front().data);
+    EXPECT_EQ(spawn_event["spid"], 2);
+    EXPECT_EQ(spawn_event["data"]["command"], "cat");
+    EXPECT_EQ(output_of(frames, "stdout"), "hello world");
+    EXPECT_EQ(frames.back().event, "exit");
+    EXPECT_EQ((*base::parse_json(frames.back().data))["data"]["code"], 0);
+    EXPECT_EQ(output_of(parse_sse(call({.path = "/v1/operations/" + uuid + "/events?spid=1"}).body),
+                        "stdout"),
+              "main\nfrom-sub\n")
+        << "the main process's output is its own";
+
+    EXPECT_EQ(call({.method = "DELETE", .path = "/v1/operations/" + uuid}).status, 202);
+    ASSERT_TRUE(wait_status(uuid, "CANCELLED"));
+}
+
+TEST_F(GrovedSubprocessTest, ROOT_CancelKillsSubprocessesAndFinishedInstancesConflict) {
+    const auto uuid = spawn(R"({"command": "sleep 60", "shell": true, "image": "tag:busybox",
+                                "disposable": true})");
+    ASSERT_TRUE(wait_status(uuid, "EXECUTING"));
+    const int first = create(uuid, R"({"command": "echo up; sleep 60", "shell": true})");
+    const int second = create(uuid, R"({"command": "cat"})");
+    ASSERT_TRUE(eventually([&] { return result(uuid, first)["stdout"]["value"] == "up\n"; }));
+
+    EXPECT_EQ(call({.method = "DELETE", .path = "/v1/operations/" + uuid}).status, 202);
+    ASSERT_TRUE(wait_status(uuid, "CANCELLED"));
+    for (const int spid : {first, second}) {
+        const auto folded = result(uuid, spid);  // from the finished operation's log
+        EXPECT_EQ(folded["state"]["signal"], SIGKILL) << spid << ": " << folded.dump();
+        EXPECT_EQ(folded["state"]["exit_code"], -1);
+    }
+    EXPECT_EQ(result(uuid, first)["stdout"]["value"], "up\n");
+    // Every subprocess's exit is in the log before the completion.
+    const auto frames = follow(uuid);
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ(frames.back().event, "completion");
+    int exits = 0;
+    for (const auto& frame : frames) {
+        const auto event = *base::parse_json(frame.data);
+        exits += frame.event == "exit" && event["spid"].get<int>() >= 2 ? 1 : 0;
+    }
+    EXPECT_EQ(exits, 2);
+
+    auto late = post(base(uuid), R"({"command": "true"})");
+    EXPECT_EQ(late.status, 409) << late.body;
+    EXPECT_EQ(json(late)["status"], 409);
+    EXPECT_EQ(post(base(uuid) + "/2/stdin", R"({"value": "x"})").status, 409);
+    EXPECT_EQ(post(base(uuid) + "/2/kill", "{}").status, 409);
+
+    // An instance whose command ended.
+    const auto quick = spawn(R"({"command": "true", "image": "tag:busybox", "disposable": true})");
+    ASSERT_TRUE(wait_status(quick, "SUCCESS"));
+    EXPECT_EQ(post(base(quick), R"({"command": "true"})").status, 409);
+    EXPECT_EQ(call({.path = base(quick) + "/2"}).status, 404);
+    EXPECT_EQ(json(call({.path = base(quick) + "/1"}))["state"]["exit_code"], 0)
+        << "spid 1 folds the main process";
+
+    // Not an operation at all.
+    EXPECT_EQ(post(base(busybox_), R"({"command": "true"})").status, 404);
+}
+
+TEST_F(GrovedSubprocessTest, ROOT_PendingInstancesConflict) {
+    std::vector<std::string> uuids;
+    for (int i = 0; i < 3; ++i) {
+        uuids.push_back(spawn(R"({"command": "sleep 60", "shell": true, "image": "tag:busybox",
+                                  "disposable": true})"));
+    }
+    ASSERT_TRUE(wait_status(uuids[0], "EXECUTING"));
+    ASSERT_TRUE(wait_status(uuids[1], "EXECUTING"));
+    ASSERT_EQ(operation(uuids[2])["status"], "PENDING") << "two workers";
+    const auto pending = post(base(uuids[2]), R"({"command": "true"})");
+    EXPECT_EQ(pending.status, 409) << pending.body;
+    for (const auto& uuid : uuids) {
+        call({.method = "DELETE", .path = "/v1/operations/" + uuid});
+    }
+    for (const auto& uuid : uuids) {
+        EXPECT_TRUE(wait_status(uuid, "CANCELLED"));
+    }
+}
+
+TEST_F(GrovedSubprocessTest, ROOT_SubprocessesLeakNothing) {
+    const auto uuid = spawn(R"({"command": "sleep 60", "shell": true, "image": "tag:busybox",
+                                "disposable": true})");
+    ASSERT_TRUE(wait_status(uuid, "EXECUTING"));
+    exited(uuid, create(uuid, R"({"command": "true"})"));  // warm: the first opens what stays
+    const size_t fds = daemon_fds().size();
+    const size_t threads = daemon_threads();
+    for (int i = 0; i < 5; ++i) {
+        const int spid = create(uuid, R"({"command": "echo hi", "shell": true})");
+        EXPECT_EQ(exited(uuid, spid)["stdout"]["value"], "hi\n");
+    }
+    EXPECT_LE(settle_fds(fds).size(), fds);
+    EXPECT_TRUE(eventually([&] { return daemon_threads() <= threads; }));
+    create(uuid, R"({"command": "sleep 60", "shell": true})");
+    EXPECT_EQ(children_of(daemon_->pid()), 2) << "the sandbox's init and the sleep's helper";
+    EXPECT_EQ(call({.method = "DELETE", .path = "/v1/operations/" + uuid}).status, 202);
+    ASSERT_TRUE(wait_status(uuid, "CANCELLED"));
+    // No process of the daemon's is left: no helper, no zombie.
+    EXPECT_TRUE(eventually([&] { return children_of(daemon_->pid()) == 0; }))
+        << children_of(daemon_->pid()) << " children of groved are left";
+}
+
 // tests/contree_flow.py, a stdlib-only Python client, runs the whole ConTree flow over TCP with
 // a token, under the configured prefix, importing from a local registry.
 TEST_F(GrovedTest, ROOT_PythonContreeFlow) {

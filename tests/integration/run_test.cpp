@@ -19,6 +19,7 @@
 #include "base/temp_dir.hpp"
 #include "engine/host_cgroups.hpp"
 #include "engine/runner.hpp"
+#include "helpers/process_probes.hpp"
 #include "helpers/requirements.hpp"
 #include "helpers/run_dirs.hpp"
 #include "helpers/test_images.hpp"
@@ -385,6 +386,75 @@ TEST_F(RunTest, ROOT_OciRuntimesRunTheSameRequest) {
     if (ran == 0) {
         GTEST_SKIP() << "no OCI runtime (crun, runc, runsc) is installed";
     }
+}
+
+// RunRequest::on_started: processes started in the running sandbox share its filesystem (their
+// writes are in the snapshot), its cgroup and its identity; the run's end closes it to them.
+TEST_F(RunTest, ROOT_ProcessesStartInTheRunningSandbox) {
+    std::shared_ptr<RunningSandbox> sandbox;
+    std::optional<runtime::process::SandboxExec> writer;
+    std::optional<runtime::process::SandboxExec> sleeper;
+    auto pipe = base::Pipe::create();
+    ASSERT_TRUE(pipe);
+    std::string cgroup;
+    auto r = sh(
+        "while [ ! -f /tmp/from-exec ]; do sleep 0.05; done; cat /tmp/from-exec",
+        {.env = {"A=main"},
+         .uid = 1000,
+         .gid = 1000,
+         .disposable = false,
+         .on_started = [&](std::shared_ptr<RunningSandbox> running) {
+             sandbox = std::move(running);
+             auto started = sandbox->exec({.argv = {"/bin/sh", "-c",
+                                                    "echo $A $B $(id -u) > /tmp/x; "
+                                                    "cat /tmp/x; exec mv /tmp/x /tmp/from-exec"},
+                                           .env = {"B=exec"},
+                                           .stdout_fd = pipe->write.get()});
+             ASSERT_TRUE(started) << started.error().to_string();
+             writer.emplace(std::move(started).value());
+             started = sandbox->exec({.argv = {"/bin/sleep", "100"}});
+             ASSERT_TRUE(started) << started.error().to_string();
+             sleeper.emplace(std::move(started).value());
+             cgroup =
+                 grove::testing::read_text("/proc/" + std::to_string(sleeper->pid()) + "/cgroup");
+         }});
+    pipe->write.reset();
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+    EXPECT_EQ(r.stdout_data, "main exec 1000\n") << "the run saw the process's file";
+    ASSERT_TRUE(writer && sleeper);
+    EXPECT_EQ(base::read_all(pipe->read.get()).value_or(""), "main exec 1000\n");
+    auto wrote = writer->wait(std::chrono::seconds(5));
+    EXPECT_TRUE(wrote && *wrote) << "reaped";
+    auto slept = sleeper->wait(std::chrono::seconds(5));
+    ASSERT_TRUE(slept && *slept) << "the process died with the sandbox";
+    EXPECT_EQ((*slept)->signal, SIGKILL);
+    if (host_cgroups(base::Logger::stderr_text(), false)) {
+        EXPECT_NE(cgroup.find("/grove/run-"), std::string::npos) << cgroup;
+    }
+
+    ASSERT_TRUE(r.result_image);
+    EXPECT_EQ(sh("cat /tmp/from-exec", {.image = r.result_image->uuid}).stdout_data,
+              "main exec 1000\n")
+        << "the process's writes are in the snapshot";
+    ASSERT_TRUE(sandbox);
+    EXPECT_TRUE(sandbox->ended());
+    auto late = sandbox->exec({.argv = {"/bin/true"}});
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(RunTest, ROOT_OciRunsHaveNoProcessesStartedInThem) {
+    if (!runtime::oci::Runtime::find("crun")) {
+        GTEST_SKIP() << "crun is not installed";
+    }
+    std::optional<Error> refused;
+    auto r = sh("true", {.runtime = "crun", .on_started = [&](std::shared_ptr<RunningSandbox> s) {
+                             auto started = s->exec({.argv = {"/bin/true"}});
+                             refused = started ? std::nullopt : std::optional(started.error());
+                         }});
+    EXPECT_EQ(r.exit_code, 0);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->code(), Code::kUnimplemented) << refused->to_string();
 }
 
 TEST_F(RunTest, ROOT_EightParallelRunsFromOneImage) {

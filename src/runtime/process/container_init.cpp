@@ -314,4 +314,8 @@ void run_init(const InitContext& ctx) noexcept {
     exec_reaper(ctx);
 }
 
+void become_command(const InitContext& ctx) noexcept {
+    run_command(ctx);
+}
+
 }  // namespace grove::runtime::process::detail

@@ -82,4 +82,10 @@ struct InitContext {
 // Never returns. Exits with the command's exit code (128 + signal when it was killed).
 [[noreturn]] void run_init(const InitContext& ctx) noexcept;
 
+// The command process's own steps (rlimits, capabilities, uid/gid, no_new_privs, cwd, stdio,
+// seccomp, execve), for a process started in a running sandbox (sandbox_exec.cpp) rather than
+// forked by init. Reads only the command's fields of `ctx`: exec_paths, argv, envp, cwd, uid, gid,
+// groups, seccomp, capabilities, rlimits, stdio and report_fd. Never returns.
+[[noreturn]] void become_command(const InitContext& ctx) noexcept;
+
 }  // namespace grove::runtime::process::detail

@@ -12,6 +12,7 @@
 #include "base/child_process.hpp"
 #include "base/error.hpp"
 #include "container_init.hpp"
+#include "exec_prep.hpp"
 #include "reaper_blob.hpp"
 
 namespace grove::runtime::process {
@@ -23,6 +24,10 @@ using base::make_error;
 using base::UniqueFd;
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+}  // namespace
+
+namespace detail {
 
 // execvp's search, computed here because the child may not allocate: the PATH is the container's
 // (from spec.env), the files are looked up by execve inside the container's root.
@@ -62,6 +67,13 @@ Result<std::vector<detail::PreparedRlimit>> prepare_rlimits(const std::vector<Rl
     }
     return out;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::exec_candidates;
+using detail::prepare_rlimits;
 
 Error child_error(const ProcessSpec& spec, const detail::Report& report) {
     using detail::Step;

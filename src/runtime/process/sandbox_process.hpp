@@ -98,6 +98,9 @@ public:
 
     // The host pid of the container's init.
     pid_t pid() const { return pid_; }
+    // A pidfd of the container's init (borrowed; valid while this object lives): its namespaces
+    // are what a process started in the running sandbox joins (sandbox_exec.hpp).
+    int pidfd() const { return pidfd_.get(); }
 
     // Signals init: SIGKILL ends the whole PID namespace, other signals are forwarded by init to
     // the command. A no-op once the run was waited for.

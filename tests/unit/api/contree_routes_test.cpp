@@ -185,6 +185,44 @@ TEST_F(ContreeRoutesTest, SpawnValidatesBeforeRecording) {
     EXPECT_TRUE(json(call({.path = "/v1/operations"})).empty());
 }
 
+TEST_F(ContreeRoutesTest, SubprocessRoutesNeedATokenAndAnInstance) {
+    const std::string unknown = "/v1/operations/00000000-0000-4000-8000-000000000000";
+    auto response = CurlClient(target()).request(
+        {.method = "POST", .path = unknown + "/subprocesses", .body = R"({"command": "true"})"});
+    EXPECT_EQ(response.status, 401);
+    response =
+        call({.method = "POST", .path = unknown + "/subprocesses", .body = R"({"command": "x"})"});
+    EXPECT_EQ(response.status, 404) << response.body;
+    EXPECT_EQ(json(response)["status"], 404);
+    EXPECT_EQ(call({.path = unknown + "/subprocesses/2"}).status, 404);
+    EXPECT_EQ(
+        call({.method = "POST", .path = unknown + "/subprocesses/2/stdin", .body = "{}"}).status,
+        404);
+    EXPECT_EQ(
+        call({.method = "POST", .path = unknown + "/subprocesses/2/kill", .body = "{}"}).status,
+        404);
+    // Bodies are checked before the operation.
+    EXPECT_EQ(call({.method = "POST", .path = unknown + "/subprocesses", .body = "{}"}).status,
+              400);
+    EXPECT_EQ(call({.method = "POST",
+                    .path = unknown + "/subprocesses/2/kill",
+                    .body = R"({"signal": "NOPE"})"})
+                  .status,
+              400);
+
+    // An import is no instance; its log has no processes.
+    const auto uuid = import();
+    ASSERT_TRUE(gate_->wait_started(1));
+    const std::string import_path = "/v1/operations/" + uuid;
+    EXPECT_EQ(call({.method = "POST",
+                    .path = import_path + "/subprocesses",
+                    .body = R"({"command": "true"})"})
+                  .status,
+              404);
+    EXPECT_EQ(call({.path = import_path + "/subprocesses/1"}).status, 404);
+    EXPECT_EQ(call({.path = "/sandboxes" + import_path + "/subprocesses/x"}).status, 404);
+}
+
 TEST_F(ContreeRoutesTest, InspectNeedsATagAndAnImage) {
     EXPECT_EQ(call({.path = "/v1/inspect/"}).status, 400);
     EXPECT_EQ(call({.path = "/v1/inspect/?tag=none"}).status, 404);

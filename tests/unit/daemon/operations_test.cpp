@@ -251,6 +251,19 @@ TEST_F(OperationsTest, UnknownOperationsAreNotFound) {
               Code::kNotFound);
 }
 
+TEST_F(OperationsTest, OnlyInstancesHaveSubprocesses) {
+    start({.workers = 1});
+    EXPECT_EQ(operations_->subprocesses(store::new_uuid()).error().code(), Code::kNotFound);
+    const std::string running = submit();
+    ASSERT_TRUE(gate_->wait_started(1));
+    auto import = operations_->subprocesses(running);
+    ASSERT_FALSE(import);
+    EXPECT_EQ(import.error().code(), Code::kNotFound) << import.error().to_string();
+    gate_->release();
+    follow(running);
+    EXPECT_EQ(operations_->subprocesses(running).error().code(), Code::kNotFound);
+}
+
 TEST_F(OperationsTest, AnInstanceNeedsAnExistingImageAndFiles) {
     start({});
     auto body = base::parse_json(R"({"command": "true", "image": "tag:nothing"})");

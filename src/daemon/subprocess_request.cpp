@@ -1,0 +1,147 @@
+#include "daemon/subprocess_request.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <csignal>
+
+#include "base/error.hpp"
+#include "daemon/instance_request.hpp"
+#include "daemon/stream_repr.hpp"
+
+namespace grove::daemon {
+namespace {
+
+template <typename T>
+Result<std::optional<T>> optional(const base::Json& body, std::string_view key) {
+    return base::json_optional_field<T>(body, key);
+}
+
+Result<void> require_object(const base::Json& body) {
+    if (!body.is_object()) {
+        return base::make_error(Code::kInvalidArgument, "the request body must be a JSON object");
+    }
+    return {};
+}
+
+struct NamedSignal {
+    std::string_view name;
+    int number;
+};
+
+constexpr NamedSignal kSignals[] = {
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
+};
+
+}  // namespace
+
+std::optional<int> signal_number(std::string_view text) {
+    int number = 0;
+    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (!text.empty() && err == std::errc() && end == text.data() + text.size()) {
+        return number >= 1 && number < NSIG ? std::optional(number) : std::nullopt;
+    }
+    std::string upper(text);
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    std::string_view name = upper;
+    if (name.starts_with("SIG")) {
+        name.remove_prefix(3);
+    }
+    for (const auto& signal : kSignals) {
+        if (signal.name == name) {
+            return signal.number;
+        }
+    }
+    return std::nullopt;
+}
+
+Result<SubprocessRequest> parse_subprocess_request(const base::Json& body) {
+    GROVE_TRY(require_object(body));
+    SubprocessRequest r;
+    GROVE_ASSIGN_OR_RETURN(r.command, base::json_field<std::string>(body, "command"));
+    if (r.command.empty()) {
+        return base::make_error(Code::kInvalidArgument, "command is empty");
+    }
+    GROVE_ASSIGN_OR_RETURN(auto args, optional<std::vector<std::string>>(body, "args"));
+    r.args = std::move(args).value_or(std::vector<std::string>{});
+    GROVE_ASSIGN_OR_RETURN(const auto shell, optional<bool>(body, "shell"));
+    r.shell = shell.value_or(false);
+    if (const auto env = body.find("env"); env != body.end() && !env->is_null()) {
+        if (!env->is_object()) {
+            return base::make_error(Code::kInvalidArgument, "env must be an object");
+        }
+        for (const auto& [key, value] : env->items()) {
+            GROVE_ASSIGN_OR_RETURN(auto text, base::json_as<std::string>(value, "env." + key));
+            if (key.empty() || key.find('=') != std::string::npos) {
+                return base::make_error(Code::kInvalidArgument, "env: bad name '{}'", key);
+            }
+            r.env.emplace_back(key, std::move(text));
+        }
+    }
+    GROVE_ASSIGN_OR_RETURN(auto cwd, optional<std::string>(body, "cwd"));
+    r.cwd = std::move(cwd).value_or("");
+    if (const auto in = body.find("stdin"); in != body.end() && !in->is_null()) {
+        GROVE_ASSIGN_OR_RETURN(r.stdin_data, base::with_context(decode_stream_repr(*in), "stdin"));
+        if (in->is_object()) {
+            GROVE_ASSIGN_OR_RETURN(const auto close, optional<bool>(*in, "close"));
+            r.close_stdin = close.value_or(false);
+        }
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto timeout, optional<double>(body, "timeout"));
+    if (timeout) {
+        if (*timeout <= 0 || *timeout > 365.0 * 86400) {
+            return base::make_error(Code::kInvalidArgument, "timeout must be positive seconds");
+        }
+        r.timeout_seconds = static_cast<uint32_t>(std::max(1.0, *timeout));
+    }
+    return r;
+}
+
+Result<StdinRequest> parse_stdin_request(const base::Json& body) {
+    GROVE_TRY(require_object(body));
+    StdinRequest r;
+    GROVE_ASSIGN_OR_RETURN(r.data, decode_stream_repr(body));
+    GROVE_ASSIGN_OR_RETURN(const auto close, optional<bool>(body, "close"));
+    r.close = close.value_or(false);
+    return r;
+}
+
+Result<int> parse_kill_request(const base::Json& body) {
+    GROVE_TRY(require_object(body));
+    const auto signal = body.find("signal");
+    if (signal == body.end() || signal->is_null()) {
+        return SIGTERM;
+    }
+    std::optional<int> number;
+    if (signal->is_number_integer()) {
+        const auto n = signal->get<int64_t>();
+        number = signal_number(std::to_string(n));
+    } else if (signal->is_string()) {
+        number = signal_number(signal->get<std::string>());
+    }
+    if (!number) {
+        return base::make_error(Code::kInvalidArgument,
+                                "signal must be a signal's name (TERM, SIGKILL) or number, not {}",
+                                signal->dump());
+    }
+    return *number;
+}
+
+base::Json subprocess_env_json(const SubprocessRequest& request) {
+    base::Json env = base::Json::object();
+    for (const auto& [key, value] : request.env) {
+        env[key] = is_secret_key(key) ? "<MASKED>" : value;
+    }
+    return env;
+}
+
+}  // namespace grove::daemon
