@@ -87,6 +87,7 @@ Result<engine::RunRequest> InstanceExecutor::run_request(const LiveOperation& op
                            .max_layer_bytes = request.limits.max_layer_bytes,
                            .disposable = request.disposable,
                            .tag = request.tag,
+                           .preserve_env = request.preserve_env,
                            .operation = operation.record.uuid,
                            .cancel = operation.cancel};
     if (!request.hostname.empty()) {

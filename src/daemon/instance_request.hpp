@@ -54,7 +54,7 @@ struct InstanceRequest {
     std::optional<uint32_t> uid;
     std::optional<uint32_t> gid;
     InstanceLimits limits;           // `resources_limits`
-    bool preserve_env = false;       // accepted; grove images keep their config's Env
+    bool preserve_env = false;       // the run's env becomes the result image's Env
     std::optional<std::string> tag;  // grove's extension: tag the result image
 };
 

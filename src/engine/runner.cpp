@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "base/error.hpp"
+#include "base/json.hpp"
 #include "base/scope_exit.hpp"
 #include "base/unique_fd.hpp"
 #include "engine/disk_usage.hpp"
@@ -57,6 +58,19 @@ std::vector<std::string> merged_env(const oci::ImageConfig& config,
         env.push_back(vars[key]);
     }
     return env;
+}
+
+// The image config `config_json` with config.Env replaced by `env`.
+Result<std::string> with_env(const std::string& config_json, const std::vector<std::string>& env) {
+    GROVE_ASSIGN_OR_RETURN(auto config, base::parse_json(config_json));
+    if (!config.is_object()) {
+        return base::make_error(Code::kDataLoss, "the image config is not a JSON object");
+    }
+    if (!config.contains("config") || !config["config"].is_object()) {
+        config["config"] = base::Json::object();
+    }
+    config["config"]["Env"] = env;
+    return config.dump();
 }
 
 std::optional<uint32_t> numeric(std::string_view text) {
@@ -437,6 +451,10 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         if (request.disposable || result.cancelled || result.layer_too_large) {
             dirs.discard();
         } else {
+            std::optional<std::string> config_json;
+            if (request.preserve_env) {
+                GROVE_ASSIGN_OR_RETURN(config_json, with_env(image.config_json, spec.env));
+            }
             GROVE_ASSIGN_OR_RETURN(
                 auto committed,
                 store_.commit_run(
@@ -445,7 +463,8 @@ Result<RunResult> Runner::run(const RunRequest& request) {
                      .operation = !request.operation.empty()
                                       ? request.operation
                                       : "run " + (request.shell ? *request.shell : spec.argv[0]),
-                     .tag = request.tag}));
+                     .tag = request.tag,
+                     .config_json = std::move(config_json)}));
             result.result_image = std::move(committed.image);
             result.changed = committed.changed;
         }

@@ -63,6 +63,9 @@ struct RunRequest {
     std::optional<uint64_t> max_layer_bytes;
     bool disposable = true;  // no image is recorded
     std::optional<std::string> tag;
+    // The run's env (merged over the image's) becomes the result image's config Env, so later
+    // runs of it see those variables (ConTree's preserve_env).
+    bool preserve_env = false;
     // Recorded with a new image (ImageRecord::operation): the daemon's operation UUID, which
     // ConTree shows as the image's operation_uuid. Empty: "run <command>".
     std::string operation;

@@ -332,7 +332,8 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
         base::with_context(
             run_snapshot::clean_upper(run.upper(), run.lowers_top_first(), options.ignore_paths),
             "snapshot run '{}'", run.id()));
-    if (stats.empty) {
+    const bool new_config = options.config_json && *options.config_json != parent.config_json;
+    if (stats.empty && !new_config) {
         // One UUID names one filesystem state: an unchanged run is its parent.
         store::ImageRecord same = parent;
         if (options.tag) {
@@ -341,6 +342,22 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
             same.tag = options.tag;
         }
         return CommitResult{std::move(same), false};
+    }
+    if (stats.empty) {
+        // The same files under another config (preserve_env): a new image on the parent's layer.
+        store::ImageRecord record{.uuid = store::new_uuid(),
+                                  .parent = parent.uuid,
+                                  .tag = options.tag,
+                                  .kind = store::ImageKind::kRun,
+                                  .created_ns = now_ns(),
+                                  .operation = options.operation,
+                                  .config_json = *options.config_json,
+                                  .top_layer = parent.top_layer,
+                                  .size_logical = parent.size_logical,
+                                  .size_physical = parent.size_physical};
+        std::lock_guard guard(db_mutex_);
+        GROVE_TRY(store::ImageTable(db_).insert(record, {}));
+        return CommitResult{std::move(record), true};
     }
 
     const std::string uuid = store::new_uuid();

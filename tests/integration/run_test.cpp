@@ -157,6 +157,23 @@ TEST_F(RunTest, ROOT_MountPointsComeFromALayerNotFromTheRun) {
         << "one mount point layer, shared by every run of the image";
 }
 
+TEST_F(RunTest, ROOT_PreservedEnvGoesIntoTheResultImage) {
+    auto kept = run({.argv = {"true"},
+                     .env = {"GREETING=hello there"},
+                     .disposable = false,
+                     .preserve_env = true});
+    ASSERT_TRUE(kept.result_image);
+    EXPECT_TRUE(kept.changed) << "the same files under another config are another image";
+    EXPECT_NE(kept.result_image->uuid, base_.uuid);
+    EXPECT_EQ(kept.result_image->top_layer, base_.top_layer) << "no new layer for no new file";
+    auto later = sh("echo $GREETING", {.image = kept.result_image->uuid});
+    EXPECT_EQ(later.stdout_data, "hello there\n");
+
+    auto plain = run({.argv = {"true"}, .env = {"GREETING=hi"}, .disposable = false});
+    ASSERT_TRUE(plain.result_image);
+    EXPECT_EQ(plain.result_image->uuid, base_.uuid) << "without preserve_env the env is the run's";
+}
+
 TEST_F(RunTest, ROOT_TimeoutsKillTheWholeTree) {
     const auto start = std::chrono::steady_clock::now();
     auto r = sh("trap '' TERM; sleep 100 & sleep 100", {.timeout = std::chrono::milliseconds(300)});
