@@ -231,7 +231,10 @@ void Operations::work(std::stop_token stop) {
 
 void Operations::execute(LiveOperation& operation) {
     const std::string& uuid = operation.record.uuid;
-    auto assigned = state_.with([&](store::Database& db) {
+    // ASSIGNED and EXECUTING (with the first events) are not fsynced: after a crash the next
+    // start fails the operation whatever state it reached, and the commit in finish() fsyncs
+    // them along with the end (StateDb::with_unsynced).
+    auto assigned = state_.with_unsynced([&](store::Database& db) {
         return OperationTable(db).advance(uuid, OperationStatus::kAssigned, now_ns());
     });
     if (!assigned) {
@@ -243,7 +246,7 @@ void Operations::execute(LiveOperation& operation) {
         const int64_t now = now_ns();
         operation.started_ns = now;
         const auto events = operation.log.take_unsaved();
-        return state_.with([&](store::Database& db) {
+        return state_.with_unsynced([&](store::Database& db) {
             return db.transaction([&]() -> Result<void> {
                 GROVE_TRY(EventTable(db).append(uuid, events));
                 return OperationTable(db).advance(uuid, OperationStatus::kExecuting, now,

@@ -1,5 +1,7 @@
 #include "daemon/state_db.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/file.h>
 
@@ -28,6 +30,19 @@ Result<std::unique_ptr<StateDb>> StateDb::open(const std::filesystem::path& root
     auto state = std::make_unique<StateDb>(std::move(lock), std::move(db));
     GROVE_TRY(base::with_context(state->recover(), "recover the daemon's operations"));
     return state;
+}
+
+void StateDb::relax_sync() {
+    // A failure leaves the connection at FULL: slower, never less safe.
+    (void)db_.exec("PRAGMA synchronous = NORMAL");
+}
+
+void StateDb::restore_sync() {
+    if (auto restored = db_.exec("PRAGMA synchronous = FULL"); !restored) {
+        std::fprintf(stderr, "groved: cannot restore synchronous=FULL on daemon.db: %s\n",
+                     restored.error().to_string().c_str());
+        std::abort();
+    }
 }
 
 Result<void> StateDb::recover() {

@@ -34,6 +34,7 @@
 
 #include <grove/result.hpp>
 
+#include "base/scope_exit.hpp"
 #include "base/unique_fd.hpp"
 #include "store/metadata/database.hpp"
 
@@ -56,11 +57,28 @@ public:
         return std::forward<F>(body)(db_);
     }
 
+    // Like with(), but the body's commits are not fsynced (synchronous=NORMAL): they survive a
+    // crash of the daemon (kill -9: SQLite has written them to the WAL, in the kernel's page
+    // cache), and a power loss only once a later commit through with() has fsynced the WAL,
+    // which holds them too. Only for state that recovery makes moot if it is lost: the progress
+    // of an unfinished operation (ASSIGNED, EXECUTING, its first events), which the next start
+    // fails as "daemon restarted" whatever it says. Never for anything a client learns as done.
+    template <typename F>
+    auto with_unsynced(F&& body) {
+        std::lock_guard lock(mutex_);
+        relax_sync();
+        const base::ScopeExit restore([this] { restore_sync(); });
+        return std::forward<F>(body)(db_);
+    }
+
     // How many operations open() found unfinished and failed.
     size_t recovered() const { return recovered_; }
 
 private:
     Result<void> recover();
+    void relax_sync();
+    // Aborts if it fails: commits would stop being durable without anyone knowing.
+    void restore_sync();
 
     base::UniqueFd lock_;  // the flock on daemon.lock, released when closed
     std::mutex mutex_;

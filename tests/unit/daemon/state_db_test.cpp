@@ -19,6 +19,28 @@ TEST_F(StateDbTest, ASecondDaemonOnTheSameRootIsRefused) {
     EXPECT_EQ(second.error().code(), Code::kUnavailable);
 }
 
+int64_t synchronous(store::Database& db) {
+    auto stmt = db.prepare("PRAGMA synchronous");
+    EXPECT_TRUE(stmt && *stmt->step());
+    return stmt ? stmt->column_int64(0) : -1;
+}
+
+TEST_F(StateDbTest, OnlyUnsyncedBodiesCommitWithoutFsync) {
+    constexpr int64_t kNormal = 1;
+    constexpr int64_t kFull = 2;
+    state_->with([&](store::Database& db) { EXPECT_EQ(synchronous(db), kFull); });
+    const auto record = operation(1);
+    auto inserted = state_->with_unsynced([&](store::Database& db) {
+        EXPECT_EQ(synchronous(db), kNormal);
+        return OperationTable(db).insert(record);
+    });
+    EXPECT_TRUE(inserted);
+    state_->with([&](store::Database& db) {
+        EXPECT_EQ(synchronous(db), kFull) << "with() commits are fsynced again";
+        EXPECT_TRUE(OperationTable(db).get(record.uuid)) << "the unsynced commit is visible";
+    });
+}
+
 TEST_F(StateDbTest, RestartFailsUnfinishedOperationsAndKeepsEverythingElse) {
     const auto pending = operation(1);
     const auto executing = operation(2);
