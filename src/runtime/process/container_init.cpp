@@ -17,57 +17,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/process/child_steps.hpp"
 #include "runtime/rootfs/apply_plan.hpp"
 
 namespace grove::runtime::process::detail {
 namespace {
 
-// exit_group directly: the sanitizers intercept _exit() to run their leak check, which would
-// allocate and clone in a process that may only make async-signal-safe calls.
-[[noreturn]] void exit_now(int code) noexcept {
-    ::syscall(SYS_exit_group, code);
-    __builtin_unreachable();
-}
-
 [[noreturn]] void fail(int report_fd, Step step, int err, int detail = 0) noexcept {
     const Report report{step, err, detail};
     [[maybe_unused]] const ssize_t n = ::write(report_fd, &report, sizeof(report));
     exit_now(127);
-}
-
-// Closes every fd but `keep` (init inherits the whole fd table of a daemon it must not pin,
-// e.g. the write end of another run's output pipe). Sorting on the stack: no allocation.
-int close_all_but(int* keep, size_t count) noexcept {
-    for (size_t i = 1; i < count; ++i) {
-        for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
-            const int t = keep[j];
-            keep[j] = keep[j - 1];
-            keep[j - 1] = t;
-        }
-    }
-    unsigned next = 0;
-    for (size_t i = 0; i < count; ++i) {
-        if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < next) {
-            continue;
-        }
-        if (static_cast<unsigned>(keep[i]) > next &&
-            ::syscall(SYS_close_range, next, static_cast<unsigned>(keep[i]) - 1, 0U) != 0) {
-            return -errno;
-        }
-        next = static_cast<unsigned>(keep[i]) + 1;
-    }
-    return ::syscall(SYS_close_range, next, ~0U, 0U) == 0 ? 0 : -errno;
-}
-
-// Every handler back to SIG_DFL: the daemon's handlers must never run in these processes.
-void reset_signal_handlers() noexcept {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (sig != SIGKILL && sig != SIGSTOP) {
-            ::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc-reserved signals is expected
-        }
-    }
 }
 
 int bring_up_loopback() noexcept {

@@ -12,8 +12,10 @@
 
 #include "base/child_process.hpp"
 #include "base/error.hpp"
+#include "child_steps.hpp"
 #include "container_init.hpp"
 #include "exec_prep.hpp"
+#include "reap.hpp"
 
 namespace grove::runtime::process {
 namespace {
@@ -22,6 +24,9 @@ using base::errno_error;
 using base::last_errno_error;
 using base::make_error;
 using base::UniqueFd;
+using detail::close_all_but;
+using detail::exit_now;
+using detail::reset_signal_handlers;
 
 // How long a helper has to reap its killed process and exit before it is killed too.
 constexpr std::chrono::milliseconds kHelperGrace{2000};
@@ -64,13 +69,6 @@ struct HelperContext {
     int status_fd;  // write end: the helper writes the process's wait status before exiting
 };
 
-// exit_group directly: the sanitizers intercept _exit() to run their leak check, which would
-// allocate in a process that may only make async-signal-safe calls.
-[[noreturn]] void exit_now(int code) noexcept {
-    ::syscall(SYS_exit_group, code);
-    __builtin_unreachable();
-}
-
 void send_info(int fd, const Info& info) noexcept {
     [[maybe_unused]] const ssize_t n = ::write(fd, &info, sizeof(info));
 }
@@ -78,41 +76,6 @@ void send_info(int fd, const Info& info) noexcept {
 [[noreturn]] void helper_fail(const HelperContext& ctx, HelperStep step, int err) noexcept {
     send_info(ctx.info_fd, {.kind = InfoKind::kFailed, .pid = 0, .step = step, .err = err});
     exit_now(127);
-}
-
-// Closes every fd but `keep` (the helper inherits the whole fd table of a daemon it must not
-// pin, e.g. the write end of another run's output pipe). Sorting on the stack: no allocation.
-int close_all_but(int* keep, size_t count) noexcept {
-    for (size_t i = 1; i < count; ++i) {
-        for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
-            const int t = keep[j];
-            keep[j] = keep[j - 1];
-            keep[j - 1] = t;
-        }
-    }
-    unsigned next = 0;
-    for (size_t i = 0; i < count; ++i) {
-        if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < next) {
-            continue;
-        }
-        if (static_cast<unsigned>(keep[i]) > next &&
-            ::syscall(SYS_close_range, next, static_cast<unsigned>(keep[i]) - 1, 0U) != 0) {
-            return -errno;
-        }
-        next = static_cast<unsigned>(keep[i]) + 1;
-    }
-    return ::syscall(SYS_close_range, next, ~0U, 0U) == 0 ? 0 : -errno;
-}
-
-// Every handler back to SIG_DFL: the daemon's handlers must never run in these processes.
-void reset_signal_handlers() noexcept {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (sig != SIGKILL && sig != SIGSTOP) {
-            ::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc-reserved signals is expected
-        }
-    }
 }
 
 ssize_t read_retrying(int fd, void* buf, size_t size) noexcept {
@@ -446,27 +409,17 @@ Result<std::optional<RunExit>> SandboxExec::wait(std::optional<std::chrono::mill
     if (!helper_pidfd_.valid()) {
         return make_error(Code::kFailedPrecondition, "wait: the process was moved from");
     }
-    GROVE_ASSIGN_OR_RETURN(const bool exited, base::wait_readable(helper_pidfd_.get(), timeout));
-    if (!exited) {
+    GROVE_ASSIGN_OR_RETURN(const auto reaped,
+                           detail::reap(helper_pidfd_.get(), helper_pid_, timeout));
+    if (!reaped) {
         return std::optional<RunExit>{};
     }
-    // The raw 5-argument waitid: glibc's wrapper has no rusage, and wait4 cannot take a pidfd.
-    siginfo_t info{};
-    rusage usage{};
-    while (::syscall(SYS_waitid, P_PIDFD, helper_pidfd_.get(), &info, WEXITED, &usage) != 0) {
-        if (errno != EINTR) {
-            return last_errno_error("waitid exec helper {}", helper_pid_);
-        }
-    }
-    RunExit result{.exit_code = 0, .signal = 0, .usage = usage};
-    int status = 0;
-    if (::read(status_fd_.get(), &status, sizeof(status)) == static_cast<ssize_t>(sizeof(status))) {
-        result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + result.signal;
-    } else {  // the helper itself was killed: so was the process, by kill_and_reap or the run's end
-        result.signal = SIGKILL;
-        result.exit_code = 128 + SIGKILL;
-    }
+    // No status: the helper itself was killed, and so was the process, by kill_and_reap or the
+    // run's end.
+    const RunExit result =
+        detail::read_exit(status_fd_.get(), reaped->usage)
+            .value_or(
+                RunExit{.exit_code = 128 + SIGKILL, .signal = SIGKILL, .usage = reaped->usage});
     status_fd_.reset();
     pidfd_.reset();
     helper_pidfd_.reset();  // reaped: nothing left to hold

@@ -13,6 +13,7 @@
 #include "base/error.hpp"
 #include "container_init.hpp"
 #include "exec_prep.hpp"
+#include "reap.hpp"
 #include "reaper_blob.hpp"
 
 namespace grove::runtime::process {
@@ -243,23 +244,14 @@ Result<std::optional<RunExit>> SandboxProcess::wait(
     if (!pidfd_.valid()) {
         return make_error(Code::kFailedPrecondition, "wait: the sandbox was moved from");
     }
-    GROVE_ASSIGN_OR_RETURN(const bool exited, base::wait_readable(pidfd_.get(), timeout));
-    if (!exited) {
+    GROVE_ASSIGN_OR_RETURN(const auto reaped, detail::reap(pidfd_.get(), pid_, timeout));
+    if (!reaped) {
         return std::optional<RunExit>{};
     }
-    // The raw 5-argument waitid: glibc's wrapper has no rusage, and wait4 cannot take a pidfd.
-    siginfo_t info{};
-    rusage usage{};
-    while (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED, &usage) != 0) {
-        if (errno != EINTR) {
-            return last_errno_error("waitid sandbox init {}", pid_);
-        }
-    }
-    RunExit result{.exit_code = 0, .signal = 0, .usage = usage};
-    int status = 0;
-    if (::read(status_fd_.get(), &status, sizeof(status)) == static_cast<ssize_t>(sizeof(status))) {
-        result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + result.signal;
+    const siginfo_t& info = reaped->info;
+    RunExit result{.exit_code = 0, .signal = 0, .usage = reaped->usage};
+    if (const auto command = detail::read_exit(status_fd_.get(), reaped->usage)) {
+        result = *command;
     } else if (info.si_code == CLD_EXITED) {  // init exited before the command (a setup error)
         result.exit_code = info.si_status;
     } else {  // init itself was killed, e.g. by kill(SIGKILL): the whole run was
