@@ -324,6 +324,7 @@ public:
                               {.argv = {groved_binary(), "--root", f.root().string(), "--listen",
                                         "unix://" + socket.string(), "--workers",
                                         std::to_string(workers), "--shutdown-grace", "5"},
+                               .stdout_fd = log.get(),
                                .stderr_fd = log.get(),
                                .parent_death_signal = SIGTERM}));
         auto groved = std::unique_ptr<Groved>(new Groved(std::move(process), socket.string()));
