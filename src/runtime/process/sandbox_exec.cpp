@@ -174,19 +174,6 @@ int start_process(void* arg) noexcept {
     exit_now(0);
 }
 
-Error command_error(const ExecSpec& spec, const detail::Report& report) {
-    using detail::Step;
-    switch (report.step) {
-        case Step::kExecve:
-            return errno_error(report.err, "execve '{}'", spec.argv[0]);
-        case Step::kRlimits:
-            return errno_error(report.err, "setrlimit({})",
-                               spec.rlimits[static_cast<size_t>(report.detail)].resource);
-        default:
-            return errno_error(report.err, "{}", detail::step_name(report.step));
-    }
-}
-
 }  // namespace
 
 ExecSpec exec_spec(const ProcessSpec& spec) {
@@ -378,18 +365,12 @@ Result<SandboxExec> SandboxExec::start(int init_pidfd,
     GROVE_TRY(base::write_all(ack.write.get(), "x"));
     ack.write.reset();
 
-    detail::Report failure{};
-    const ssize_t n = read_retrying(report.read.get(), &failure, sizeof(failure));
-    if (n == 0) {
-        return process;  // EOF: the process's execve closed the last copy of the pipe
-    }
-    if (n != static_cast<ssize_t>(sizeof(failure))) {
-        return make_error(Code::kInternal, "exec '{}': lost the process's failure report",
-                          spec.argv[0]);
-    }
-    Error error = command_error(spec, failure);
-    error.add_context(fmt::format("exec '{}'", spec.argv[0]));
-    return error;
+    GROVE_TRY(detail::await_execve(report.read.get(), fmt::format("exec '{}'", spec.argv[0]),
+                                   [&](const detail::Report& failure) {
+                                       return detail::command_error(spec.argv[0], spec.rlimits,
+                                                                    failure);
+                                   }));
+    return process;
 }
 
 Result<void> SandboxExec::kill(int sig) {

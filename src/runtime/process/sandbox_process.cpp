@@ -69,6 +69,39 @@ Result<std::vector<detail::PreparedRlimit>> prepare_rlimits(const std::vector<Rl
     return out;
 }
 
+Error command_error(const std::string& argv0,
+                    const std::vector<Rlimit>& rlimits,
+                    const Report& report) {
+    switch (report.step) {
+        case Step::kExecve:
+            return errno_error(report.err, "execve '{}'", argv0);
+        case Step::kRlimits:
+            return errno_error(report.err, "setrlimit({})",
+                               rlimits[static_cast<size_t>(report.detail)].resource);
+        default:
+            return errno_error(report.err, "{}", step_name(report.step));
+    }
+}
+
+Result<void> await_execve(int report_fd,
+                          std::string_view who,
+                          const std::function<Error(const Report&)>& describe) {
+    Report failure{};
+    ssize_t n;
+    do {
+        n = ::read(report_fd, &failure, sizeof(failure));
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) {
+        return {};
+    }
+    if (n != static_cast<ssize_t>(sizeof(failure))) {
+        return make_error(Code::kInternal, "{}: lost the child's failure report", who);
+    }
+    Error error = describe(failure);
+    error.add_context(std::string(who));
+    return error;
+}
+
 }  // namespace detail
 
 namespace {
@@ -77,22 +110,13 @@ using detail::exec_candidates;
 using detail::prepare_rlimits;
 
 Error child_error(const ProcessSpec& spec, const detail::Report& report) {
-    using detail::Step;
-    switch (report.step) {
-        case Step::kMountPlan: {
-            const auto step = static_cast<size_t>(report.detail);
-            const std::string target =
-                step < spec.plan.ops.size() ? spec.plan.ops[step].target : std::string("?");
-            return errno_error(report.err, "mount plan step {} ('{}')", report.detail, target);
-        }
-        case Step::kExecve:
-            return errno_error(report.err, "execve '{}'", spec.argv[0]);
-        case Step::kRlimits:
-            return errno_error(report.err, "setrlimit({})",
-                               spec.rlimits[static_cast<size_t>(report.detail)].resource);
-        default:
-            return errno_error(report.err, "{}", detail::step_name(report.step));
+    if (report.step == detail::Step::kMountPlan) {
+        const auto step = static_cast<size_t>(report.detail);
+        const std::string target =
+            step < spec.plan.ops.size() ? spec.plan.ops[step].target : std::string("?");
+        return errno_error(report.err, "mount plan step {} ('{}')", report.detail, target);
     }
+    return detail::command_error(spec.argv[0], spec.rlimits, report);
 }
 
 }  // namespace
@@ -209,21 +233,10 @@ Result<SandboxProcess> SandboxProcess::start(
     GROVE_TRY(base::write_all(sync.write.get(), "x"));
     sync.write.reset();
 
-    detail::Report failure{};
-    ssize_t n;
-    do {
-        n = ::read(report.read.get(), &failure, sizeof(failure));
-    } while (n < 0 && errno == EINTR);
-    if (n == 0) {
-        return process;  // EOF: the command's execve closed the last copy of the pipe
-    }
-    if (n != static_cast<ssize_t>(sizeof(failure))) {
-        return make_error(Code::kInternal, "sandbox '{}': lost the child's failure report",
-                          spec.argv[0]);
-    }
-    Error error = child_error(spec, failure);
-    error.add_context(fmt::format("sandbox '{}'", spec.argv[0]));
-    return error;
+    GROVE_TRY(detail::await_execve(
+        report.read.get(), fmt::format("sandbox '{}'", spec.argv[0]),
+        [&](const detail::Report& failure) { return child_error(spec, failure); }));
+    return process;
 }
 
 Result<void> SandboxProcess::kill(int sig) {
