@@ -60,6 +60,9 @@ struct InstanceRequest {
 
 // Parses a request body. InvalidArgument names the offending field.
 Result<InstanceRequest> parse_instance_request(const base::Json& body);
+// The `env` member of a request body (a spawn's or a subprocess's): an object of strings whose
+// names hold no '=', in key order; absent or null: none.
+Result<std::vector<std::pair<std::string, std::string>>> parse_env(const base::Json& body);
 // The request as `metadata` shows it: every field, env values of secret-looking keys masked.
 base::Json instance_request_json(const InstanceRequest& request);
 

@@ -75,18 +75,7 @@ Result<SubprocessRequest> parse_subprocess_request(const base::Json& body) {
     r.args = std::move(args).value_or(std::vector<std::string>{});
     GROVE_ASSIGN_OR_RETURN(const auto shell, optional<bool>(body, "shell"));
     r.shell = shell.value_or(false);
-    if (const auto env = body.find("env"); env != body.end() && !env->is_null()) {
-        if (!env->is_object()) {
-            return base::make_error(Code::kInvalidArgument, "env must be an object");
-        }
-        for (const auto& [key, value] : env->items()) {
-            GROVE_ASSIGN_OR_RETURN(auto text, base::json_as<std::string>(value, "env." + key));
-            if (key.empty() || key.find('=') != std::string::npos) {
-                return base::make_error(Code::kInvalidArgument, "env: bad name '{}'", key);
-            }
-            r.env.emplace_back(key, std::move(text));
-        }
-    }
+    GROVE_ASSIGN_OR_RETURN(r.env, parse_env(body));
     GROVE_ASSIGN_OR_RETURN(auto cwd, optional<std::string>(body, "cwd"));
     r.cwd = std::move(cwd).value_or("");
     if (const auto in = body.find("stdin"); in != body.end() && !in->is_null()) {
