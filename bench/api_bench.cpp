@@ -46,10 +46,9 @@
 #include "base/json.hpp"
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
+#include "bench_store.hpp"
 #include "engine/host_cgroups.hpp"
 #include "engine/runner.hpp"
-#include "helpers/test_images.hpp"
-#include "image/layout_source.hpp"
 
 namespace grove::bench {
 namespace {
@@ -257,47 +256,20 @@ private:
 };
 
 // A store under /var/tmp with busybox imported, and a Runner on it for the library's side.
-struct Fixture {
-    std::optional<base::TempDir> dir;
-    std::unique_ptr<image::ImageStore> store;
+struct Fixture : BenchStore {
     std::optional<engine::Runner> runner;
     std::string image;
-    std::string error;
-
-    fs::path root() const { return dir->path() / "root"; }
 };
 
 Fixture& fixture() {
     static Fixture f = [] {
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        Fixture out;
-        if (std::getenv("GROVE_TEST_IMAGES") == nullptr) {
-            const char* home = std::getenv("HOME");
-            ::setenv("GROVE_TEST_IMAGES",
-                     fmt::format("{}/.cache/grove-tests/bench-images", home ? home : "").c_str(),
-                     0);
-        }
-        auto images = testing::TestImages::load();
-        auto dir = base::TempDir::create("grove-bench-api-", "/var/tmp");
-        if (!images || !dir) {
-            out.error = !images ? images.error().message() : dir.error().message();
+        Fixture out{open_bench_store("grove-bench-api-", "busybox", "busybox")};
+        if (!out.error.empty()) {
             return out;
         }
-        out.dir.emplace(std::move(dir).value());
+        out.image = out.base.uuid;
         const auto log = base::Logger::stderr_text(base::LogLevel::kWarn);
-        auto store = image::ImageStore::open(out.root(), log);
-        auto source = image::LayoutSource::open(images->dir() / "busybox", "latest");
-        if (!store || !source) {
-            out.error = "cannot open the store or the busybox layout";
-            return out;
-        }
-        out.store = std::move(store).value();
-        auto imported = out.store->import(**source, {.tag = "busybox"});
-        if (!imported) {
-            out.error = imported.error().message();
-            return out;
-        }
-        out.image = imported->image.uuid;
         // As groved sets up its own runner: the host's cgroups, tuned (favordynmods).
         out.runner.emplace(*out.store, engine::host_cgroups(log, true), log);
         return out;

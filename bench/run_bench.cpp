@@ -22,6 +22,7 @@
 #include "base/json.hpp"
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
+#include "bench_store.hpp"
 #include "engine/host_cgroups.hpp"
 #include "engine/runner.hpp"
 #include "helpers/test_images.hpp"
@@ -33,13 +34,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Fixture {
-    std::optional<base::TempDir> dir;
-    std::unique_ptr<image::ImageStore> store;
+struct Fixture : BenchStore {
     std::optional<engine::Runner> runner;
     std::string image;
     fs::path bundle;
-    std::string error;
 };
 
 // crun 1.8 refuses a cgroup v1 host whose cgroup2 mount offers any controller ("hybrid mode not
@@ -56,34 +54,13 @@ void hide_cgroup2_from_crun() {
 Fixture& fixture() {
     static Fixture f = [] {
         hide_cgroup2_from_crun();
-        Fixture out;
-        if (std::getenv("GROVE_TEST_IMAGES") == nullptr) {
-            const char* home = std::getenv("HOME");
-            ::setenv("GROVE_TEST_IMAGES",
-                     fmt::format("{}/.cache/grove-tests/bench-images", home ? home : "").c_str(),
-                     0);
-        }
-        auto images = testing::TestImages::load();
-        auto dir = base::TempDir::create("grove-bench-run-", "/var/tmp");
-        if (!images || !dir) {
-            out.error = !images ? images.error().message() : dir.error().message();
+        Fixture out{open_bench_store("grove-bench-run-", "busybox", "busybox")};
+        auto images = bench_images();
+        if (!out.error.empty() || !images) {
+            out.error = out.error.empty() ? images.error().message() : out.error;
             return out;
         }
-        out.dir.emplace(std::move(dir).value());
-        auto store = image::ImageStore::open(out.dir->path() / "root",
-                                             base::Logger::stderr_text(base::LogLevel::kWarn));
-        auto source = image::LayoutSource::open(images->dir() / "busybox", "latest");
-        if (!store || !source) {
-            out.error = "cannot open the store or the busybox layout";
-            return out;
-        }
-        out.store = std::move(store).value();
-        auto imported = out.store->import(**source, {.tag = "busybox"});
-        if (!imported) {
-            out.error = imported.error().message();
-            return out;
-        }
-        out.image = imported->image.uuid;
+        out.image = out.base.uuid;
         // favordynmods speeds up the cgroup moves of crun and grove alike (the lock is global).
         const auto log = base::Logger::stderr_text(base::LogLevel::kWarn);
         out.runner.emplace(*out.store, engine::host_cgroups(log, true), log);
@@ -132,7 +109,7 @@ void BM_GroveCliRun(benchmark::State& state) {
         state.SkipWithError(f.error.c_str());
         return;
     }
-    const std::string root = (f.dir->path() / "root").string();
+    const std::string root = f.root().string();
     MedianTimer timer(state);
     for (auto _ : state) {
         auto op = timer.op();

@@ -19,10 +19,8 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include "base/temp_dir.hpp"
+#include "bench_store.hpp"
 #include "engine/runner.hpp"
-#include "helpers/test_images.hpp"
-#include "image/layout_source.hpp"
 
 namespace grove::bench {
 namespace {
@@ -32,49 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kSessionRuns = 1000;
 constexpr size_t kWindow = 50;
-
-Result<testing::TestImages> test_images() {
-    if (std::getenv("GROVE_TEST_IMAGES") == nullptr) {
-        const char* home = std::getenv("HOME");
-        ::setenv("GROVE_TEST_IMAGES",
-                 fmt::format("{}/.cache/grove-tests/bench-images", home ? home : "").c_str(), 0);
-    }
-    return testing::TestImages::load();
-}
-
-// A fresh store under /var/tmp with `name` imported.
-struct Store {
-    std::optional<base::TempDir> dir;
-    std::unique_ptr<image::ImageStore> store;
-    store::ImageRecord base;
-    std::string error;
-};
-
-Store open_store(const std::string& name) {
-    Store out;
-    auto images = test_images();
-    auto dir = base::TempDir::create("grove-bench-session-", "/var/tmp");
-    if (!images || !dir) {
-        out.error = !images ? images.error().message() : dir.error().message();
-        return out;
-    }
-    out.dir.emplace(std::move(dir).value());
-    auto store = image::ImageStore::open(out.dir->path() / "root",
-                                         base::Logger::stderr_text(base::LogLevel::kWarn));
-    auto source = image::LayoutSource::open(images->dir() / name, "latest");
-    if (!store || !source) {
-        out.error = fmt::format("cannot open the store or the {} layout", name);
-        return out;
-    }
-    out.store = std::move(store).value();
-    auto imported = out.store->import(**source, {});
-    if (!imported) {
-        out.error = imported.error().message();
-        return out;
-    }
-    out.base = imported->image;
-    return out;
-}
 
 double median_ms(std::vector<double> values) {
     std::sort(values.begin(), values.end());
@@ -87,7 +42,7 @@ double to_ms(std::chrono::nanoseconds d) {
 }
 
 void BM_Session(benchmark::State& state) {
-    Store s = open_store("busybox");
+    BenchStore s = open_bench_store("grove-bench-session-", "busybox");
     if (!s.error.empty()) {
         state.SkipWithError(s.error.c_str());
         return;
@@ -158,7 +113,7 @@ BENCHMARK(BM_Session)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 // One iteration: a branch of run layers (each adds a file, no container) on the image until the
 // merge under test, timed by itself.
 void BM_Flatten(benchmark::State& state, const std::string& name, bool incremental) {
-    Store s = open_store(name);
+    BenchStore s = open_bench_store("grove-bench-session-", name);
     if (!s.error.empty()) {
         state.SkipWithError(s.error.c_str());
         return;
