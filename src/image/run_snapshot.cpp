@@ -343,18 +343,23 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
         }
         return CommitResult{std::move(same), false};
     }
-    if (stats.empty) {
-        // The same files under another config (preserve_env): a new image on the parent's layer.
-        store::ImageRecord record{.uuid = store::new_uuid(),
+    // The run's image: the parent plus the upper's files, as `top_layer`.
+    const auto run_image = [&](std::string uuid, std::optional<int64_t> top_layer) {
+        return store::ImageRecord{.uuid = std::move(uuid),
                                   .parent = parent.uuid,
                                   .tag = options.tag,
                                   .kind = store::ImageKind::kRun,
                                   .created_ns = now_ns(),
                                   .operation = options.operation,
-                                  .config_json = *options.config_json,
-                                  .top_layer = parent.top_layer,
-                                  .size_logical = parent.size_logical,
-                                  .size_physical = parent.size_physical};
+                                  .config_json = options.config_json.value_or(parent.config_json),
+                                  .top_layer = top_layer,
+                                  .size_logical = parent.size_logical + stats.regular_bytes,
+                                  // No blobs: what the image adds on disk is its layer's files.
+                                  .size_physical = parent.size_physical + stats.regular_bytes};
+    };
+    if (stats.empty) {
+        // The same files under another config (preserve_env): a new image on the parent's layer.
+        store::ImageRecord record = run_image(store::new_uuid(), parent.top_layer);
         std::lock_guard guard(db_mutex_);
         GROVE_TRY(store::ImageTable(db_).insert(record, {}));
         return CommitResult{std::move(record), true};
@@ -389,17 +394,7 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
     if (::fsync(layers_fd.get()) != 0) {  // the rename itself
         return base::last_errno_error("sync '{}'", paths_.layers().string());
     }
-    store::ImageRecord record{.uuid = uuid,
-                              .parent = parent.uuid,
-                              .tag = options.tag,
-                              .kind = store::ImageKind::kRun,
-                              .created_ns = now_ns(),
-                              .operation = options.operation,
-                              .config_json = options.config_json.value_or(parent.config_json),
-                              .top_layer = layer_id,
-                              .size_logical = parent.size_logical + stats.regular_bytes,
-                              // No blobs: what the image adds on disk is its layer's files.
-                              .size_physical = parent.size_physical + stats.regular_bytes};
+    store::ImageRecord record = run_image(uuid, layer_id);
     {
         std::lock_guard guard(db_mutex_);
         GROVE_TRY(db_.transaction([&]() -> Result<void> {
