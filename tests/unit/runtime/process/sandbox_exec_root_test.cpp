@@ -16,6 +16,7 @@
 #include "base/unique_fd.hpp"
 #include "helpers/busybox_rootfs.hpp"
 #include "helpers/process_probes.hpp"
+#include "helpers/rootfs_plan.hpp"
 #include "runtime/process/sandbox_exec.hpp"
 #include "runtime/process/sandbox_process.hpp"
 
@@ -47,12 +48,9 @@ protected:
         const fs::path rootfs = dir_->path() / "rootfs";
         testing::make_busybox_rootfs(rootfs, {"sh", "echo", "id", "hostname", "cat", "grep",
                                               "sleep", "true", "kill", "ls", "rm"});
-        const rootfs::RootfsOptions options{.rootfs = rootfs};
-        auto root_fd = base::UniqueFd::open(rootfs.string(), O_PATH | O_DIRECTORY);
-        ASSERT_TRUE(root_fd.has_value());
-        auto created = rootfs::prepare_mountpoints(root_fd->get(), options);
-        ASSERT_TRUE(created.has_value()) << created.error().to_string();
-        plan_ = new rootfs::Plan(rootfs::build_plan(options));
+        auto plan = testing::plan_for_directory({.rootfs = rootfs});
+        ASSERT_TRUE(plan.has_value()) << plan.error().to_string();
+        plan_ = new rootfs::Plan(std::move(*plan));
     }
     static void TearDownTestSuite() {
         delete plan_;

@@ -17,6 +17,7 @@
 #include "helpers/busybox_rootfs.hpp"
 #include "helpers/mounts.hpp"
 #include "helpers/process_probes.hpp"
+#include "helpers/rootfs_plan.hpp"
 #include "runtime/process/sandbox_process.hpp"
 
 namespace grove::runtime::process {
@@ -61,12 +62,9 @@ protected:
         testing::make_busybox_rootfs(
             rootfs, {"sh", "echo", "id", "hostname", "pwd", "env", "cat", "grep", "sleep",
                      "unshare", "mount", "true", "kill", "ls"});
-        const rootfs::RootfsOptions options{.rootfs = rootfs};
-        auto root_fd = base::UniqueFd::open(rootfs.string(), O_PATH | O_DIRECTORY);
-        ASSERT_TRUE(root_fd.has_value());
-        auto created = rootfs::prepare_mountpoints(root_fd->get(), options);
-        ASSERT_TRUE(created.has_value()) << created.error().to_string();
-        plan_ = new rootfs::Plan(rootfs::build_plan(options));
+        auto plan = testing::plan_for_directory({.rootfs = rootfs});
+        ASSERT_TRUE(plan.has_value()) << plan.error().to_string();
+        plan_ = new rootfs::Plan(std::move(*plan));
     }
     static void TearDownTestSuite() {
         delete plan_;
