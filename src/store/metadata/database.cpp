@@ -10,19 +10,37 @@
 
 namespace grove::store {
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+namespace {
+
+// More than the distinct statements grove's code has (a few dozen).
+constexpr size_t kCachedStatements = 128;
+
+}  // namespace
+
+Database::Database(sqlite3* db)
+    : db_(db), cache_(std::make_unique<StatementCache>(kCachedStatements)) {}
+
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
-        sqlite3_close_v2(db_);
+        close();
         db_ = std::exchange(other.db_, nullptr);
+        cache_ = std::move(other.cache_);
     }
     return *this;
 }
 
-// close_v2 defers the close until every Statement is finalized instead of failing with BUSY.
 Database::~Database() {
+    close();
+}
+
+// close_v2 defers the close until every Statement is finalized instead of failing with BUSY.
+void Database::close() {
+    cache_.reset();
     sqlite3_close_v2(db_);
+    db_ = nullptr;
 }
 
 Result<Database> Database::open(const std::filesystem::path& path,
@@ -43,16 +61,36 @@ Result<Database> Database::open(const std::filesystem::path& path,
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
+    StatementCache::Entry* cached = cache_->find(sql);
+    if (cached != nullptr && !cached->lent) {
+        cached->lent = true;
+        return Statement(db_, cached->stmt, &cached->lent);
+    }
     sqlite3_stmt* stmt = nullptr;
     const int rc =
-        sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                           cached != nullptr ? 0 : SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
         return sqlite_error(db_, rc, "prepare");
+    }
+    if (stmt == nullptr) {  // only whitespace or comments
+        return base::make_error(Code::kInvalidArgument, "no SQL statement in '{}'", sql);
+    }
+    if (cached == nullptr) {
+        if (StatementCache::Entry* entry = cache_->insert(sql, stmt)) {
+            entry->lent = true;
+            return Statement(db_, stmt, &entry->lent);
+        }
     }
     return Statement(db_, stmt);
 }
 
 Result<void> Database::exec(std::string_view sql) {
+    // One statement (BEGIN, COMMIT, a PRAGMA) goes through the cache; a script is run as is.
+    if (sql.find(';') == std::string_view::npos) {
+        GROVE_ASSIGN_OR_RETURN(auto stmt, prepare(sql));
+        return stmt.run();
+    }
     const std::string text(sql);
     const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {

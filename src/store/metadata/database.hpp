@@ -13,6 +13,9 @@
 //   opening a fresh store migrate it once; PRAGMA user_version records the schema version, and
 //   a store newer than this binary is refused rather than misread.
 //
+// Prepared statements are cached by their SQL text for the connection's life
+// (statement_cache.hpp).
+//
 // A Database is not thread-safe (the connection is opened SQLITE_OPEN_NOMUTEX, and a
 // transaction belongs to the whole connection): use one per thread, or serialize access. The
 // table classes hold a Database&, so a Database must stay in place (and alive) while they exist.
@@ -21,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -28,6 +32,7 @@
 
 #include "store/metadata/migrations.hpp"
 #include "store/metadata/statement.hpp"
+#include "store/metadata/statement_cache.hpp"
 
 struct sqlite3;
 
@@ -52,6 +57,7 @@ public:
     static Result<Database> open(const std::filesystem::path& path,
                                  std::span<const Migration> schema);
 
+    // A statement for `sql` (one statement), from the cache when it has one that is not in use.
     Result<Statement> prepare(std::string_view sql);
     // Runs one or more ';'-separated statements that take no parameters.
     Result<void> exec(std::string_view sql);
@@ -69,11 +75,13 @@ public:
     Result<int64_t> user_version();
 
 private:
-    explicit Database(sqlite3* db) : db_(db) {}
+    explicit Database(sqlite3* db);
+    void close();
     Result<void> configure();
     Result<void> migrate(std::span<const Migration> schema);
 
     sqlite3* db_ = nullptr;
+    std::unique_ptr<StatementCache> cache_;  // finalized by close(), before the connection
 };
 
 }  // namespace grove::store

@@ -13,21 +13,35 @@ namespace grove::store {
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
       stmt_(std::exchange(other.stmt_, nullptr)),
+      lease_(std::exchange(other.lease_, nullptr)),
       bind_error_(std::move(other.bind_error_)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
     if (this != &other) {
-        sqlite3_finalize(stmt_);
+        release();
         db_ = other.db_;
         stmt_ = std::exchange(other.stmt_, nullptr);
+        lease_ = std::exchange(other.lease_, nullptr);
         bind_error_ = std::move(other.bind_error_);
     }
     return *this;
 }
 
-// sqlite3_finalize repeats the last step's error, which step() has already reported.
 Statement::~Statement() {
-    sqlite3_finalize(stmt_);
+    release();
+}
+
+// Reset and finalize repeat the last step's error, which step() has already reported. A lent
+// statement loses its bindings too, so none outlives the call that made it.
+void Statement::release() {
+    if (lease_ != nullptr) {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+        *std::exchange(lease_, nullptr) = false;
+    } else {
+        sqlite3_finalize(stmt_);
+    }
+    stmt_ = nullptr;
 }
 
 Statement& Statement::bind(int index, std::string_view value) {

@@ -9,7 +9,7 @@
 //   GROVE_ASSIGN_OR_RETURN(bool row, stmt.step());
 //
 // A Statement must not outlive its Database, and, like the connection, is used by one thread at
-// a time.
+// a time. One lent by the Database's cache is reset and returned to it instead of finalized.
 
 #include <concepts>
 #include <cstdint>
@@ -62,7 +62,10 @@ public:
 
 private:
     friend class Database;
-    Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    // `lease`: the cache entry's flag to clear when done, or nullptr to finalize.
+    Statement(sqlite3* db, sqlite3_stmt* stmt, bool* lease = nullptr)
+        : db_(db), stmt_(stmt), lease_(lease) {}
+    void release();
 
     Statement& bind_int64(int index, int64_t value);
     Statement& bind_uint64(int index, uint64_t value);
@@ -71,6 +74,7 @@ private:
 
     sqlite3* db_ = nullptr;
     sqlite3_stmt* stmt_ = nullptr;
+    bool* lease_ = nullptr;
     std::optional<Error> bind_error_;
 };
 
