@@ -3,6 +3,7 @@
 #include <cstdio>  // rename
 #include <sys/stat.h>
 
+#include "base/background.hpp"
 #include "store/metadata/uuid.hpp"
 
 namespace grove::image {
@@ -31,7 +32,10 @@ std::optional<std::filesystem::path> make_spare(const std::filesystem::path& run
 Janitor::Janitor(std::filesystem::path runs_dir, size_t spares)
     : runs_dir_(std::move(runs_dir)),
       max_spares_(spares),
-      thread_([this](const std::stop_token& stop) { work(stop); }) {}
+      thread_([this](const std::stop_token& stop) {
+          base::run_in_background();
+          work(stop);
+      }) {}
 
 Janitor::~Janitor() {
     thread_.request_stop();

@@ -1,8 +1,12 @@
 #include "image/janitor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -21,6 +25,35 @@ fs::path make_tree(const fs::path& dir) {
     std::ofstream(dir / "upper/etc/file") << "x";
     fs::create_directories(dir / "work/work");
     return dir;
+}
+
+// The nice values of this process's threads.
+std::vector<int> thread_nice_values() {
+    std::vector<int> out;
+    for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+        std::ifstream stat(task.path() / "stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        // Field 19 (nice) counts from the one after the command's closing parenthesis (3).
+        std::istringstream fields(text.substr(text.rfind(')') + 2));
+        std::string field;
+        for (int i = 3; i <= 19 && fields >> field; ++i) {
+        }
+        out.push_back(std::stoi(field));
+    }
+    return out;
+}
+
+TEST(Janitor, WorksAsBackgroundWork) {
+    auto tmp = base::TempDir::create("grove-janitor-");
+    ASSERT_TRUE(tmp);
+    const auto nice_before = thread_nice_values();
+    ASSERT_EQ(std::count(nice_before.begin(), nice_before.end(), 19), 0);
+    Janitor janitor(tmp->path(), 0);
+    janitor.remove(make_tree(tmp->path() / "run-1"), std::nullopt);
+    janitor.drain();
+    const auto nice_after = thread_nice_values();
+    EXPECT_EQ(std::count(nice_after.begin(), nice_after.end(), 19), 1)
+        << "its thread yields to runs (nice 19)";
 }
 
 TEST(Janitor, RemovesTreesThenReleasesTheirLocks) {

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "base/background.hpp"
 #include "base/error.hpp"
 
 namespace grove::runtime::process {
@@ -61,7 +62,10 @@ Result<base::UniqueFd> NetnsPool::take() {
     if (ready_ > 0) {
         std::lock_guard guard(mutex_);
         if (!thread_.joinable()) {
-            thread_ = std::jthread([this](const std::stop_token& stop) { refill(stop); });
+            thread_ = std::jthread([this](const std::stop_token& stop) {
+                base::run_in_background();
+                refill(stop);
+            });
         }
         if (!pool_.empty()) {
             base::UniqueFd fd = std::move(pool_.front());
