@@ -16,9 +16,10 @@
 
 namespace grove::daemon {
 
-// Records that the operation is now EXECUTING, persisting the events logged so far. An executor
-// calls it once, when the work proper starts.
-using MarkExecuting = std::function<Result<void>()>;
+// Records that the operation is now EXECUTING, persisting the events logged so far (queued for
+// the state's writer: it returns at once). An executor calls it once, when the work proper
+// starts.
+using MarkExecuting = std::function<void()>;
 
 class Executor {
 public:

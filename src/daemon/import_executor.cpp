@@ -25,7 +25,7 @@ Result<OperationOutcome> ImportExecutor::execute(LiveOperation& operation,
     const auto& request = std::get<ImportRequest>(operation.request);
     const int64_t started = now_ns();
     operation.log.append(kSandboxSpid, kInitEvent, init_event_data(started));
-    GROVE_TRY(executing());
+    executing();
 
     std::unique_ptr<registry::Client> own_client;
     registry::Client* client = &shared_client_;

@@ -129,7 +129,7 @@ Result<OperationOutcome> InstanceExecutor::execute(LiveOperation& operation,
 
     log.append(kSandboxSpid, kInitEvent, init_event_data(now_ns()));
     log.append(kMainSpid, kSpawnEvent, spawn_event_data(request, run.argv));
-    GROVE_TRY(executing());
+    executing();
     auto ran = runner_.run(run);
     // Every subprocess died with the sandbox: their exits are logged before the command's.
     operation.subprocesses.finish();

@@ -83,19 +83,32 @@ Result<OperationRecord> Operations::submit_import(ImportRequest request) {
 
 Result<OperationRecord> Operations::submit(OperationRecord record, OperationRequest request) {
     GROVE_ASSIGN_OR_RETURN(auto cancel, engine::CancelSignal::create());
-    std::lock_guard lock(mutex_);
-    if (stopping_) {
-        return base::make_error(Code::kUnavailable, "the daemon is shutting down");
+    std::future<Result<void>> recorded;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            return base::make_error(Code::kUnavailable, "the daemon is shutting down");
+        }
+        if (queue_.size() >= options_.max_pending) {
+            return base::make_error(Code::kResourceExhausted,
+                                    "{} operations are queued already; retry later", queue_.size());
+        }
+        // A worker may start the operation while its record is being written: every later
+        // write of it is queued behind this one, and the caller hears of it only once it is
+        // durable.
+        recorded = state_.queue(
+            [record](store::Database& db) { return OperationTable(db).insert(record); });
+        auto operation =
+            std::make_shared<LiveOperation>(record, std::move(request), std::move(cancel));
+        live_.emplace(record.uuid, operation);
+        queue_.push_back(std::move(operation));
     }
-    if (queue_.size() >= options_.max_pending) {
-        return base::make_error(Code::kResourceExhausted,
-                                "{} operations are queued already; retry later", queue_.size());
-    }
-    GROVE_TRY(state_.with([&](store::Database& db) { return OperationTable(db).insert(record); }));
-    auto operation = std::make_shared<LiveOperation>(record, std::move(request), std::move(cancel));
-    live_.emplace(record.uuid, operation);
-    queue_.push_back(std::move(operation));
     wake_.notify_one();
+    if (auto written = recorded.get(); !written) {
+        // Nobody will hear of the operation: stop it (its end cannot be recorded either).
+        (void)Operations::cancel(record.uuid);
+        return base::with_context(std::move(written), "record operation '{}'", record.uuid).error();
+    }
     log_.info("operation queued",
               {{"operation", record.uuid}, {"kind", operation_kind_name(record.kind)}});
     return record;
@@ -129,6 +142,7 @@ Result<void> Operations::cancel(std::string_view uuid) {
 }
 
 Result<OperationRecord> Operations::get(std::string_view uuid) {
+    state_.drain();
     return state_.with([&](store::Database& db) { return OperationTable(db).get(uuid); });
 }
 
@@ -158,6 +172,7 @@ Result<std::shared_ptr<Subprocesses>> Operations::subprocesses(std::string_view 
 }
 
 Result<std::vector<OperationRecord>> Operations::list(const OperationFilter& filter) {
+    state_.drain();
     return state_.with([&](store::Database& db) { return OperationTable(db).list(filter); });
 }
 
@@ -231,26 +246,30 @@ void Operations::work(std::stop_token stop) {
 
 void Operations::execute(LiveOperation& operation) {
     const std::string& uuid = operation.record.uuid;
-    // ASSIGNED and EXECUTING (with the first events) are not fsynced: after a crash the next
-    // start fails the operation whatever state it reached, and the commit in finish() fsyncs
-    // them along with the end (StateDb::with_unsynced).
-    auto assigned = state_.with_unsynced([&](store::Database& db) {
-        return OperationTable(db).advance(uuid, OperationStatus::kAssigned, now_ns());
+    // ASSIGNED and EXECUTING (with the first events) are written behind the work, unsynced:
+    // after a crash the next start fails the operation whatever state it reached, and the
+    // commit in finish() fsyncs them along with the end (StateDb::queue_unsynced).
+    const auto progress = [this, uuid](std::string_view step, auto write) {
+        state_.queue_unsynced([log = log_, uuid, step, write](store::Database& db) {
+            if (auto written = write(db); !written) {
+                log.warn("record an operation's progress",
+                         {{"operation", uuid},
+                          {"step", std::string(step)},
+                          {"error", written.error().to_string()}});
+            }
+        });
+    };
+    progress("assigned", [uuid, now = now_ns()](store::Database& db) {
+        return OperationTable(db).advance(uuid, OperationStatus::kAssigned, now);
     });
-    if (!assigned) {
-        finish(operation,
-               {.status = OperationStatus::kFailed, .error = assigned.error().message()});
-        return;
-    }
-    const MarkExecuting executing = [&]() -> Result<void> {
+    const MarkExecuting executing = [&] {
         const int64_t now = now_ns();
         operation.started_ns = now;
-        const auto events = operation.log.take_unsaved();
-        return state_.with_unsynced([&](store::Database& db) {
+        progress("executing", [uuid, now, image = operation.record.image_uuid,
+                               events = operation.log.take_unsaved()](store::Database& db) {
             return db.transaction([&]() -> Result<void> {
                 GROVE_TRY(EventTable(db).append(uuid, events));
-                return OperationTable(db).advance(uuid, OperationStatus::kExecuting, now,
-                                                  operation.record.image_uuid);
+                return OperationTable(db).advance(uuid, OperationStatus::kExecuting, now, image);
             });
         });
     };
@@ -285,6 +304,7 @@ void Operations::finish(LiveOperation& operation, OperationOutcome outcome) {
                                 completion_event_data(outcome, std::max<int64_t>(now - start, 0)));
     auto events = operation.log.take_unsaved();
     events.push_back(completion);
+    state_.drain();  // the operation's record and progress, written behind its work
     auto saved = state_.with([&](store::Database& db) {
         return db.transaction([&]() -> Result<void> {
             GROVE_TRY(EventTable(db).append(uuid, events));

@@ -8,10 +8,15 @@
 // the rest of the log and the final status in one transaction, so a finished operation is
 // durable as a whole.
 //
+// Writes off the run's path: the PENDING record, ASSIGNED and EXECUTING are written by the
+// StateDb's writer thread while a worker already starts the run; submit() answers once the
+// record is durable, finish() waits for them before writing the end, and get() and list() before
+// reading, so no reader sees the database behind what the service did.
+//
 // Events: a live operation's log is in memory (EventLog) for followers; events() reads it there
 // while the operation is live, and from the database once it is finished. An operation is put
-// in the live table in the same critical section as its row is inserted, and leaves it only once
-// its end is persisted, so a reader finds its events in one of the two places.
+// in the live table in the same critical section as its row is queued for insertion, and leaves it
+// only once its end is persisted, so a reader finds its events in one of the two places.
 //
 // Cancellation: a queued operation is finished CANCELLED at once; a running one is signalled
 // (its run is killed, nothing is committed) and ends CANCELLED when its executor returns.

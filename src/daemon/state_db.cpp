@@ -6,6 +6,7 @@
 #include <sys/file.h>
 
 #include "base/error.hpp"
+#include "base/scope_exit.hpp"
 #include "daemon/event_data.hpp"
 #include "daemon/event_table.hpp"
 #include "daemon/operation_table.hpp"
@@ -30,6 +31,71 @@ Result<std::unique_ptr<StateDb>> StateDb::open(const std::filesystem::path& root
     auto state = std::make_unique<StateDb>(std::move(lock), std::move(db));
     GROVE_TRY(base::with_context(state->recover(), "recover the daemon's operations"));
     return state;
+}
+
+StateDb::StateDb(base::UniqueFd lock, store::Database db)
+    : lock_(std::move(lock)),
+      db_(std::move(db)),
+      writer_([this](std::stop_token stop) { write_queued(std::move(stop)); }) {}
+
+std::future<Result<void>> StateDb::queue(std::function<Result<void>(store::Database&)> write) {
+    // std::function needs a copyable callable, hence the promise behind a shared_ptr.
+    auto done = std::make_shared<std::promise<Result<void>>>();
+    auto future = done->get_future();
+    push({.write = [write = std::move(write), done](store::Database& db) {
+        done->set_value(write(db));
+    }});
+    return future;
+}
+
+void StateDb::queue_unsynced(std::function<void(store::Database&)> write) {
+    push({.write = std::move(write), .synced = false});
+}
+
+void StateDb::push(QueuedWrite write) {
+    {
+        std::lock_guard lock(queue_mutex_);
+        queue_.push_back(std::move(write));
+        ++queued_;
+    }
+    queued_cv_.notify_one();
+}
+
+void StateDb::drain() {
+    std::unique_lock lock(queue_mutex_);
+    const uint64_t target = queued_;
+    written_cv_.wait(lock, [&] { return written_ >= target; });
+}
+
+void StateDb::write_queued(std::stop_token stop) {
+    for (;;) {
+        QueuedWrite next;
+        {
+            std::unique_lock lock(queue_mutex_);
+            // Once stopped, the queue is still written out before the thread ends.
+            queued_cv_.wait(lock, stop, [&] { return !queue_.empty(); });
+            if (queue_.empty()) {
+                return;
+            }
+            next = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (next.synced) {
+                next.write(db_);
+            } else {
+                relax_sync();
+                const base::ScopeExit restore([this] { restore_sync(); });
+                next.write(db_);
+            }
+        }
+        {
+            std::lock_guard lock(queue_mutex_);
+            ++written_;
+        }
+        written_cv_.notify_all();
+    }
 }
 
 void StateDb::relax_sync() {

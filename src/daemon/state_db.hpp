@@ -25,16 +25,24 @@
 // and event followers see an end.
 //
 // Threading: one connection, serialized by a mutex; with() runs a body under it. Keep bodies
-// short (no I/O besides the database).
+// short (no I/O besides the database). Writes nobody needs to wait for go to the StateDb's own
+// writer thread instead (queue(), queue_unsynced()), which runs them one at a time in the order
+// queued: an operation's record and its progress are written there while its run starts on a
+// worker, so the run's start waits for neither the SQL nor the fsync.
 
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include <grove/result.hpp>
 
-#include "base/scope_exit.hpp"
 #include "base/unique_fd.hpp"
 #include "store/metadata/database.hpp"
 
@@ -48,7 +56,7 @@ public:
     // if another process holds the daemon lock.
     static Result<std::unique_ptr<StateDb>> open(const std::filesystem::path& root);
 
-    StateDb(base::UniqueFd lock, store::Database db) : lock_(std::move(lock)), db_(std::move(db)) {}
+    StateDb(base::UniqueFd lock, store::Database db);
 
     // Runs `body(store::Database&)` with the connection to itself, and returns what it returns.
     template <typename F>
@@ -57,25 +65,32 @@ public:
         return std::forward<F>(body)(db_);
     }
 
-    // Like with(), but the body's commits are not fsynced (synchronous=NORMAL): they survive a
-    // crash of the daemon (kill -9: SQLite has written them to the WAL, in the kernel's page
-    // cache), and a power loss only once a later commit through with() has fsynced the WAL,
-    // which holds them too. Only for state that recovery makes moot if it is lost: the progress
-    // of an unfinished operation (ASSIGNED, EXECUTING, its first events), which the next start
-    // fails as "daemon restarted" whatever it says. Never for anything a client learns as done.
-    template <typename F>
-    auto with_unsynced(F&& body) {
-        std::lock_guard lock(mutex_);
-        relax_sync();
-        const base::ScopeExit restore([this] { restore_sync(); });
-        return std::forward<F>(body)(db_);
-    }
+    // Queues `write` for the writer thread; it commits fsynced, like with(). The future holds
+    // its result once it is durable.
+    std::future<Result<void>> queue(std::function<Result<void>(store::Database&)> write);
+    // Queues `write` for the writer thread; its commits are not fsynced (synchronous=NORMAL):
+    // they survive a crash of the daemon (kill -9: SQLite has written them to the WAL, in the
+    // kernel's page cache), and a power loss only once a later fsynced commit has synced the
+    // WAL, which holds them too. Only for state that recovery makes moot if it is lost: the
+    // progress of an unfinished operation (ASSIGNED, EXECUTING, its first events), which the next
+    // start fails as "daemon restarted" whatever it says. Never for anything a client learns as
+    // done. `write` reports its own errors: nobody waits for it.
+    void queue_unsynced(std::function<void(store::Database&)> write);
+    // Returns once every write queued before the call has run.
+    void drain();
 
     // How many operations open() found unfinished and failed.
     size_t recovered() const { return recovered_; }
 
 private:
+    struct QueuedWrite {
+        std::function<void(store::Database&)> write;
+        bool synced = true;
+    };
+
     Result<void> recover();
+    void push(QueuedWrite write);
+    void write_queued(std::stop_token stop);
     void relax_sync();
     // Aborts if it fails: commits would stop being durable without anyone knowing.
     void restore_sync();
@@ -84,6 +99,15 @@ private:
     std::mutex mutex_;
     store::Database db_;
     size_t recovered_ = 0;
+
+    std::mutex queue_mutex_;
+    std::condition_variable_any queued_cv_;
+    std::condition_variable written_cv_;
+    std::deque<QueuedWrite> queue_;
+    uint64_t queued_ = 0;   // writes ever queued
+    uint64_t written_ = 0;  // writes ever run
+    // Last: stopped, after writing what is queued, before anything it uses goes.
+    std::jthread writer_;
 };
 
 }  // namespace grove::daemon

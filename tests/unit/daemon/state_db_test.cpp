@@ -1,5 +1,8 @@
 #include "daemon/state_db.hpp"
 
+#include <latch>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "base/json.hpp"
@@ -25,19 +28,82 @@ int64_t synchronous(store::Database& db) {
     return stmt ? stmt->column_int64(0) : -1;
 }
 
-TEST_F(StateDbTest, OnlyUnsyncedBodiesCommitWithoutFsync) {
+TEST_F(StateDbTest, OnlyUnsyncedWritesCommitWithoutFsync) {
     constexpr int64_t kNormal = 1;
     constexpr int64_t kFull = 2;
     state_->with([&](store::Database& db) { EXPECT_EQ(synchronous(db), kFull); });
     const auto record = operation(1);
-    auto inserted = state_->with_unsynced([&](store::Database& db) {
-        EXPECT_EQ(synchronous(db), kNormal);
-        return OperationTable(db).insert(record);
+    int64_t seen = -1;
+    state_->queue_unsynced([&](store::Database& db) {
+        seen = synchronous(db);
+        EXPECT_TRUE(OperationTable(db).insert(record));
     });
-    EXPECT_TRUE(inserted);
+    auto synced = state_->queue([&](store::Database& db) -> Result<void> {
+        EXPECT_EQ(synchronous(db), kFull) << "queue() commits are fsynced";
+        return {};
+    });
+    EXPECT_TRUE(synced.get());
+    EXPECT_EQ(seen, kNormal);
     state_->with([&](store::Database& db) {
         EXPECT_EQ(synchronous(db), kFull) << "with() commits are fsynced again";
         EXPECT_TRUE(OperationTable(db).get(record.uuid)) << "the unsynced commit is visible";
+    });
+}
+
+TEST_F(StateDbTest, QueuedWritesRunInOrderAndReportTheirResult) {
+    const auto record = operation(1);
+    auto inserted =
+        state_->queue([&](store::Database& db) { return OperationTable(db).insert(record); });
+    state_->queue_unsynced([&](store::Database& db) {
+        EXPECT_TRUE(OperationTable(db).advance(record.uuid, OperationStatus::kExecuting, 5));
+    });
+    auto twice =
+        state_->queue([&](store::Database& db) { return OperationTable(db).insert(record); });
+    EXPECT_TRUE(inserted.get());
+    const auto again = twice.get();
+    ASSERT_FALSE(again) << "the second insert of one uuid fails";
+    state_->drain();
+    state_->with([&](store::Database& db) {
+        EXPECT_EQ(OperationTable(db).get(record.uuid)->status, OperationStatus::kExecuting);
+    });
+}
+
+TEST_F(StateDbTest, DrainWaitsForWhatWasQueuedBefore) {
+    std::latch started(1);
+    std::latch release(1);
+    bool written = false;
+    state_->queue_unsynced([&](store::Database&) {
+        started.count_down();
+        release.wait();
+        written = true;
+    });
+    started.wait();
+    std::jthread releaser([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        release.count_down();
+    });
+    state_->drain();
+    EXPECT_TRUE(written);
+}
+
+TEST_F(StateDbTest, WhatIsQueuedIsWrittenBeforeTheStateCloses) {
+    const auto record = operation(1);
+    for (int i = 0; i < 20; ++i) {
+        state_->queue_unsynced([&, i](store::Database& db) {
+            if (i == 0) {
+                EXPECT_TRUE(OperationTable(db).insert(record));
+            } else {
+                EXPECT_TRUE(
+                    OperationTable(db).advance(record.uuid, OperationStatus::kExecuting, i));
+            }
+        });
+    }
+    state_.reset();
+    reopen();
+    state_->with([&](store::Database& db) {
+        const auto got = OperationTable(db).get(record.uuid);
+        ASSERT_TRUE(got) << "queued before the close, written before it";
+        EXPECT_EQ(got->started_ns, 19);
     });
 }
 
