@@ -1,5 +1,5 @@
-// POST /images/create: a pull from a registry (fromImage) or an import of a root filesystem
-// tarball (fromSrc=-), answered with dockerd's stream of JSON progress lines.
+// POST /images/create: a pull from a registry (fromImage, tag, platform) or an import of a root
+// filesystem tarball (fromSrc=-), answered with dockerd's stream of JSON progress lines.
 
 #include <fcntl.h>
 #include <mutex>
@@ -69,6 +69,10 @@ Result<void> pull(const DockerServices& services,
         return base::make_error(Code::kInvalidArgument, "invalid reference format: {}",
                                 ref.error().message());
     }
+    std::optional<oci::Platform> platform;
+    if (const auto wanted = request.query().get("platform"); wanted && !wanted->empty()) {
+        GROVE_ASSIGN_OR_RETURN(platform, oci::Platform::parse(*wanted));
+    }
     registry::RegistryConfig config = services.registry;
     GROVE_ASSIGN_OR_RETURN(const auto credentials, registry_auth(request));
     if (credentials) {
@@ -123,7 +127,7 @@ Result<void> pull(const DockerServices& services,
                                      : base::Json::object();
         (void)write_json_line(writer, line);
     };
-    auto imported = services.images.import(source, {.progress = progress});
+    auto imported = services.images.import(source, {.platform = platform, .progress = progress});
     if (!imported) {
         return write_stream_error(writer, imported.error());
     }

@@ -1,6 +1,7 @@
 // System: /_ping, /version, /info, /system/df.
 
 #include <fstream>
+#include <map>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -182,13 +183,19 @@ Result<void> disk_usage(const DockerServices& services,
                         http::Request&,
                         http::ResponseWriter& writer) {
     GROVE_ASSIGN_OR_RETURN(const auto images, services.images.list({}));
+    // An image's size_physical counts its parent's: each adds only the difference.
+    std::map<std::string, uint64_t> physical;
+    for (const auto& image : images) {
+        physical[image.uuid] = image.size_physical;
+    }
     base::Json list = base::Json::array();
     uint64_t layers_size = 0;
     for (const auto& image : images) {
         base::Json entry = list_entry(image);
         entry["Containers"] = 0;
         list.push_back(std::move(entry));
-        layers_size += image.size_physical;
+        const uint64_t below = image.parent ? physical[*image.parent] : 0;
+        layers_size += image.size_physical > below ? image.size_physical - below : 0;
     }
     return send_json(writer, 200,
                      {{"LayersSize", layers_size},

@@ -3,10 +3,12 @@
 // (/usr/bin/docker, never dockerd), and by docker-py 5.0.3 and aiohttp from Debian's python3
 // (tests/docker_api_flow.py).
 
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -116,6 +118,36 @@ TEST_F(DockerApiTest, ROOT_ErrorsAreDockers) {
 
     const auto bad_filter = docker_call({.path = "/images/json?filters=%7B%22nope%22%3A%5B%5D%7D"});
     EXPECT_EQ(bad_filter.status, 400) << bad_filter.body;
+}
+
+// Root on the unix socket (0660) is trusted; TCP needs the bearer token, as on ConTree's
+// listeners, and a refusal is Docker's {"message"} 401.
+TEST_F(DockerApiTest, ROOT_UnixTrustsRootTcpNeedsAToken) {
+    struct stat st {};
+    ASSERT_EQ(::stat(docker_socket().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+
+    stop_daemon(SIGTERM);
+    start_daemon({"--docker-listen", "tcp://127.0.0.1:0"});
+    std::optional<uint16_t> port;
+    std::istringstream lines(log());
+    for (std::string line; std::getline(lines, line);) {
+        const auto entry = base::parse_json(line);
+        if (entry && entry->value("msg", "") == "serving the Docker API" &&
+            entry->value("address", "").starts_with("127.0.0.1:")) {
+            port = static_cast<uint16_t>(std::stoi(entry->value("address", "").substr(10)));
+        }
+    }
+    ASSERT_TRUE(port) << log();
+    http::testing::CurlClient client({.port = *port});
+    const auto refused = client.request({.path = "/v1.41/images/json"});
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_TRUE(json(refused).contains("message")) << refused.body;
+    const auto allowed =
+        client.request({.path = "/v1.41/images/json",
+                        .headers = {std::string("Authorization: Bearer ") + kTestToken}});
+    EXPECT_EQ(allowed.status, 200) << allowed.body;
+    EXPECT_EQ(json(allowed).size(), 1u);
 }
 
 // The ID mapping: an image's Docker ID, any prefix of it, and its names all reach it; a child
@@ -252,6 +284,10 @@ TEST_F(DockerApiTest, ROOT_DockerCli) {
     EXPECT_NE(missing.err.find("No such image: nosuch"), std::string::npos) << missing.err;
     const auto pull_missing = docker({"pull", registry->host() + "/team/none:1"});
     EXPECT_FALSE(pull_missing.status.success());
+
+    // Another platform of the index.
+    docker_ok({"pull", "--platform", "linux/arm64", ref});
+    EXPECT_EQ(docker_ok({"image", "inspect", "--format", "{{.Architecture}}", ref}), "arm64\n");
 }
 
 // docker-py 5.0.3 (Debian's python3-docker) and aiohttp run tests/docker_api_flow.py.
