@@ -17,10 +17,13 @@ test=(
     umoci
     # The OCI runtimes of grove's optional runtime backend, each tested like the native one.
     crun runc runsc
+    # Real clients of the Docker API: the docker CLI (docker.io; its dockerd is never started by
+    # the tests), docker-py 5.0.3, and aiohttp for the line-delimited JSON streams.
+    docker.io python3-docker python3-aiohttp
 )
 # Peers the benchmarks compare against (never needed for the test suite); crun, their peer for
-# runs, is in `test` above. docker.io brings dockerd, which the run benchmark starts privately.
-bench=(hyperfine debootstrap docker.io)
+# runs, and docker.io, whose dockerd the run benchmark starts privately, are in `test` above.
+bench=(hyperfine debootstrap)
 
 want=("${build[@]}" "${test[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")

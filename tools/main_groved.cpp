@@ -1,13 +1,15 @@
-// groved: the grove daemon. Serves the ConTree API (/v1) over unix sockets and TCP:
+// groved: the grove daemon. Serves the ConTree API (/v1) and the Docker Engine API over unix
+// sockets and TCP:
 //
 //   groved --root /var/lib/grove --listen unix:///run/grove/grove.sock
 //          --listen tcp://127.0.0.1:7070 --token-file /etc/grove/tokens
+//          --docker-listen unix:///run/grove/docker.sock
 //          --registry-mirror docker.io=http://127.0.0.1:5000
 //
 // Every flag may also be set in a config file (--config FILE, TOML: `root = "/srv/grove"`,
 // `listen = ["unix:///run/grove/grove.sock", "tcp://127.0.0.1:7070"]`, `workers = 8`); flags
 // given on the command line win. Logs are JSON lines on stderr. SIGTERM or SIGINT stops it
-// gracefully (see api/daemon.hpp).
+// gracefully (see groved/daemon.hpp).
 
 #include <csignal>
 #include <pthread.h>
@@ -15,8 +17,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "api/daemon.hpp"
 #include "base/version.hpp"
+#include "groved/daemon.hpp"
 
 namespace {
 
@@ -28,10 +30,12 @@ grove::base::LogLevel log_level(const std::string& name) {
                              : LogLevel::kInfo;
 }
 
-void add_options(CLI::App& app, grove::api::DaemonConfig& config) {
+void add_options(CLI::App& app, grove::groved::DaemonConfig& config) {
     app.add_option("--root", config.root, "The store's directory")->capture_default_str();
     app.add_option("--listen", config.listen, "unix:///path or tcp://host:port (repeatable)")
         ->capture_default_str();
+    app.add_option("--docker-listen", config.docker_listen,
+                   "Docker Engine API: unix:///path or tcp://host:port (repeatable)");
     app.add_option("--token-file", config.token_file,
                    "Bearer tokens, one per line (needed for TCP)");
     app.add_flag("!--no-trust-local-root", config.trust_local_root,
@@ -67,7 +71,7 @@ int main(int argc, char** argv) {
     CLI::App app{"groved: the grove container sandbox daemon"};
     app.set_version_flag("-v,--version", fmt::format("groved {}", grove::base::version()));
     app.set_config("--config", "", "A TOML file setting any of the flags");
-    grove::api::DaemonConfig config;
+    grove::groved::DaemonConfig config;
     std::string level = "info";
     double grace_seconds = 10;
     add_options(app, config);
@@ -88,7 +92,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     const auto log = grove::base::Logger::stderr_json(log_level(level));
-    auto daemon = grove::api::Daemon::open(config, log);
+    auto daemon = grove::groved::Daemon::open(config, log);
     if (!daemon) {
         log.error("groved cannot start", {{"error", daemon.error().to_string()}});
         return 1;

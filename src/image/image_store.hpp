@@ -109,6 +109,12 @@ public:
                                     const store::ImageRecord& parent,
                                     const CommitOptions& options);
 
+    // A new image with `parent`'s files (its top layer, no layer of its own) under another name
+    // or config: the Docker API's second tag of an image, since a grove image has one tag.
+    // Defined in run_snapshot.cpp, whose unchanged runs with a new config take the same path.
+    Result<store::ImageRecord> derive(const store::ImageRecord& parent,
+                                      const DeriveOptions& options);
+
     // Returns once the directories of every run finished so far are removed (they go in the
     // background: janitor.hpp).
     void wait_for_cleanup() { janitor_.drain(); }

@@ -221,6 +221,25 @@ int64_t now_ns() {
         .count();
 }
 
+// An image made from `parent`: its files plus `added` bytes of them in `top_layer`.
+store::ImageRecord child_image(std::string uuid,
+                               const store::ImageRecord& parent,
+                               std::optional<int64_t> top_layer,
+                               uint64_t added,
+                               const DeriveOptions& options) {
+    return store::ImageRecord{.uuid = std::move(uuid),
+                              .parent = parent.uuid,
+                              .tag = options.tag,
+                              .kind = store::ImageKind::kRun,
+                              .created_ns = now_ns(),
+                              .operation = options.operation,
+                              .config_json = options.config_json.value_or(parent.config_json),
+                              .top_layer = top_layer,
+                              .size_logical = parent.size_logical + added,
+                              // No blobs: what the image adds on disk is its layer's files.
+                              .size_physical = parent.size_physical + added};
+}
+
 // A few changed files are synced one by one, so the commit's cost does not depend on what else
 // is dirty on the store's filesystem (syncfs would flush other writers' data too); past
 // kMaxFsyncEach one syncfs is cheaper than that many fsyncs.
@@ -343,25 +362,11 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
         }
         return CommitResult{std::move(same), false};
     }
-    // The run's image: the parent plus the upper's files, as `top_layer`.
-    const auto run_image = [&](std::string uuid, std::optional<int64_t> top_layer) {
-        return store::ImageRecord{.uuid = std::move(uuid),
-                                  .parent = parent.uuid,
-                                  .tag = options.tag,
-                                  .kind = store::ImageKind::kRun,
-                                  .created_ns = now_ns(),
-                                  .operation = options.operation,
-                                  .config_json = options.config_json.value_or(parent.config_json),
-                                  .top_layer = top_layer,
-                                  .size_logical = parent.size_logical + stats.regular_bytes,
-                                  // No blobs: what the image adds on disk is its layer's files.
-                                  .size_physical = parent.size_physical + stats.regular_bytes};
-    };
     if (stats.empty) {
-        // The same files under another config (preserve_env): a new image on the parent's layer.
-        store::ImageRecord record = run_image(store::new_uuid(), parent.top_layer);
-        std::lock_guard guard(db_mutex_);
-        GROVE_TRY(store::ImageTable(db_).insert(record, {}));
+        // The same files under another config (preserve_env).
+        GROVE_ASSIGN_OR_RETURN(auto record, derive(parent, {.tag = options.tag,
+                                                            .operation = options.operation,
+                                                            .config_json = options.config_json}));
         return CommitResult{std::move(record), true};
     }
 
@@ -394,7 +399,9 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
     if (::fsync(layers_fd.get()) != 0) {  // the rename itself
         return base::last_errno_error("sync '{}'", paths_.layers().string());
     }
-    store::ImageRecord record = run_image(uuid, layer_id);
+    store::ImageRecord record = child_image(
+        uuid, parent, layer_id, stats.regular_bytes,
+        {.tag = options.tag, .operation = options.operation, .config_json = options.config_json});
     {
         std::lock_guard guard(db_mutex_);
         GROVE_TRY(db_.transaction([&]() -> Result<void> {
@@ -404,6 +411,15 @@ Result<CommitResult> ImageStore::commit_run(RunDirs&& dirs,
     }
     discard_layer.dismiss();
     return CommitResult{std::move(record), true};
+}
+
+Result<store::ImageRecord> ImageStore::derive(const store::ImageRecord& parent,
+                                              const DeriveOptions& options) {
+    store::ImageRecord record =
+        child_image(store::new_uuid(), parent, parent.top_layer, 0, options);
+    std::lock_guard guard(db_mutex_);
+    GROVE_TRY(store::ImageTable(db_).insert(record, {}));
+    return record;
 }
 
 }  // namespace grove::image

@@ -93,6 +93,12 @@ struct CommitOptions {
     std::optional<std::string> config_json;  // default: the parent's
 };
 
+struct DeriveOptions {
+    std::optional<std::string> tag;
+    std::string operation;                   // free text recorded with the new image
+    std::optional<std::string> config_json;  // default: the parent's
+};
+
 struct CommitResult {
     store::ImageRecord image;
     bool changed = false;  // false: `image` is the parent itself

@@ -111,6 +111,8 @@ void GrovedFixture::start_daemon(const std::vector<std::string>& extra) {
                                   "unix://" + socket().string(),
                                   "--listen",
                                   "tcp://127.0.0.1:0",
+                                  "--docker-listen",
+                                  "unix://" + docker_socket().string(),
                                   "--token-file",
                                   (dir_->path() / "tokens").string(),
                                   "--api-prefix",
@@ -142,6 +144,15 @@ base::ExitStatus GrovedFixture::stop_daemon(int sig) {
     EXPECT_TRUE(status && *status) << "groved did not stop:\n" << log();
     daemon_.reset();
     return status && *status ? **status : base::ExitStatus{};
+}
+
+void GrovedFixture::expect_flow(const std::vector<std::string>& argv, const std::string& marker) {
+    auto flow = base::run_command({.argv = argv}, std::chrono::seconds(300));
+    ASSERT_TRUE(flow) << flow.error().to_string();
+    EXPECT_TRUE(flow->status.success()) << flow->status.to_string() << "\n"
+                                        << flow->out << flow->err << "\ngroved's log:\n"
+                                        << log();
+    EXPECT_NE(flow->out.find(marker), std::string::npos) << flow->out;
 }
 
 std::string GrovedFixture::log() const {

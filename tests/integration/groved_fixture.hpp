@@ -1,8 +1,9 @@
 #pragma once
 
 // GrovedFixture starts the real groved binary on a temporary root with the busybox test image
-// imported, listening on a unix socket and on a TCP port with a token file, and talks to it with
-// libcurl. Tests may kill it (-9 or TERM) and start it again on the same root.
+// imported, listening on a unix socket and on a TCP port with a token file (and serving the Docker
+// API on a unix socket of its own), and talks to it with libcurl. Tests may kill it (-9 or TERM)
+// and start it again on the same root.
 
 #include <filesystem>
 #include <optional>
@@ -55,15 +56,19 @@ protected:
     // Polls the operation until its status is `status`.
     bool wait_status(const std::string& uuid, const std::string& status);
 
+    // Runs a client script to completion (5 minutes at most) and expects it to succeed and to
+    // print `marker`; on failure, shows its output and groved's log.
+    void expect_flow(const std::vector<std::string>& argv, const std::string& marker);
+
     std::filesystem::path root() const { return dir_->path() / "root"; }
     std::filesystem::path socket() const { return dir_->path() / "grove.sock"; }
+    std::filesystem::path docker_socket() const { return dir_->path() / "docker.sock"; }
     std::string log() const;
 
     std::optional<base::TempDir> dir_;
     std::optional<base::ChildProcess> daemon_;
     std::string busybox_;  // the busybox image's uuid, tagged "busybox"
     uint16_t port_ = 0;
-    std::vector<std::string> extra_flags_;
 };
 
 }  // namespace grove::testing

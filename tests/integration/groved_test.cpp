@@ -1228,16 +1228,10 @@ TEST_F(GrovedTest, ROOT_PythonContreeFlow) {
     ASSERT_TRUE(registry) << registry.error().to_string();
     ASSERT_TRUE(registry->push(images->oci_ref("busybox"), "library/busybox:flow"));
 
-    auto flow = base::run_command(
-        {.argv = {"python3", GROVE_TESTS_DIR "/contree_flow.py", "--url",
-                  "http://127.0.0.1:" + std::to_string(port_) + "/sandboxes", "--token", kTestToken,
-                  "--registry", registry->host(), "--repository", "library/busybox:flow"}},
-        seconds(300));
-    ASSERT_TRUE(flow) << flow.error().to_string();
-    EXPECT_TRUE(flow->status.success()) << flow->status.to_string() << "\n"
-                                        << flow->out << flow->err << "\ngroved's log:\n"
-                                        << log();
-    EXPECT_NE(flow->out.find("the ConTree flow passed"), std::string::npos) << flow->out;
+    expect_flow({"python3", GROVE_TESTS_DIR "/contree_flow.py", "--url",
+                 "http://127.0.0.1:" + std::to_string(port_) + "/sandboxes", "--token", kTestToken,
+                 "--registry", registry->host(), "--repository", "library/busybox:flow"},
+                "the ConTree flow passed");
 }
 
 }  // namespace

@@ -1,16 +1,19 @@
-#include "api/daemon.hpp"
+#include "groved/daemon.hpp"
 
 #include <charconv>
 #include <grp.h>
+
+#include <fmt/format.h>
 
 #include "api/contree_api.hpp"
 #include "base/error.hpp"
 #include "daemon/import_executor.hpp"
 #include "daemon/instance_executor.hpp"
+#include "docker_api/docker_api.hpp"
 #include "engine/host_cgroups.hpp"
 #include "registry/registry_config.hpp"
 
-namespace grove::api {
+namespace grove::groved {
 namespace {
 
 Result<gid_t> group_id(const std::string& group) {
@@ -96,6 +99,7 @@ Result<void> Daemon::open_services() {
                                   .insecure = config_.insecure_registries};
     flags.auth_files.assign(config_.auth_files.begin(), config_.auth_files.end());
     GROVE_ASSIGN_OR_RETURN(auto registry, registry::RegistryConfig::from_flags(flags));
+    registry_ = std::make_unique<registry::RegistryConfig>(registry);
     operations_ = std::make_unique<daemon::Operations>(
         *state_, *images_, *files_, std::make_unique<daemon::InstanceExecutor>(*runner_, *files_),
         std::make_unique<daemon::ImportExecutor>(*images_, std::move(registry)),
@@ -105,45 +109,60 @@ Result<void> Daemon::open_services() {
                                   .max_import_timeout_seconds = config_.import_max_timeout},
         log_);
 
-    AuthOptions auth{.trust_local_root = config_.trust_local_root};
+    api::AuthOptions auth{.trust_local_root = config_.trust_local_root};
     if (!config_.token_file.empty()) {
-        GROVE_ASSIGN_OR_RETURN(auth.tokens, Authenticator::read_token_file(config_.token_file));
+        GROVE_ASSIGN_OR_RETURN(auth.tokens,
+                               api::Authenticator::read_token_file(config_.token_file));
     }
-    auth_ = std::make_unique<Authenticator>(auth);
+    auth_ = std::make_unique<api::Authenticator>(auth);
     return {};
 }
 
 Result<void> Daemon::listen() {
     server_ = std::make_unique<http::Server>(http::ServerOptions{}, log_);
-    const ContreeServices services{*images_, *operations_, *files_, *auth_};
-    const http::Router router = contree_router(
+    const api::ContreeServices services{*images_, *operations_, *files_, *auth_};
+    const http::Router contree = api::contree_router(
         services, {.prefixes = config_.api_prefixes, .max_upload_bytes = config_.max_upload_bytes});
+    const http::Router docker = docker_api::docker_router(
+        {.images = *images_, .registry = *registry_, .auth = *auth_, .events = docker_events_});
     std::optional<gid_t> group;
     if (!config_.socket_group.empty()) {
         GROVE_ASSIGN_OR_RETURN(group, group_id(config_.socket_group));
     }
     for (const auto& spec : config_.listen) {
-        GROVE_ASSIGN_OR_RETURN(const ListenAddress address, parse_listen_address(spec));
-        if (address.transport == http::Transport::kTcp && !auth_->has_tokens()) {
-            return base::make_error(Code::kFailedPrecondition,
-                                    "listen '{}': TCP needs --token-file (only local root may "
-                                    "call without a token, and only on a unix socket)",
-                                    spec);
-        }
-        auto info = address.transport == http::Transport::kUnix
-                        ? server_->listen_unix({.path = address.path, .group = group}, router)
-                        : server_->listen_tcp({.host = address.host, .port = address.port}, router);
-        GROVE_ASSIGN_OR_RETURN(auto listener,
-                               base::with_context(std::move(info), "listen '{}'", spec));
-        listeners_.push_back(std::move(listener));
+        GROVE_TRY(listen_on(spec, contree, group, "ConTree"));
     }
+    for (const auto& spec : config_.docker_listen) {
+        GROVE_TRY(listen_on(spec, docker, group, "Docker"));
+    }
+    return {};
+}
+
+Result<void> Daemon::listen_on(const std::string& spec,
+                               const http::Router& router,
+                               std::optional<gid_t> group,
+                               std::string_view api) {
+    GROVE_ASSIGN_OR_RETURN(const ListenAddress address, parse_listen_address(spec));
+    if (address.transport == http::Transport::kTcp && !auth_->has_tokens()) {
+        return base::make_error(Code::kFailedPrecondition,
+                                "listen '{}': TCP needs --token-file (only local root may "
+                                "call without a token, and only on a unix socket)",
+                                spec);
+    }
+    auto info = address.transport == http::Transport::kUnix
+                    ? server_->listen_unix({.path = address.path, .group = group}, router)
+                    : server_->listen_tcp({.host = address.host, .port = address.port}, router);
+    GROVE_ASSIGN_OR_RETURN(auto listener, base::with_context(std::move(info), "listen '{}'", spec));
+    listeners_.push_back(std::move(listener));
+    listener_apis_.emplace_back(api);
     return {};
 }
 
 Result<void> Daemon::start() {
     GROVE_TRY(server_->start());
-    for (const auto& listener : listeners_) {
-        log_.info("serving the ConTree API", {{"address", listener.address}});
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+        log_.info(fmt::format("serving the {} API", listener_apis_[i]),
+                  {{"address", listeners_[i].address}});
     }
     return {};
 }
@@ -162,4 +181,4 @@ void Daemon::stop() {
     log_.info("stopped");
 }
 
-}  // namespace grove::api
+}  // namespace grove::groved

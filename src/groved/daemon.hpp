@@ -2,7 +2,8 @@
 
 // Daemon is groved put together: the image store on the root, the runner, the daemon's state
 // (recovering from a crash as it opens), the files and operations services, and the HTTP server
-// serving the ConTree API on every listener. tools/main_groved.cpp turns flags and the config
+// serving the ConTree API on every --listen listener and the Docker Engine API on every
+// --docker-listen one. tools/main_groved.cpp turns flags and the config
 // file into a DaemonConfig, starts a Daemon, and stops it on SIGTERM.
 //
 // Stopping: the server stops accepting and lets requests in flight finish for the grace period
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,16 +25,21 @@
 #include "daemon/files.hpp"
 #include "daemon/operations.hpp"
 #include "daemon/state_db.hpp"
+#include "docker_api/docker_events.hpp"
 #include "engine/runner.hpp"
 #include "http/server.hpp"
 #include "image/image_store.hpp"
+#include "registry/registry_config.hpp"
 
-namespace grove::api {
+namespace grove::groved {
 
 struct DaemonConfig {
     std::string root = "/var/lib/grove";
     // "unix:///run/grove/grove.sock" or "tcp://127.0.0.1:7070" ("tcp://[::1]:7070").
     std::vector<std::string> listen{"unix:///run/grove/grove.sock"};
+    // The Docker Engine API's listeners, same forms ("unix:///run/grove/docker.sock"); none by
+    // default.
+    std::vector<std::string> docker_listen;
     std::string token_file;  // empty: only local root, on unix sockets
     bool trust_local_root = true;
     std::string socket_group;               // a group name or gid for the unix sockets; empty: ours
@@ -64,11 +71,16 @@ public:
     // Idempotent; the destructor calls it too.
     void stop();
 
+    // Every listener, ConTree's first.
     const std::vector<http::ListenerInfo>& listeners() const { return listeners_; }
 
 private:
     Result<void> open_services();
     Result<void> listen();
+    Result<void> listen_on(const std::string& spec,
+                           const http::Router& router,
+                           std::optional<gid_t> group,
+                           std::string_view api);
 
     DaemonConfig config_;
     base::Logger log_;
@@ -78,9 +90,12 @@ private:
     std::unique_ptr<daemon::StateDb> state_;
     std::unique_ptr<daemon::Files> files_;
     std::unique_ptr<daemon::Operations> operations_;
-    std::unique_ptr<Authenticator> auth_;
+    std::unique_ptr<api::Authenticator> auth_;
+    std::unique_ptr<registry::RegistryConfig> registry_;  // the Docker API's pulls
+    docker_api::DockerEvents docker_events_;
     std::unique_ptr<http::Server> server_;
     std::vector<http::ListenerInfo> listeners_;
+    std::vector<std::string> listener_apis_;  // "ConTree" or "Docker", per listener
     bool stopped_ = false;
 };
 
@@ -93,4 +108,4 @@ struct ListenAddress {
 };
 Result<ListenAddress> parse_listen_address(std::string_view spec);
 
-}  // namespace grove::api
+}  // namespace grove::groved

@@ -1,0 +1,49 @@
+#pragma once
+
+// Internal to the Docker API: the helpers every route file shares, and the functions that add
+// each group of routes (one file per group).
+
+#include <string>
+#include <string_view>
+
+#include <grove/result.hpp>
+
+#include "base/json.hpp"
+#include "docker_api/docker_api.hpp"
+#include "http/request.hpp"
+#include "http/response_writer.hpp"
+#include "http/router.hpp"
+
+namespace grove::docker_api {
+
+// Adds a route whose handler runs once the caller is authenticated (401) and the path's API
+// version is one served (400).
+void route(http::Router& router,
+           const DockerServices& services,
+           std::string_view method,
+           std::string_view pattern,
+           http::Handler handler,
+           http::RouteOptions options = {});
+Result<void> send_json(http::ResponseWriter& writer, int status, const base::Json& body);
+// Starts a chunked stream of JSON lines (pull, load, import, events).
+Result<void> start_json_stream(http::ResponseWriter& writer);
+// One line of such a stream; `eol` is "\n" (pull, events) or "\r\n" (load, import), as dockerd.
+Result<void> write_json_line(http::ResponseWriter& writer,
+                             const base::Json& line,
+                             std::string_view eol = "\n");
+// An error inside a JSON stream that has started: {"errorDetail":{"message"},"error"}.
+Result<void> write_stream_error(http::ResponseWriter& writer,
+                                const Error& error,
+                                std::string_view eol = "\n");
+// The path parameter `name` of the matched route.
+std::string param(const http::Request& request, std::string_view name);
+// Docker's boolean query parameters: "1", "true", "True" (absent: `fallback`).
+bool query_flag(const http::Request& request, std::string_view name, bool fallback = false);
+
+void add_system_routes(http::Router& router, const DockerServices& services);
+void add_event_routes(http::Router& router, const DockerServices& services);
+void add_image_routes(http::Router& router, const DockerServices& services);
+void add_pull_routes(http::Router& router, const DockerServices& services);
+void add_archive_routes(http::Router& router, const DockerServices& services);
+
+}  // namespace grove::docker_api
