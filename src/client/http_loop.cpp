@@ -10,37 +10,10 @@
 
 #include "base/error.hpp"
 #include "base/json.hpp"
+#include "registry/status_error.hpp"
 
 namespace grove::client {
 namespace {
-
-Code code_of_status(long status) {
-    switch (status) {
-        case 400:
-            return Code::kInvalidArgument;
-        case 401:
-            return Code::kUnauthenticated;
-        case 403:
-            return Code::kPermissionDenied;
-        case 404:
-            return Code::kNotFound;
-        case 409:
-            return Code::kFailedPrecondition;
-        case 429:
-        case 507:
-            return Code::kResourceExhausted;
-        case 499:
-            return Code::kCancelled;
-        case 501:
-            return Code::kUnimplemented;
-        case 503:
-            return Code::kUnavailable;
-        case 504:
-            return Code::kDeadlineExceeded;
-        default:
-            return Code::kInternal;
-    }
-}
 
 // One request in flight: its easy handle and what it collects.
 struct Transfer {
@@ -75,7 +48,8 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
 }  // namespace
 
 Error http_error(const HttpResponse& response) {
-    Code code = code_of_status(response.status);
+    // Without grove's body (a proxy answered, say), the status says what it can.
+    Code code = registry::code_for_status(response.status);
     std::string message = fmt::format("groved answered {}", response.status);
     if (auto json = base::parse_json(response.body); json && json->is_object()) {
         if (const auto name = code_from_name(json->value("code", ""))) {
