@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
     app.add_option("--auth-file", options.auth_files,
                    "Docker config.json or containers auth.json with registry logins (repeatable)")
         ->allow_extra_args(false);
+    const char* env_host = std::getenv("GROVE_HOST");
+    options.host = env_host != nullptr ? env_host : "";
+    app.add_option("--host", options.host,
+                   "Use this groved (unix:///path or http://host:port; default $GROVE_HOST; "
+                   "token from $GROVE_TOKEN) instead of the local store (session commands)");
     app.add_flag("--debug", options.debug, "Log debug messages");
     app.add_flag("!--no-cgroup-tuning", options.tune_cgroups,
                  "Leave the host's cgroup2 mount as it is (grove turns on favordynmods, which "
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
     grove::cli::add_fs_cp(app, env);
     grove::cli::add_fs_grep(app, env);
     grove::cli::add_run(app, env);
+    grove::cli::add_session(app, env);
 
     app.add_subcommand("version", "Print the version")->callback([&] {
         fmt::print("{}\n", version);

@@ -84,10 +84,15 @@ http::Router contree_router(const ContreeServices& services, const ContreeOption
     add_subprocess_routes(v1, context);
     add_inspect_routes(v1, context);
 
+    http::Router grove_v1(router_options);
+    add_session_routes(grove_v1, context);
+
     http::Router root(router_options);
     root.mount("/v1", v1);
+    root.mount("/grove/v1", grove_v1);
     for (const auto& prefix : options.prefixes) {
         root.mount(prefix + "/v1", v1);
+        root.mount(prefix + "/grove/v1", grove_v1);
     }
     return root;
 }

@@ -46,5 +46,7 @@ void add_operation_routes(http::Router& v1, const RouteContext& context);
 void add_event_routes(http::Router& v1, const RouteContext& context);
 void add_subprocess_routes(http::Router& v1, const RouteContext& context);
 void add_inspect_routes(http::Router& v1, const RouteContext& context);
+// grove's own routes, under /grove/v1 (docs/api.md "Sessions").
+void add_session_routes(http::Router& grove_v1, const RouteContext& context);
 
 }  // namespace grove::api

@@ -26,5 +26,6 @@ void add_fs_cat(CLI::App& app, CommandEnv env);
 void add_fs_cp(CLI::App& app, CommandEnv env);
 void add_fs_grep(CLI::App& app, CommandEnv env);
 void add_run(CLI::App& app, CommandEnv env);
+void add_session(CLI::App& app, CommandEnv env);
 
 }  // namespace grove::cli

@@ -50,6 +50,23 @@ Result<engine::Runner*> Context::runner() {
     return runner_.get();
 }
 
+Result<Client*> Context::client() {
+    if (!client_) {
+        if (!options_.host.empty()) {
+            const char* token = std::getenv("GROVE_TOKEN");
+            GROVE_ASSIGN_OR_RETURN(
+                client_, Client::remote({.host = options_.host, .token = token ? token : ""}));
+        } else {
+            GROVE_ASSIGN_OR_RETURN(
+                client_, Client::embedded({.root = options_.root,
+                                           .registry_mirrors = options_.registry_mirrors,
+                                           .insecure_registries = options_.insecure_registries,
+                                           .parallel_runs = 1}));
+        }
+    }
+    return client_.get();
+}
+
 Result<inspect::LayerStack> Context::image_files(std::string_view ref) {
     GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
     GROVE_ASSIGN_OR_RETURN(const auto image, image_store->find(ref));

@@ -3,14 +3,15 @@
 // The state every `grove` command shares: the global options given before the subcommand, and
 // the engine objects built from them on first use, so `grove --help` opens no store.
 //
-// Today the CLI drives the embedded engine (image::ImageStore on a local root) directly; once the
-// client library lands (include/grove/client.hpp), commands go through it instead and gain the
-// remote mode (--host / GROVE_HOST).
+// Most commands drive the embedded engine (image::ImageStore on a local root) directly; the
+// session commands go through the client library (include/grove/client.hpp), which gives them the
+// remote mode (--host / GROVE_HOST). Moving the others over is the next step.
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <grove/client.hpp>
 #include <grove/result.hpp>
 
 #include "base/log.hpp"
@@ -21,7 +22,8 @@
 namespace grove::cli {
 
 struct GlobalOptions {
-    std::string root;                              // --root, $GROVE_ROOT, or kDefaultRoot
+    std::string root;  // --root, $GROVE_ROOT, or kDefaultRoot
+    std::string host;  // --host or $GROVE_HOST: a groved to use instead of the local store
     std::vector<std::string> registry_mirrors;     // "docker.io=http://127.0.0.1:5000"
     std::vector<std::string> insecure_registries;  // "host[:port]"
     std::vector<std::string> auth_files;           // Docker config.json / containers auth.json
@@ -44,6 +46,9 @@ public:
     Result<engine::Runner*> runner();
     // The files of the image `ref` names (a UUID, a unique UUID prefix or a tag).
     Result<inspect::LayerStack> image_files(std::string_view ref);
+    // The client library: remote when --host is given (token from $GROVE_TOKEN), else embedded
+    // on --root.
+    Result<Client*> client();
     // `extra` adds credentials given on the command line for one domain.
     Result<registry::Client*> registry(
         const std::optional<std::pair<std::string, registry::Credentials>>& extra = {});
@@ -54,6 +59,7 @@ private:
     std::unique_ptr<image::ImageStore> store_;
     std::unique_ptr<engine::Runner> runner_;
     std::unique_ptr<registry::Client> registry_;
+    std::unique_ptr<Client> client_;
 };
 
 // 0 for success; otherwise prints "grove: <message>" to stderr and returns 1.

@@ -30,6 +30,7 @@
 #include "store/content/content_store.hpp"
 #include "store/metadata/database.hpp"
 #include "store/metadata/image_table.hpp"
+#include "store/metadata/session_table.hpp"
 #include "store_paths.hpp"
 
 namespace grove::image {
@@ -88,6 +89,15 @@ public:
     Result<void> remove(std::string_view ref, store::ImageRemoveOptions options);
     Result<std::vector<store::ImageRecord>> lineage(std::string_view ref);
     Result<std::vector<store::ImageRecord>> children(std::string_view ref);
+
+    // Runs `body` with the store's sessions (session_table.hpp), one user of the database at a
+    // time; `body` returns a Result.
+    template <typename Body>
+    auto with_sessions(Body&& body) {
+        std::lock_guard guard(db_mutex_);
+        store::SessionTable sessions(db_);
+        return body(sessions);
+    }
 
     // Removes the layers and blobs no image references. Waits for imports in flight.
     Result<GcStats> collect_garbage();

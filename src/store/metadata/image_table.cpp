@@ -224,6 +224,16 @@ Result<void> ImageTable::remove(std::string_view uuid, ImageRemoveOptions option
             return base::make_error(Code::kFailedPrecondition,
                                     "image has {} child image(s); remove them first", children);
         }
+        // A session's history pins its images (session_table.hpp).
+        GROVE_ASSIGN_OR_RETURN(
+            auto pinned,
+            db_.prepare("SELECT session FROM session_states WHERE image = ?1 LIMIT 1"));
+        GROVE_ASSIGN_OR_RETURN(const bool in_session, pinned.bind(1, uuid).step());
+        if (in_session) {
+            return base::make_error(Code::kFailedPrecondition,
+                                    "image is in the history of session '{}'; remove it first",
+                                    pinned.column_text(0));
+        }
         if (image.tag) {
             if (!options.force) {
                 return base::make_error(Code::kFailedPrecondition,

@@ -77,9 +77,44 @@ UPDATE layers SET depth = depths.depth FROM depths WHERE depths.id = layers.id;
 CREATE UNIQUE INDEX layers_merges ON layers (merges) WHERE merges IS NOT NULL;
 )sql";
 
+// Version 3: sessions (session_table.hpp). A state's image is RESTRICT: a session pins the images
+// of its history, so they stay runnable until the session goes. A session's states and branches
+// go with it (CASCADE); a branch's head is CASCADE too, so the order in which SQLite cascades a
+// session's removal does not matter.
+constexpr std::string_view kSessions = R"sql(
+CREATE TABLE sessions (
+    name       TEXT PRIMARY KEY NOT NULL,
+    branch     TEXT NOT NULL,
+    created_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE session_states (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session    TEXT NOT NULL REFERENCES sessions (name) ON DELETE CASCADE,
+    parent     INTEGER REFERENCES session_states (id) ON DELETE CASCADE,
+    image      TEXT NOT NULL REFERENCES images (uuid) ON DELETE RESTRICT,
+    command    TEXT NOT NULL,
+    exit_code  INTEGER NOT NULL DEFAULT 0,
+    timed_out  INTEGER NOT NULL DEFAULT 0,
+    elapsed_ns INTEGER NOT NULL DEFAULT 0,
+    stdout     TEXT NOT NULL DEFAULT '',
+    stderr     TEXT NOT NULL DEFAULT '',
+    created_ns INTEGER NOT NULL
+);
+CREATE INDEX session_states_session ON session_states (session);
+CREATE INDEX session_states_parent ON session_states (parent);
+CREATE INDEX session_states_image ON session_states (image);
+CREATE TABLE session_branches (
+    session TEXT NOT NULL REFERENCES sessions (name) ON DELETE CASCADE,
+    name    TEXT NOT NULL,
+    head    INTEGER NOT NULL REFERENCES session_states (id) ON DELETE CASCADE,
+    PRIMARY KEY (session, name)
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{.version = 1, .sql = kInitial},
     Migration{.version = 2, .sql = kFlatten},
+    Migration{.version = 3, .sql = kSessions},
 };
 
 }  // namespace

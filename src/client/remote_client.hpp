@@ -1,0 +1,51 @@
+#pragma once
+
+// RemoteClient: grove::Client over groved's HTTP API, the ConTree routes (/v1) for images, files,
+// runs and inspection, and grove's own (/grove/v1) for sessions. A run is three steps on the
+// HttpLoop (upload its files, spawn, follow its event stream to the completion), each started by
+// the previous one's completion, so start_run never blocks and one thread carries every run.
+
+#include <memory>
+
+#include <grove/client.hpp>
+
+#include "client/http_loop.hpp"
+
+namespace grove::client {
+
+// GROVE_HOST's forms (RemoteOptions::host) as an endpoint.
+Result<Endpoint> parse_host(const RemoteOptions& options);
+
+class RemoteClient final : public Client {
+public:
+    explicit RemoteClient(std::unique_ptr<HttpLoop> http) : http_(std::move(http)) {}
+
+    Result<std::vector<ImageInfo>> list_images(const ImageListOptions& options) override;
+    Result<ImageInfo> find_image(std::string_view ref, bool strict) override;
+    Result<ImageInfo> import_image(std::string_view reference,
+                                   const ImportOptions& options) override;
+    Result<ImageInfo> tag_image(const std::string& uuid, std::string_view tag) override;
+    Result<std::vector<ImageInfo>> lineage(const std::string& uuid) override;
+    Result<std::vector<FileEntry>> list_files(const std::string& uuid,
+                                              std::string_view path) override;
+    Result<std::string> read_file(const std::string& uuid, std::string_view path) override;
+    std::future<Result<RunResult>> start_run(const std::string& uuid, RunOptions options) override;
+    Result<SessionInfo> create_session(std::string_view name, std::string_view ref) override;
+    Result<SessionInfo> get_session(std::string_view name) override;
+    Result<std::vector<SessionInfo>> list_sessions() override;
+    Result<void> remove_session(std::string_view name) override;
+    Result<SessionInfo> branch_session(std::string_view name, std::string_view branch) override;
+    Result<SessionInfo> checkout_session(std::string_view name, std::string_view branch) override;
+    Result<SessionInfo> rollback_session(std::string_view name, int64_t steps) override;
+    Result<SessionInfo> record_run(std::string_view name, const SessionRun& run) override;
+    Result<std::vector<SessionRun>> session_history(std::string_view name, size_t limit) override;
+
+private:
+    Result<SessionInfo> session_call(std::string method, std::string path, std::string body);
+    // Follows an operation's events to its completion; the completion's data.
+    Result<std::string> wait_for_image(const std::string& operation);
+
+    std::unique_ptr<HttpLoop> http_;
+};
+
+}  // namespace grove::client

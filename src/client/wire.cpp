@@ -1,0 +1,162 @@
+#include "client/wire.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "base/error.hpp"
+#include "daemon/stream_repr.hpp"
+#include "daemon/wire_time.hpp"
+
+namespace grove::client {
+namespace {
+
+template <typename T>
+T value_or(const base::Json& json, std::string_view key, T fallback) {
+    const auto it = json.find(key);
+    return it == json.end() || it->is_null() ? fallback : it->get<T>();
+}
+
+std::optional<std::string> optional_text(const base::Json& json, std::string_view key) {
+    const auto it = json.find(key);
+    return it == json.end() || it->is_null() ? std::nullopt
+                                             : std::optional<std::string>(it->get<std::string>());
+}
+
+// nlohmann throws on a value of the wrong type; a malformed answer is an error, not a crash.
+template <typename Body>
+auto guarded(std::string_view what, Body&& body) -> Result<decltype(body())> {
+    try {
+        return body();
+    } catch (const base::Json::exception& e) {
+        return base::make_error(Code::kInternal, "groved sent a malformed {}: {}", what, e.what());
+    }
+}
+
+}  // namespace
+
+Result<ImageInfo> image_from_json(const base::Json& json) {
+    return guarded("image", [&] {
+        ImageInfo info{.uuid = json.at("uuid").get<std::string>(),
+                       .tag = optional_text(json, "tag"),
+                       .parent = optional_text(json, "parent_uuid"),
+                       .kind = value_or<std::string>(json, "kind", "")};
+        if (const auto created = optional_text(json, "created_at")) {
+            info.created = parse_iso8601(*created).value_or(Clock::time_point());
+        }
+        if (const auto size = json.find("size"); size != json.end() && size->is_object()) {
+            info.size = value_or<uint64_t>(*size, "logical", 0);
+        }
+        return info;
+    });
+}
+
+Result<SessionInfo> session_from_json(const base::Json& json) {
+    return guarded("session", [&] {
+        SessionInfo info{.name = json.at("name").get<std::string>(),
+                         .branch = json.at("branch").get<std::string>(),
+                         .head = json.at("head").get<int64_t>(),
+                         .image = json.at("image").get<std::string>()};
+        for (const auto& branch : json.at("branches")) {
+            info.branches.push_back({.name = branch.at("name").get<std::string>(),
+                                     .head = branch.at("head").get<int64_t>(),
+                                     .image = branch.at("image").get<std::string>()});
+        }
+        return info;
+    });
+}
+
+Result<SessionRun> session_run_from_json(const base::Json& json) {
+    auto run = guarded("session run", [&] {
+        return SessionRun{
+            .id = json.at("id").get<int64_t>(),
+            .parent = json.at("parent").is_null()
+                          ? std::nullopt
+                          : std::optional<int64_t>(json.at("parent").get<int64_t>()),
+            .image = json.at("image").get<std::string>(),
+            .command = json.at("command").get<std::string>(),
+            .exit_code = json.at("exit_code").get<int>(),
+            .timed_out = value_or(json, "timed_out", false),
+            .elapsed = std::chrono::nanoseconds(value_or<int64_t>(json, "elapsed_ns", 0))};
+    });
+    GROVE_TRY(run);
+    GROVE_ASSIGN_OR_RETURN(run->stdout_data,
+                           daemon::decode_stream_repr(json.value("stdout", base::Json())));
+    GROVE_ASSIGN_OR_RETURN(run->stderr_data,
+                           daemon::decode_stream_repr(json.value("stderr", base::Json())));
+    return run;
+}
+
+Result<FileEntry> file_entry_from_json(const base::Json& json) {
+    return guarded("file entry", [&] {
+        return FileEntry{.name = json.at("path").get<std::string>(),
+                         .size = value_or<uint64_t>(json, "size", 0),
+                         .mode = value_or<uint32_t>(json, "mode", 0),
+                         .is_dir = value_or(json, "is_dir", false),
+                         .is_symlink = value_or(json, "is_symlink", false),
+                         .symlink_to = value_or<std::string>(json, "symlink_to", "")};
+    });
+}
+
+std::string iso8601(Clock::time_point time) {
+    return daemon::iso8601_micros(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count());
+}
+
+Result<Clock::time_point> parse_iso8601(std::string_view text) {
+    std::tm utc{};
+    long micros = 0;
+    int consumed = 0;
+    const std::string copy(text);
+    if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &utc.tm_year, &utc.tm_mon,
+                    &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &consumed) != 6) {
+        return base::make_error(Code::kInvalidArgument, "bad time '{}'", text);
+    }
+    if (copy.size() > static_cast<size_t>(consumed) && copy[static_cast<size_t>(consumed)] == '.') {
+        micros = std::strtol(copy.c_str() + consumed + 1, nullptr, 10);
+    }
+    utc.tm_year -= 1900;
+    utc.tm_mon -= 1;
+    return Clock::from_time_t(timegm(&utc)) + std::chrono::microseconds(micros);
+}
+
+std::string escape_query(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (std::isalnum(u) != 0 || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+            out += c;
+        } else {
+            out += fmt::format("%{:02X}", u);
+        }
+    }
+    return out;
+}
+
+void EventStream::feed(std::string_view chunk) {
+    buffer_.append(chunk);
+    size_t end = 0;
+    while ((end = buffer_.find("\n\n")) != std::string::npos) {
+        const std::string frame = buffer_.substr(0, end);
+        buffer_.erase(0, end + 2);
+        std::string data;
+        size_t start = 0;
+        while (start < frame.size()) {
+            size_t line_end = frame.find('\n', start);
+            if (line_end == std::string::npos) {
+                line_end = frame.size();
+            }
+            const std::string_view line(frame.data() + start, line_end - start);
+            if (line.starts_with("data: ")) {
+                data += line.substr(6);
+            }
+            start = line_end + 1;
+        }
+        if (auto json = base::parse_json(data); !data.empty() && json) {
+            on_event_(*json);
+        }
+    }
+}
+
+}  // namespace grove::client
