@@ -1,7 +1,9 @@
 #include "containers/manager.hpp"
 
 #include <algorithm>
+#include <cinttypes>
 #include <csignal>
+#include <cstdio>
 #include <deque>
 #include <fcntl.h>
 #include <poll.h>
@@ -337,12 +339,17 @@ Result<void> Manager::start_locked(Container& c) {
         GROVE_TRY(ContainerTable(db_).set_state(c.id, c.state, c.restart_count));
         return error;
     }
+    int pid = 0;
+    int64_t started_ns = 0;
+    if (std::sscanf(std::string(text).c_str(), "ok %d %" SCNd64, &pid, &started_ns) != 2) {
+        return base::make_error(Code::kInternal, "grove-shim: bad report '{}'", text);
+    }
     c.state.status = Status::kRunning;
-    c.state.pid = std::atoi(std::string(text.substr(3)).c_str());
+    c.state.pid = pid;
     c.state.exit_code = 0;
     c.state.oom_killed = false;
     c.state.error.clear();
-    c.state.started_ns = now_ns();
+    c.state.started_ns = started_ns;
     GROVE_TRY(ContainerTable(db_).set_state(c.id, c.state, c.restart_count));
     ++generation_;
     changed_.notify_all();
@@ -359,7 +366,7 @@ Result<bool> Manager::start(std::string_view ref) {
     return true;
 }
 
-Result<void> Manager::shim_request_running(std::string_view ref, std::string_view request) {
+Result<std::string> Manager::shim_request_running(std::string_view ref, std::string_view request) {
     GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
     if (!c.state.running()) {
         return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
@@ -368,12 +375,12 @@ Result<void> Manager::shim_request_running(std::string_view ref, std::string_vie
     if (!reply && reply.error().code() == Code::kUnavailable) {
         return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
     }
-    GROVE_TRY(reply);
-    return {};
+    return reply;
 }
 
 Result<void> Manager::kill(std::string_view ref, int signal) {
-    return shim_request_running(ref, fmt::format("kill {}", signal));
+    GROVE_TRY(shim_request_running(ref, fmt::format("kill {}", signal)));
+    return {};
 }
 
 Result<bool> Manager::wait_for_shim(const std::string& id, std::optional<milliseconds> timeout) {
@@ -670,11 +677,18 @@ Result<base::UniqueFd> Manager::attach(std::string_view ref) {
 }
 
 Result<void> Manager::resize(std::string_view ref, int rows, int cols) {
-    return shim_request_running(ref, fmt::format("resize {} {}", rows, cols));
+    GROVE_TRY(shim_request_running(ref, fmt::format("resize {} {}", rows, cols)));
+    return {};
 }
 
 Result<void> Manager::close_stdin(std::string_view ref) {
-    return shim_request_running(ref, "close-stdin");
+    GROVE_TRY(shim_request_running(ref, "close-stdin"));
+    return {};
+}
+
+Result<runtime::cgroup::Stats> Manager::stats(std::string_view ref) {
+    GROVE_ASSIGN_OR_RETURN(const auto reply, shim_request_running(ref, "stats"));
+    return stats_from_json(reply);
 }
 
 }  // namespace grove::containers

@@ -95,6 +95,8 @@ public:
     // frames (raw with a tty), and what is written to it goes to its stdin (with open_stdin).
     Result<base::UniqueFd> attach(std::string_view ref);
     Result<void> resize(std::string_view ref, int rows, int cols);
+    // The running container's cgroup statistics (docker stats, one sample).
+    Result<runtime::cgroup::Stats> stats(std::string_view ref);
     Result<void> close_stdin(std::string_view ref);
 
     Manager(image::ImageStore& store, ManagerOptions options, store::Database db)
@@ -107,7 +109,8 @@ private:
     Result<Container> find(std::string_view ref);
     Result<void> reconcile(Container& container);
     Result<void> start_locked(Container& container);
-    Result<void> shim_request_running(std::string_view ref, std::string_view request);
+    // The shim's reply to `request`; FailedPrecondition unless the container runs.
+    Result<std::string> shim_request_running(std::string_view ref, std::string_view request);
     // Waits for the shim of `id` to end: true once it has, false when `timeout` passed.
     Result<bool> wait_for_shim(const std::string& id,
                                std::optional<std::chrono::milliseconds> timeout);

@@ -388,6 +388,10 @@ TEST_F(ContainersTest, ROOT_PauseUpdateRestart) {
     EXPECT_EQ(inspect(c.id).state.status, Status::kRunning);
     EXPECT_EQ(manager_->unpause(c.id).error().code(), Code::kFailedPrecondition);
 
+    const auto stats = manager_->stats(c.id);
+    ASSERT_TRUE(stats) << stats.error().to_string();
+    EXPECT_GE(stats->pids_current, 2u);  // sh and sleep
+    EXPECT_GT(stats->cpu_usage_ns, 0u);
     auto updated = manager_->update(c.id, {.pids = 77});
     ASSERT_TRUE(updated) << updated.error().to_string();
     EXPECT_EQ(inspect(c.id).config.limits.pids, 77u);
@@ -404,6 +408,7 @@ TEST_F(ContainersTest, ROOT_PauseUpdateRestart) {
     ASSERT_TRUE(manager_->pause(c.id));
     ASSERT_TRUE(manager_->stop(c.id, std::chrono::seconds(0)));
     EXPECT_EQ(inspect(c.id).state.exit_code, 137);
+    EXPECT_EQ(manager_->stats(c.id).error().code(), Code::kFailedPrecondition);
     const pid_t first = inspect(c.id).state.pid;
     ASSERT_TRUE(manager_->restart(c.id, std::chrono::seconds(0)));
     const auto restarted = inspect(c.id);

@@ -7,6 +7,7 @@
 //   pause | resume         -> ok            freeze or thaw its cgroup
 //   resize <rows> <cols>   -> ok            the tty's window size
 //   update <limits json>   -> ok            new cgroup limits (shim_config.hpp)
+//   stats                  -> ok <json>     the cgroup's statistics (shim_config.hpp)
 //   close-stdin            -> ok            EOF on the container's stdin
 //   wait                   -> ok            then nothing: the connection ends when the shim does,
 //                                           after exit.json is written

@@ -67,8 +67,9 @@ Result<void> run(const ContainerPaths& paths, const ShimConfig& config) {
         return base::last_errno_error("become a subreaper");
     }
     GROVE_ASSIGN_OR_RETURN(auto container, start_container(paths, config));
+    const int64_t started_ns = now_ns();  // ours: the container may be done before the report
     GROVE_ASSIGN_OR_RETURN(auto control, listen_control());
-    report(fmt::format("ok {}", container.process->pid()));
+    report(fmt::format("ok {} {}", container.process->pid(), started_ns));
     return supervise(container, paths, config, control.get());
 }
 

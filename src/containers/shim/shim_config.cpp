@@ -132,6 +132,24 @@ Result<runtime::cgroup::Limits> limits_from_json(std::string_view text) {
     return limits_from(json);
 }
 
+std::string stats_to_json(const runtime::cgroup::Stats& stats) {
+    return base::dump_json({{"memory_peak_bytes", stats.memory_peak_bytes},
+                            {"cpu_usage_ns", stats.cpu_usage_ns},
+                            {"pids_current", stats.pids_current},
+                            {"oom_killed", stats.oom_killed}});
+}
+
+Result<runtime::cgroup::Stats> stats_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    runtime::cgroup::Stats stats;
+    GROVE_ASSIGN_OR_RETURN(stats.memory_peak_bytes,
+                           base::json_field<uint64_t>(json, "memory_peak_bytes"));
+    GROVE_ASSIGN_OR_RETURN(stats.cpu_usage_ns, base::json_field<uint64_t>(json, "cpu_usage_ns"));
+    GROVE_ASSIGN_OR_RETURN(stats.pids_current, base::json_field<uint64_t>(json, "pids_current"));
+    GROVE_ASSIGN_OR_RETURN(stats.oom_killed, base::json_field<bool>(json, "oom_killed"));
+    return stats;
+}
+
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())

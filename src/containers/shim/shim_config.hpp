@@ -70,6 +70,9 @@ Result<ExitRecord> exit_record_from_json(std::string_view text);
 // One line of JSON (the shim's "update" request).
 std::string limits_to_json(const runtime::cgroup::Limits& limits);
 Result<runtime::cgroup::Limits> limits_from_json(std::string_view text);
+// One line of JSON (the shim's "stats" reply).
+std::string stats_to_json(const runtime::cgroup::Stats& stats);
+Result<runtime::cgroup::Stats> stats_from_json(std::string_view text);
 
 // Writes `data` to `path` through a temporary file, fsync and rename, then fsyncs the directory:
 // readers see the old file or the whole new one, also after a crash.

@@ -211,6 +211,15 @@ private:
             clients_.push_back({std::move(fd), kind});
             return;
         }
+        if (verb == "stats") {
+            auto stats = container_.cgroup ? container_.cgroup->stats()
+                                           : Result<runtime::cgroup::Stats>(base::make_error(
+                                                 Code::kUnimplemented, "statistics need cgroups"));
+            const std::string text = stats ? "ok " + stats_to_json(*stats) + "\n"
+                                           : "err " + stats.error().message() + "\n";
+            (void)::send(fd.get(), text.data(), text.size(), MSG_NOSIGNAL);
+            return;
+        }
         reply(fd.get(), handle(verb, args));
     }
 
