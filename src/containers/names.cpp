@@ -2,14 +2,13 @@
 
 #include <array>
 #include <cctype>
-#include <charconv>
-#include <csignal>
 #include <cstdlib>
 #include <sys/random.h>
 
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/signal_name.hpp"
 
 namespace grove::containers {
 namespace {
@@ -35,21 +34,6 @@ constexpr std::array<std::string_view, 16> kAdjectives = {
 constexpr std::array<std::string_view, 16> kNouns = {
     "almond", "aspen",  "birch", "cedar", "elm",   "fir",    "hazel",  "juniper",
     "larch",  "linden", "maple", "oak",   "olive", "spruce", "walnut", "willow"};
-
-struct SignalName {
-    std::string_view name;
-    int number;
-};
-
-constexpr SignalName kSignals[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
-    {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
-    {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
-    {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
-    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-    {"PWR", SIGPWR},       {"SYS", SIGSYS}};
 
 }  // namespace
 
@@ -89,28 +73,11 @@ std::string generated_name() {
 }
 
 Result<int> parse_signal(std::string_view text) {
-    int number = 0;
-    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (err == std::errc() && end == text.data() + text.size() && !text.empty()) {
-        if (number <= 0 || number >= NSIG) {
-            return base::make_error(Code::kInvalidArgument, "invalid signal: {}", text);
-        }
-        return number;
+    const auto number = base::signal_number(text);
+    if (!number) {
+        return base::make_error(Code::kInvalidArgument, "invalid signal: {}", text);
     }
-    std::string upper;
-    for (const char c : text) {
-        upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    std::string_view name = upper;
-    if (name.starts_with("SIG")) {
-        name.remove_prefix(3);
-    }
-    for (const auto& signal : kSignals) {
-        if (signal.name == name) {
-            return signal.number;
-        }
-    }
-    return base::make_error(Code::kInvalidArgument, "invalid signal: {}", text);
+    return *number;
 }
 
 }  // namespace grove::containers

@@ -2,9 +2,6 @@
 
 #include "runtime/cgroup/v1.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include "fake_cgroupfs.hpp"
@@ -172,14 +169,7 @@ TEST(CgroupV1, CloseRemovesEveryDirectoryAndDestructorToo) {
 TEST(CgroupV1, OpenFindsALeftGroupToUpdateFreezeAndCollect) {
     V1Fixture f;
     EXPECT_EQ(f.manager.open("ctr1").error().code(), Code::kNotFound);
-    // Left behind as by a process killed with -9: no destructor runs in the child.
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::_exit(f.manager.create("ctr1", {.pids = 10}).has_value() ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_EQ(status, 0);
+    ASSERT_TRUE(testing::leave_behind(f.manager, "ctr1", {.pids = 10}));
     auto group = f.manager.open("ctr1");
     ASSERT_TRUE(group.has_value()) << group.error().message();
     ASSERT_TRUE((*group)->update({.memory_bytes = 1 << 20}).has_value());

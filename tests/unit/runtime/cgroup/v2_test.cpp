@@ -197,14 +197,7 @@ TEST(CgroupV2, DestructorRemovesAnUnclosedGroup) {
 TEST(CgroupV2, OpenFindsALeftGroupToUpdateFreezeAndCollect) {
     V2Fixture f;
     EXPECT_EQ(f.manager.open("ctr1").error().code(), Code::kNotFound);
-    // Left behind as by a process killed with -9: no destructor runs in the child.
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::_exit(f.manager.create("ctr1", {.pids = 10}).has_value() ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_EQ(status, 0);
+    ASSERT_TRUE(testing::leave_behind(f.manager, "ctr1", {.pids = 10}));
     f.fs.put("grove/cgroup.subtree_control", "memory pids cpu\n");  // as the kernel shows it
     auto group = f.manager.open("ctr1");
     ASSERT_TRUE(group.has_value()) << group.error().message();
