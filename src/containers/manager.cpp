@@ -351,7 +351,6 @@ Result<void> Manager::start_locked(Container& c) {
     c.state.error.clear();
     c.state.started_ns = started_ns;
     GROVE_TRY(ContainerTable(db_).set_state(c.id, c.state, c.restart_count));
-    ++generation_;
     changed_.notify_all();
     return {};
 }
@@ -470,9 +469,14 @@ Result<WaitResult> Manager::wait(std::string_view ref,
     GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
     const std::string id = c.id;
     if (condition == WaitCondition::kNextExit && !c.state.running()) {
+        // Until this container starts again (its start time changes), not any other one.
         std::unique_lock lock(mutex_);
-        const uint64_t seen = generation_;
-        while (generation_ == seen) {
+        const int64_t last_start = c.state.started_ns;
+        while (true) {
+            GROVE_ASSIGN_OR_RETURN(const auto now, find_locked(id));
+            if (now.state.started_ns != last_start) {
+                break;
+            }
             if (stop.stop_requested()) {
                 return base::make_error(Code::kCancelled, "wait for container {} cancelled", id);
             }
@@ -535,7 +539,6 @@ Result<void> Manager::remove(std::string_view ref, bool force) {
         options_.log.warn("container directory leaked",
                           {{"container", c.id}, {"error", ec.message()}});
     }
-    ++generation_;
     changed_.notify_all();
     return {};
 }

@@ -118,8 +118,7 @@ private:
     image::ImageStore& store_;
     const ManagerOptions options_;
     std::mutex mutex_;                 // guards db_ and every state change
-    std::condition_variable changed_;  // a start or a removal
-    uint64_t generation_ = 0;          // counts them
+    std::condition_variable changed_;  // notified on a start or a removal
     store::Database db_;
 };
 

@@ -443,6 +443,18 @@ TEST_F(ContainersTest, ROOT_WaitConditions) {
     removed.join();
     EXPECT_EQ(manager_->wait(d.id, WaitCondition::kRemoved).error().code(), Code::kNotFound);
 
+    // next-exit on a container that is not running: the exit after its next start.
+    auto later = create({.cmd = std::vector<std::string>{"/bin/sh", "-c", "sleep 0.5; exit 8"}});
+    auto other = create({.cmd = std::vector<std::string>{"true"}});
+    std::thread after_start([&] {
+        auto r = manager_->wait(later.id, WaitCondition::kNextExit);
+        ASSERT_TRUE(r) << r.error().to_string();
+        EXPECT_EQ(r->exit_code, 8);
+    });
+    ASSERT_TRUE(manager_->start(other.id)) << "another container's start is not this one's";
+    ASSERT_TRUE(manager_->start(later.id));
+    after_start.join();
+
     std::stop_source stop;
     auto e = started("sleep 1000");
     std::thread cancelled([&] {
