@@ -94,6 +94,25 @@ enum class WaitCondition {
     kRemoved,     // once removed (after its exit)
 };
 
+// A process to run in a running container (docker exec).
+struct ExecConfig {
+    std::vector<std::string> cmd;
+    std::vector<std::string> env;  // KEY=VALUE over the container's
+    std::string workdir;           // empty: the container's
+    std::string user;              // empty: the container's
+    bool tty = false;
+    bool open_stdin = false;
+};
+
+struct ExecInfo {
+    std::string id;  // 64 hex digits
+    std::string container_id;
+    ExecConfig config;
+    bool running = false;
+    int pid = 0;                   // on the host, once started
+    std::optional<int> exit_code;  // once ended
+};
+
 struct WaitResult {
     int exit_code = 0;
     std::string error;

@@ -34,6 +34,8 @@ using std::chrono::milliseconds;
 constexpr int kDefaultStopTimeoutS = 10;
 // Docker's exit code for a container whose shim died: containerd reports 128 + SIGKILL.
 constexpr int kDeadShimExitCode = 128 + SIGKILL;
+// How many removed containers' exits are kept for waiters that look too late.
+constexpr size_t kRememberedRemovals = 256;
 // Blocking waits wake this often to notice a cancellation.
 constexpr milliseconds kWaitSlice{100};
 
@@ -484,7 +486,18 @@ Result<WaitResult> Manager::wait(std::string_view ref,
         }
     }
     while (true) {
-        GROVE_ASSIGN_OR_RETURN(c, find(id));
+        auto now = find(id);
+        if (!now && now.error().code() == Code::kNotFound && condition == WaitCondition::kRemoved) {
+            // Removed by another thread between two looks: it left its exit behind.
+            std::lock_guard lock(mutex_);
+            for (const auto& [removed_id, result] : removed_) {
+                if (removed_id == id) {
+                    return result;
+                }
+            }
+        }
+        GROVE_TRY(now);
+        c = std::move(now).value();
         if (!c.state.running()) {
             break;
         }
@@ -532,7 +545,18 @@ Result<void> Manager::remove(std::string_view ref, bool force) {
         return base::make_error(Code::kFailedPrecondition, "container {} was started again",
                                 c.name);
     }
+    // A shim that wrote exit.json may still be unlinking its socket: its lock says when it is
+    // gone, and only then is the directory ours alone.
+    if (auto shim_lock = base::UniqueFd::open(paths(c.id).shim_lock(), O_RDWR)) {
+        while (::flock(shim_lock->get(), LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
     GROVE_TRY(ContainerTable(db_).remove(c.id));
+    removed_.emplace_back(c.id, WaitResult{.exit_code = c.state.exit_code, .error = c.state.error});
+    if (removed_.size() > kRememberedRemovals) {
+        removed_.pop_front();
+    }
+    std::erase_if(execs_, [&](const auto& entry) { return entry.second.container_id == c.id; });
     std::error_code ec;
     fs::remove_all(paths(c.id).dir, ec);
     if (ec) {
@@ -687,6 +711,84 @@ Result<void> Manager::resize(std::string_view ref, int rows, int cols) {
 Result<void> Manager::close_stdin(std::string_view ref) {
     GROVE_TRY(shim_request_running(ref, "close-stdin"));
     return {};
+}
+
+Result<std::string> Manager::exec_create(std::string_view ref, const ExecConfig& config) {
+    if (config.cmd.empty()) {
+        return base::make_error(Code::kInvalidArgument, "no exec command specified");
+    }
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    if (!c.state.running()) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
+    }
+    std::lock_guard lock(mutex_);
+    ExecInfo info{.id = new_container_id(), .container_id = c.id, .config = config};
+    execs_.emplace(info.id, info);
+    return info.id;
+}
+
+Result<base::UniqueFd> Manager::exec_start(std::string_view exec_id) {
+    ExecInfo info;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = execs_.find(exec_id);
+        if (it == execs_.end()) {
+            return base::make_error(Code::kNotFound, "no such exec instance: {}", exec_id);
+        }
+        if (it->second.running || it->second.exit_code) {
+            return base::make_error(Code::kFailedPrecondition, "exec {} was started already",
+                                    exec_id);
+        }
+        info = it->second;
+    }
+    GROVE_ASSIGN_OR_RETURN(auto c, find(info.container_id));
+    if (!c.state.running()) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
+    }
+    ExecRequest request{.argv = info.config.cmd,
+                        .env = engine::merged_env({.env = c.config.env}, info.config.env),
+                        .cwd = info.config.workdir.empty() ? c.config.cwd : info.config.workdir,
+                        .uid = c.config.uid,
+                        .gid = c.config.gid,
+                        .tty = info.config.tty,
+                        .open_stdin = info.config.open_stdin};
+    if (!info.config.user.empty()) {
+        GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(c.image_uuid));
+        GROVE_ASSIGN_OR_RETURN(const auto user,
+                               engine::resolve_image_user(store_, image, info.config.user));
+        request.uid = user.first;
+        request.gid = user.second;
+    }
+    GROVE_ASSIGN_OR_RETURN(auto conn, connect_shim(paths(c.id).dir));
+    GROVE_ASSIGN_OR_RETURN(
+        const auto pid,
+        shim_request(conn.get(), fmt::format("exec {} {}", info.id, to_json(request))));
+    std::lock_guard lock(mutex_);
+    if (const auto it = execs_.find(exec_id); it != execs_.end()) {
+        it->second.running = true;
+        it->second.pid = std::atoi(pid.c_str());
+    }
+    return conn;
+}
+
+Result<ExecInfo> Manager::exec_inspect(std::string_view exec_id) {
+    std::lock_guard lock(mutex_);
+    const auto it = execs_.find(exec_id);
+    if (it == execs_.end()) {
+        return base::make_error(Code::kNotFound, "no such exec instance: {}", exec_id);
+    }
+    ExecInfo& info = it->second;
+    if (info.running) {
+        auto text = read_file(paths(info.container_id).exec_exit(info.id));
+        if (text) {
+            GROVE_ASSIGN_OR_RETURN(const auto record, exit_record_from_json(*text));
+            info.running = false;
+            info.exit_code = record.exit_code;
+        } else if (text.error().code() != Code::kNotFound) {
+            return text.error();
+        }
+    }
+    return info;
 }
 
 Result<runtime::cgroup::Stats> Manager::stats(std::string_view ref) {

@@ -22,8 +22,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -95,6 +97,14 @@ public:
     // frames (raw with a tty), and what is written to it goes to its stdin (with open_stdin).
     Result<base::UniqueFd> attach(std::string_view ref);
     Result<void> resize(std::string_view ref, int rows, int cols);
+    // docker exec: create records the process for the running container, start runs it and
+    // returns its stream (Docker's frames, raw with a tty; what is written goes to its stdin,
+    // and shutting down the write side closes it; closing the fd detaches), and inspect says
+    // whether it runs and how it ended. Execs live in memory: a new Manager forgets them.
+    Result<std::string> exec_create(std::string_view ref, const ExecConfig& config);
+    Result<base::UniqueFd> exec_start(std::string_view exec_id);
+    Result<ExecInfo> exec_inspect(std::string_view exec_id);
+
     // The running container's cgroup statistics (docker stats, one sample).
     Result<runtime::cgroup::Stats> stats(std::string_view ref);
     Result<void> close_stdin(std::string_view ref);
@@ -117,8 +127,12 @@ private:
 
     image::ImageStore& store_;
     const ManagerOptions options_;
-    std::mutex mutex_;                 // guards db_ and every state change
-    std::condition_variable changed_;  // notified on a start or a removal
+    std::mutex mutex_;                                    // guards db_ and every state change
+    std::condition_variable changed_;                     // notified on a start or a removal
+    std::map<std::string, ExecInfo, std::less<>> execs_;  // by exec id
+    // The last exits of removed containers, oldest first: a "removed" waiter that missed the
+    // exit and the removal between two looks finds it here.
+    std::deque<std::pair<std::string, WaitResult>> removed_;
     store::Database db_;
 };
 

@@ -480,6 +480,78 @@ TEST_F(ContainersTest, ROOT_StartFailuresAreReported) {
               Code::kInvalidArgument);
 }
 
+// Everything a stream sends until its end, split into stdout and stderr by Docker's frames.
+std::pair<std::string, std::string> read_frames(int fd) {
+    std::string all;
+    while (true) {
+        const std::string chunk = grove::testing::read_some(fd);
+        if (chunk.empty()) {
+            break;
+        }
+        all += chunk;
+    }
+    std::pair<std::string, std::string> out;
+    size_t at = 0;
+    while (at + 8 <= all.size()) {
+        const auto* h = reinterpret_cast<const unsigned char*>(all.data() + at);
+        const size_t len = (size_t{h[4]} << 24) | (size_t{h[5]} << 16) | (size_t{h[6]} << 8) | h[7];
+        (h[0] == 1 ? out.first : out.second) += all.substr(at + 8, len);
+        at += 8 + len;
+    }
+    EXPECT_EQ(at, all.size()) << "a torn frame";
+    return out;
+}
+
+TEST_F(ContainersTest, ROOT_ExecRunsInsideTheContainer) {
+    auto c = started(
+        "echo main > /tmp/shared; echo ready; while [ ! -e /tmp/done ]; do sleep 0.02; done; "
+        "exit 9",
+        {.hostname = "execbox"});
+    logs(c.id, "ready");
+
+    auto id = manager_->exec_create(
+        c.id, {.cmd = {"/bin/sh", "-c",
+                       "hostname; cat /tmp/shared; echo $E $PWD; id -u; echo err >&2; exit 3"},
+               .env = {"E=x"},
+               .workdir = "/tmp",
+               .user = "65534"});
+    ASSERT_TRUE(id) << id.error().to_string();
+    EXPECT_EQ(id->size(), 64u);
+    EXPECT_FALSE(manager_->exec_inspect(*id)->running);
+    auto conn = manager_->exec_start(*id);
+    ASSERT_TRUE(conn) << conn.error().to_string();
+    const auto [out, err] = read_frames(conn->get());
+    EXPECT_EQ(out, "execbox\nmain\nx /tmp\n65534\n");
+    EXPECT_EQ(err, "err\n");
+    auto info = manager_->exec_inspect(*id);
+    ASSERT_TRUE(info);
+    EXPECT_FALSE(info->running);
+    EXPECT_EQ(info->exit_code, 3);
+    EXPECT_GT(info->pid, 0);
+    EXPECT_EQ(manager_->exec_start(*id).error().code(), Code::kFailedPrecondition);
+
+    // stdin: what is written goes in, closing the write side is EOF.
+    auto cat = manager_->exec_create(c.id, {.cmd = {"cat"}, .open_stdin = true});
+    ASSERT_TRUE(cat);
+    auto cat_conn = manager_->exec_start(*cat);
+    ASSERT_TRUE(cat_conn);
+    ASSERT_TRUE(base::write_all(cat_conn->get(), "abc\n"));
+    ASSERT_EQ(::shutdown(cat_conn->get(), SHUT_WR), 0);
+    EXPECT_EQ(read_frames(cat_conn->get()).first, "abc\n");
+    EXPECT_EQ(manager_->exec_inspect(*cat)->exit_code, 0);
+
+    // Detached: the stream is closed at once, the process runs on (and ends the container).
+    auto done = manager_->exec_create(c.id, {.cmd = {"touch", "/tmp/done"}});
+    ASSERT_TRUE(done);
+    ASSERT_TRUE(manager_->exec_start(*done));
+    EXPECT_EQ(wait_exit(c.id).exit_code, 9);
+    EXPECT_EQ(manager_->exec_create(c.id, {.cmd = {"true"}}).error().code(),
+              Code::kFailedPrecondition);
+    EXPECT_EQ(manager_->exec_inspect("nope").error().code(), Code::kNotFound);
+    ASSERT_TRUE(manager_->remove(c.id, false));
+    EXPECT_EQ(manager_->exec_inspect(*id).error().code(), Code::kNotFound);
+}
+
 TEST_F(ContainersTest, ROOT_ReadOnlyRootfsAndHostname) {
     auto c = started("hostname; touch /x 2>/dev/null || echo read-only; touch /tmp/y || true",
                      {.hostname = "boxy", .read_only = true});

@@ -34,7 +34,14 @@ Result<base::UniqueFd> connect_shim(const std::filesystem::path& dir) {
 }
 
 Result<std::string> shim_request(int fd, std::string_view request) {
-    GROVE_TRY(base::write_all(fd, std::string(request) + "\n"));
+    // send(MSG_NOSIGNAL): a shim that ends meanwhile must not kill the caller with SIGPIPE.
+    const std::string sent = std::string(request) + "\n";
+    if (::send(fd, sent.data(), sent.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(sent.size())) {
+        if (errno == EPIPE || errno == ECONNRESET) {
+            return base::make_error(Code::kUnavailable, "the shim ended during '{}'", request);
+        }
+        return base::last_errno_error("send '{}' to the shim", request);
+    }
     std::string line;
     char c = 0;
     while (true) {

@@ -8,6 +8,11 @@
 //   resize <rows> <cols>   -> ok            the tty's window size
 //   update <limits json>   -> ok            new cgroup limits (shim_config.hpp)
 //   stats                  -> ok <json>     the cgroup's statistics (shim_config.hpp)
+//   exec <id> <json>       -> ok <pid>      start an ExecRequest (shim_config.hpp); then as
+//                                           attach, for that process: its output as frames, the
+//                                           client's bytes to its stdin (EOF closes it); its
+//                                           exit goes to execs/<id>.json, then the connection
+//                                           ends
 //   close-stdin            -> ok            EOF on the container's stdin
 //   wait                   -> ok            then nothing: the connection ends when the shim does,
 //                                           after exit.json is written

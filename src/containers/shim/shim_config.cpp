@@ -123,6 +123,29 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
     return {};
 }
 
+std::string to_json(const ExecRequest& request) {
+    return base::dump_json({{"argv", request.argv},
+                            {"env", request.env},
+                            {"cwd", request.cwd},
+                            {"uid", request.uid},
+                            {"gid", request.gid},
+                            {"tty", request.tty},
+                            {"open_stdin", request.open_stdin}});
+}
+
+Result<ExecRequest> exec_request_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    ExecRequest r;
+    GROVE_ASSIGN_OR_RETURN(r.argv, base::json_field<std::vector<std::string>>(json, "argv"));
+    GROVE_ASSIGN_OR_RETURN(r.env, base::json_field<std::vector<std::string>>(json, "env"));
+    GROVE_ASSIGN_OR_RETURN(r.cwd, base::json_field<std::string>(json, "cwd"));
+    GROVE_ASSIGN_OR_RETURN(r.uid, base::json_field<uint32_t>(json, "uid"));
+    GROVE_ASSIGN_OR_RETURN(r.gid, base::json_field<uint32_t>(json, "gid"));
+    GROVE_ASSIGN_OR_RETURN(r.tty, base::json_field<bool>(json, "tty"));
+    GROVE_ASSIGN_OR_RETURN(r.open_stdin, base::json_field<bool>(json, "open_stdin"));
+    return r;
+}
+
 std::string limits_to_json(const runtime::cgroup::Limits& limits) {
     return base::dump_json(limits_json(limits));
 }

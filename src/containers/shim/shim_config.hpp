@@ -34,6 +34,11 @@ struct ContainerPaths {
     // flock'ed by the shim for its whole life: free means no shim.
     std::filesystem::path shim_lock() const { return dir / "shim.lock"; }
     std::filesystem::path shim_log() const { return dir / "shim.log"; }
+    // The exit of exec `id` (an ExitRecord), written by the shim when the process ended.
+    std::filesystem::path execs() const { return dir / "execs"; }
+    std::filesystem::path exec_exit(const std::string& id) const {
+        return execs() / (id + ".json");
+    }
     // Relative: socket paths are limited to 108 bytes, so both sides use it from the directory.
     static constexpr const char* kSocketName = "shim.sock";
 };
@@ -55,6 +60,17 @@ struct ShimConfig {
     uint64_t log_max_bytes = 10 << 20;  // per file; one rotated file is kept
 };
 
+// A process to start in the running container (docker exec), as the manager resolved it.
+struct ExecRequest {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;  // the whole environment
+    std::string cwd = "/";
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    bool tty = false;
+    bool open_stdin = false;
+};
+
 struct ExitRecord {
     int exit_code = 0;
     int signal = 0;
@@ -67,6 +83,9 @@ Result<std::string> to_json(const ShimConfig& config);
 Result<ShimConfig> shim_config_from_json(std::string_view text);
 std::string to_json(const ExitRecord& record);
 Result<ExitRecord> exit_record_from_json(std::string_view text);
+// One line of JSON (the shim's "exec" request).
+std::string to_json(const ExecRequest& request);
+Result<ExecRequest> exec_request_from_json(std::string_view text);
 // One line of JSON (the shim's "update" request).
 std::string limits_to_json(const runtime::cgroup::Limits& limits);
 Result<runtime::cgroup::Limits> limits_from_json(std::string_view text);

@@ -41,6 +41,51 @@ Result<void> make_read_only(int mount_fd) {
     return {};
 }
 
+// The child's ends of a container's (or an exec's) stdio, and ours.
+struct Stdio {
+    base::UniqueFd stdin_write;  // with open_stdin
+    base::UniqueFd stdout_read;  // the pty's master with tty
+    base::UniqueFd stderr_read;
+    base::UniqueFd stdin_read;  // the child's; the pty's slave with tty
+    base::UniqueFd out_write;
+    base::UniqueFd err_write;
+    int child_stdin() const { return stdin_read.get(); }
+    int child_stdout() const { return out_write.get(); }
+    int child_stderr() const { return err_write.valid() ? err_write.get() : out_write.get(); }
+};
+
+Result<Stdio> make_stdio(bool tty, bool open_stdin) {
+    Stdio io;
+    if (tty) {
+        int master = -1;
+        int slave = -1;
+        if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+            return base::last_errno_error("openpty");
+        }
+        io.stdout_read.reset(master);
+        io.out_write.reset(slave);
+        ::fcntl(master, F_SETFD, FD_CLOEXEC);
+        ::fcntl(slave, F_SETFD, FD_CLOEXEC);
+        GROVE_ASSIGN_OR_RETURN(io.stdin_read, io.out_write.dup());
+        if (open_stdin) {
+            GROVE_ASSIGN_OR_RETURN(io.stdin_write, io.stdout_read.dup());
+        }
+        return io;
+    }
+    GROVE_ASSIGN_OR_RETURN(base::Pipe out, base::Pipe::create());
+    GROVE_ASSIGN_OR_RETURN(base::Pipe err, base::Pipe::create());
+    io.stdout_read = std::move(out.read);
+    io.stderr_read = std::move(err.read);
+    io.out_write = std::move(out.write);
+    io.err_write = std::move(err.write);
+    if (open_stdin) {
+        GROVE_ASSIGN_OR_RETURN(base::Pipe in, base::Pipe::create());
+        io.stdin_read = std::move(in.read);
+        io.stdin_write = std::move(in.write);
+    }
+    return io;
+}
+
 }  // namespace
 
 Result<StartedContainer> start_container(const ContainerPaths& paths, const ShimConfig& config) {
@@ -81,46 +126,51 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
                                 "resource limits need cgroups, which this host lacks");
     }
 
-    base::UniqueFd stdin_read;
-    base::UniqueFd out_write;
-    base::UniqueFd err_write;
-    if (config.tty) {
-        int master = -1;
-        int slave = -1;
-        if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
-            return base::last_errno_error("openpty");
-        }
-        started.stdout_read.reset(master);
-        out_write.reset(slave);
-        ::fcntl(master, F_SETFD, FD_CLOEXEC);
-        ::fcntl(slave, F_SETFD, FD_CLOEXEC);
-        spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = slave;
-        if (config.open_stdin) {
-            GROVE_ASSIGN_OR_RETURN(started.stdin_write, started.stdout_read.dup());
-        }
-    } else {
-        GROVE_ASSIGN_OR_RETURN(base::Pipe out, base::Pipe::create());
-        GROVE_ASSIGN_OR_RETURN(base::Pipe err, base::Pipe::create());
-        started.stdout_read = std::move(out.read);
-        started.stderr_read = std::move(err.read);
-        out_write = std::move(out.write);
-        err_write = std::move(err.write);
-        spec.stdout_fd = out_write.get();
-        spec.stderr_fd = err_write.get();
-        if (config.open_stdin) {
-            GROVE_ASSIGN_OR_RETURN(base::Pipe in, base::Pipe::create());
-            stdin_read = std::move(in.read);
-            started.stdin_write = std::move(in.write);
-            spec.stdin_fd = stdin_read.get();
-        }
-    }
+    GROVE_ASSIGN_OR_RETURN(Stdio io, make_stdio(config.tty, config.open_stdin));
+    spec.stdin_fd = io.child_stdin();
+    spec.stdout_fd = io.child_stdout();
+    spec.stderr_fd = io.child_stderr();
     auto* cgroup = started.cgroup.get();
     GROVE_ASSIGN_OR_RETURN(
         started.process,
         runtime::process::SandboxProcess::start(spec, [&](pid_t pid) -> Result<void> {
             return cgroup != nullptr && !spec.cgroup_fd ? cgroup->add_process(pid) : Result<void>{};
         }));
+    started.stdin_write = std::move(io.stdin_write);
+    started.stdout_read = std::move(io.stdout_read);
+    started.stderr_read = std::move(io.stderr_read);
+    started.exec_base = runtime::process::exec_spec(spec);
     return started;
+}
+
+Result<StartedExec> start_exec(StartedContainer& container, const ExecRequest& request) {
+    if (request.argv.empty()) {
+        return base::make_error(Code::kInvalidArgument, "exec: no command");
+    }
+    runtime::process::ExecSpec spec = container.exec_base;
+    spec.argv = request.argv;
+    spec.env = request.env;
+    spec.cwd = request.cwd;
+    spec.uid = request.uid;
+    spec.gid = request.gid;
+    GROVE_ASSIGN_OR_RETURN(Stdio io, make_stdio(request.tty, request.open_stdin));
+    spec.stdin_fd = io.child_stdin();
+    spec.stdout_fd = io.child_stdout();
+    spec.stderr_fd = io.child_stderr();
+    auto* cgroup = container.cgroup.get();
+    GROVE_ASSIGN_OR_RETURN(auto process,
+                           runtime::process::SandboxExec::start(
+                               container.process->pidfd(), spec, [&](pid_t helper) -> Result<void> {
+                                   // v1: the helper joins every hierarchy's group first (v2 cloned
+                                   // into it).
+                                   return cgroup != nullptr && !spec.cgroup_fd
+                                              ? cgroup->add_process(helper)
+                                              : Result<void>{};
+                               }));
+    return StartedExec{.process = std::move(process),
+                       .stdin_write = std::move(io.stdin_write),
+                       .stdout_read = std::move(io.stdout_read),
+                       .stderr_read = std::move(io.stderr_read)};
 }
 
 }  // namespace grove::containers

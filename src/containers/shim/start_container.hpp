@@ -13,6 +13,7 @@
 #include "base/unique_fd.hpp"
 #include "containers/shim/shim_config.hpp"
 #include "runtime/cgroup/cgroup.hpp"
+#include "runtime/process/sandbox_exec.hpp"
 #include "runtime/process/sandbox_process.hpp"
 
 namespace grove::containers {
@@ -23,8 +24,21 @@ struct StartedContainer {
     base::UniqueFd stdin_write;                       // with open_stdin
     base::UniqueFd stdout_read;                       // the pty's master with tty
     base::UniqueFd stderr_read;                       // invalid with tty: a terminal has one stream
+    // The command's identity and restrictions, for processes exec'd next to it.
+    runtime::process::ExecSpec exec_base;
 };
 
 Result<StartedContainer> start_container(const ContainerPaths& paths, const ShimConfig& config);
+
+// A process started in the running container (docker exec), its stdio as pipes or a pty like
+// the container's own.
+struct StartedExec {
+    runtime::process::SandboxExec process;
+    base::UniqueFd stdin_write;  // with open_stdin
+    base::UniqueFd stdout_read;  // the pty's master with tty
+    base::UniqueFd stderr_read;
+};
+
+Result<StartedExec> start_exec(StartedContainer& container, const ExecRequest& request);
 
 }  // namespace grove::containers
