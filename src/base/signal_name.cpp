@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <csignal>
 #include <string>
+
+#include "base/parse_number.hpp"
 
 namespace grove::base {
 namespace {
@@ -29,10 +30,8 @@ constexpr NamedSignal kSignals[] = {
 }  // namespace
 
 std::optional<int> signal_number(std::string_view text) {
-    int number = 0;
-    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (!text.empty() && err == std::errc() && end == text.data() + text.size()) {
-        return number >= 1 && number < NSIG ? std::optional(number) : std::nullopt;
+    if (const auto number = parse_number<int>(text)) {
+        return *number >= 1 && *number < NSIG ? number : std::nullopt;
     }
     std::string upper(text);
     std::transform(upper.begin(), upper.end(), upper.begin(),

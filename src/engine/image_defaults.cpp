@@ -1,10 +1,10 @@
 #include "engine/image_defaults.hpp"
 
-#include <charconv>
 #include <map>
 #include <optional>
 
 #include "base/error.hpp"
+#include "base/parse_number.hpp"
 #include "inspect/user_db.hpp"
 
 namespace grove::engine {
@@ -12,15 +12,6 @@ namespace {
 
 constexpr std::string_view kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-std::optional<uint32_t> numeric(std::string_view text) {
-    uint32_t value = 0;
-    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (err != std::errc() || end != text.data() + text.size() || text.empty()) {
-        return std::nullopt;
-    }
-    return value;
-}
 
 // Docker's USER rules, answered by the image's own /etc/passwd and /etc/group: "user[:group]"
 // where each is a name or a number; without a group, the user's primary group from passwd,
@@ -31,7 +22,7 @@ Result<std::pair<uint32_t, uint32_t>> resolve_user(std::string_view spec,
     const std::string_view user = spec.substr(0, colon);
     uint32_t uid = 0;
     std::optional<uint32_t> gid;
-    if (const auto id = numeric(user)) {
+    if (const auto id = base::parse_number<uint32_t>(user)) {
         uid = *id;
         gid = users.primary_group(uid);
     } else if (const auto account = users.find_user(user)) {
@@ -43,7 +34,7 @@ Result<std::pair<uint32_t, uint32_t>> resolve_user(std::string_view spec,
     }
     if (colon != std::string_view::npos) {
         const std::string_view group = spec.substr(colon + 1);
-        gid = numeric(group);
+        gid = base::parse_number<uint32_t>(group);
         if (!gid) {
             gid = users.find_group(group);
             if (!gid) {

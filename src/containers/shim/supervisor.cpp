@@ -1,7 +1,6 @@
 #include "containers/shim/supervisor.hpp"
 
 #include <cerrno>
-#include <charconv>
 #include <csignal>
 #include <fcntl.h>
 #include <functional>
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/parse_number.hpp"
 #include "containers/shim/control.hpp"
 #include "containers/shim/log_file.hpp"
 
@@ -23,15 +23,6 @@ namespace {
 
 constexpr size_t kChunk = 64 * 1024;
 constexpr size_t kMaxStdinBacklog = 1 << 20;
-
-std::optional<long> number(std::string_view text) {
-    long value = 0;
-    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (err != std::errc() || end != text.data() + text.size() || text.empty()) {
-        return std::nullopt;
-    }
-    return value;
-}
 
 // One request line, read with a deadline: a client that connects and says nothing cannot hold
 // the loop for long.
@@ -386,7 +377,7 @@ private:
 
     Result<void> handle(std::string_view verb, std::string_view args) {
         if (verb == "kill") {
-            const auto sig = number(args);
+            const auto sig = base::parse_number<long>(args);
             if (!sig || *sig <= 0 || *sig >= NSIG) {
                 return base::make_error(Code::kInvalidArgument, "bad signal '{}'", args);
             }
@@ -415,9 +406,10 @@ private:
         }
         if (verb == "resize") {
             const size_t space = args.find(' ');
-            const auto rows = number(args.substr(0, space));
-            const auto cols =
-                space == std::string_view::npos ? std::nullopt : number(args.substr(space + 1));
+            const auto rows = base::parse_number<long>(args.substr(0, space));
+            const auto cols = space == std::string_view::npos
+                                  ? std::nullopt
+                                  : base::parse_number<long>(args.substr(space + 1));
             if (!config_.tty) {
                 return base::make_error(Code::kFailedPrecondition, "the container has no tty");
             }

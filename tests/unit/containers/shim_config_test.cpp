@@ -67,5 +67,33 @@ TEST(ShimConfigTest, ExitRecordIsWrittenWhole) {
     EXPECT_FALSE(exit_record_from_json("{\"exit_code\": 1}"));
 }
 
+TEST(ShimConfigTest, ExecRequestsAndStatsRoundTrip) {
+    const ExecRequest request{.argv = {"cat"},
+                              .env = {"A=1"},
+                              .cwd = "/tmp",
+                              .uid = 7,
+                              .gid = 8,
+                              .tty = true,
+                              .open_stdin = true};
+    const auto back = exec_request_from_json(to_json(request));
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(back->argv, request.argv);
+    EXPECT_EQ(back->env, request.env);
+    EXPECT_EQ(back->cwd, "/tmp");
+    EXPECT_EQ(back->uid, 7u);
+    EXPECT_EQ(back->gid, 8u);
+    EXPECT_TRUE(back->tty && back->open_stdin);
+    EXPECT_EQ(to_json(request).find('\n'), std::string::npos) << "one line on the socket";
+
+    const runtime::cgroup::Stats stats{
+        .memory_peak_bytes = 1, .cpu_usage_ns = 2, .pids_current = 3, .oom_killed = true};
+    const auto stats_back = stats_from_json(stats_to_json(stats));
+    ASSERT_TRUE(stats_back);
+    EXPECT_EQ(stats_back->memory_peak_bytes, 1u);
+    EXPECT_EQ(stats_back->cpu_usage_ns, 2u);
+    EXPECT_EQ(stats_back->pids_current, 3u);
+    EXPECT_TRUE(stats_back->oom_killed);
+}
+
 }  // namespace
 }  // namespace grove::containers
