@@ -1,8 +1,6 @@
 #include "daemon/subprocess_request.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <csignal>
 
 #include "base/error.hpp"
@@ -24,45 +22,7 @@ Result<void> require_object(const base::Json& body) {
     return {};
 }
 
-struct NamedSignal {
-    std::string_view name;
-    int number;
-};
-
-constexpr NamedSignal kSignals[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
-    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
-    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
-    {"SYS", SIGSYS},
-};
-
 }  // namespace
-
-std::optional<int> signal_number(std::string_view text) {
-    int number = 0;
-    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (!text.empty() && err == std::errc() && end == text.data() + text.size()) {
-        return number >= 1 && number < NSIG ? std::optional(number) : std::nullopt;
-    }
-    std::string upper(text);
-    std::transform(upper.begin(), upper.end(), upper.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    std::string_view name = upper;
-    if (name.starts_with("SIG")) {
-        name.remove_prefix(3);
-    }
-    for (const auto& signal : kSignals) {
-        if (signal.name == name) {
-            return signal.number;
-        }
-    }
-    return std::nullopt;
-}
 
 Result<SubprocessRequest> parse_subprocess_request(const base::Json& body) {
     GROVE_TRY(require_object(body));

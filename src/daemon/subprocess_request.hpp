@@ -16,6 +16,7 @@
 #include <grove/result.hpp>
 
 #include "base/json.hpp"
+#include "base/signal_name.hpp"
 
 namespace grove::daemon {
 
@@ -42,9 +43,7 @@ Result<StdinRequest> parse_stdin_request(const base::Json& body);
 // `{"signal": ...}`: a name with or without SIG, in any case ("TERM", "SIGKILL", "hup"), or a
 // number (15, "15"). Absent: SIGTERM.
 Result<int> parse_kill_request(const base::Json& body);
-// A signal's number from its name ("TERM", "SIGTERM", "term") or its number as text; nullopt for
-// anything else.
-std::optional<int> signal_number(std::string_view text);
+using base::signal_number;
 
 // The subprocess as its spawn event and the operation's records show it: env values of
 // secret-looking keys masked.

@@ -4,11 +4,9 @@
 #include <charconv>
 #include <csignal>
 #include <fcntl.h>
-#include <fstream>
 #include <map>
 #include <poll.h>
 #include <pthread.h>
-#include <sstream>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -19,7 +17,7 @@
 #include "base/scope_exit.hpp"
 #include "base/unique_fd.hpp"
 #include "engine/disk_usage.hpp"
-#include "inspect/user_db.hpp"
+#include "engine/image_defaults.hpp"
 #include "oci/image_config.hpp"
 #include "runtime/oci/runtime_process.hpp"
 #include "runtime/process/sandbox_process.hpp"
@@ -32,34 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kDefaultPath =
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-// The image's Env with the request's on top, by key; PATH is always set.
-std::vector<std::string> merged_env(const oci::ImageConfig& config,
-                                    const std::vector<std::string>& overrides) {
-    std::map<std::string, std::string> vars;
-    std::vector<std::string> order;
-    auto add = [&](const std::string& entry) {
-        const std::string key = entry.substr(0, entry.find('='));
-        if (vars.insert_or_assign(key, entry).second) {
-            order.push_back(key);
-        }
-    };
-    add(std::string(kDefaultPath));
-    for (const auto& entry : config.env) {
-        add(entry);
-    }
-    for (const auto& entry : overrides) {
-        add(entry);
-    }
-    std::vector<std::string> env;
-    for (const auto& key : order) {
-        env.push_back(vars[key]);
-    }
-    return env;
-}
-
 // The image config `config_json` with config.Env replaced by `env`.
 Result<std::string> with_env(const std::string& config_json, const std::vector<std::string>& env) {
     GROVE_ASSIGN_OR_RETURN(auto config, base::parse_json(config_json));
@@ -71,56 +41,6 @@ Result<std::string> with_env(const std::string& config_json, const std::vector<s
     }
     config["config"]["Env"] = env;
     return config.dump();
-}
-
-std::optional<uint32_t> numeric(std::string_view text) {
-    uint32_t value = 0;
-    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (err != std::errc() || end != text.data() + text.size() || text.empty()) {
-        return std::nullopt;
-    }
-    return value;
-}
-
-// Docker's USER rules, answered by the image's own /etc/passwd and /etc/group: "user[:group]"
-// where each is a name or a number; without a group, the user's primary group from passwd,
-// else 0. A name the image does not know is NotFound.
-Result<std::pair<uint32_t, uint32_t>> resolve_user(std::string_view spec,
-                                                   const inspect::UserDb& users) {
-    const size_t colon = spec.find(':');
-    const std::string_view user = spec.substr(0, colon);
-    uint32_t uid = 0;
-    std::optional<uint32_t> gid;
-    if (const auto id = numeric(user)) {
-        uid = *id;
-        gid = users.primary_group(uid);
-    } else if (const auto account = users.find_user(user)) {
-        uid = account->id;
-        gid = account->group;
-    } else {
-        return base::make_error(Code::kNotFound, "user '{}' is not in the image's /etc/passwd",
-                                user);
-    }
-    if (colon != std::string_view::npos) {
-        const std::string_view group = spec.substr(colon + 1);
-        gid = numeric(group);
-        if (!gid) {
-            gid = users.find_group(group);
-            if (!gid) {
-                return base::make_error(Code::kNotFound,
-                                        "group '{}' is not in the image's /etc/group", group);
-            }
-        }
-    }
-    return std::pair{uid, gid.value_or(0)};
-}
-
-// The host's resolver configuration, for runs on the host's network.
-std::string host_resolv_conf() {
-    std::ifstream in("/etc/resolv.conf");
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 struct Captured {
@@ -292,22 +212,11 @@ Result<RunResult> Runner::run(const RunRequest& request) {
     GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(request.image));
     GROVE_ASSIGN_OR_RETURN(const oci::ImageConfig config,
                            oci::parse_image_config(image.config_json));
-    std::pair<uint32_t, uint32_t> image_user{0, 0};
-    if (!config.user.empty() && config.user != "root" && config.user != "0") {
-        GROVE_ASSIGN_OR_RETURN(const auto files, store_.filesystem(image));
-        GROVE_ASSIGN_OR_RETURN(const auto users, inspect::UserDb::load(files));
-        GROVE_ASSIGN_OR_RETURN(image_user, resolve_user(config.user, users));
-    }
+    GROVE_ASSIGN_OR_RETURN(const auto image_user, resolve_image_user(store_, image, config.user));
     GROVE_ASSIGN_OR_RETURN(const auto* seccomp_program, runtime::seccomp::default_program());
 
-    std::vector<runtime::rootfs::GeneratedFile> generated = {
-        {"etc/hostname", request.hostname + "\n"},
-        {"etc/hosts",
-         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-         "127.0.1.1\t" +
-             request.hostname + "\n"},
-        {"etc/resolv.conf",
-         request.network == Network::kHost ? host_resolv_conf() : "# no network\n"}};
+    std::vector<runtime::rootfs::GeneratedFile> generated =
+        runtime::rootfs::identity_files(request.hostname, request.network == Network::kHost);
     std::vector<image::MountpointNeed> needs;
     for (auto& point : runtime::rootfs::mountpoints({.generated_files = generated})) {
         needs.push_back({std::move(point.path), point.directory});

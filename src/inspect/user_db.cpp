@@ -1,9 +1,9 @@
 #include "inspect/user_db.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include "base/error.hpp"
+#include "base/parse_number.hpp"
 #include "inspect/read_file.hpp"
 
 namespace grove::inspect {
@@ -14,12 +14,7 @@ namespace {
 constexpr uint64_t kMaxDbSize = 4 << 20;
 
 std::optional<uint32_t> parse_id(std::string_view text) {
-    uint32_t id = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-        return std::nullopt;
-    }
-    return id;
+    return base::parse_number<uint32_t>(text);
 }
 
 // "name:x:id:gid:..." -> names[id] = name and accounts[name] = {id, gid}; the numeric id is the

@@ -46,6 +46,10 @@ public:
     // v2 only: the group's directory fd for clone3(CLONE_INTO_CGROUP); nullopt on v1.
     virtual std::optional<int> dir_fd() const = 0;
     virtual Result<Stats> stats() const = 0;
+    // Changes the limits of a live group (docker update); unset fields stay as they are.
+    virtual Result<void> update(const Limits& limits) = 0;
+    // Freezes or thaws every process in the group (docker pause/unpause).
+    virtual Result<void> freeze(bool frozen) = 0;
     // SIGKILLs every process in the group and waits until it is empty.
     virtual Result<void> kill_all() = 0;
     // kill_all, then removes the group's directories.
@@ -66,6 +70,9 @@ public:
 
     // Creates <parent>/<name> with `limits`; AlreadyExists if such a group exists.
     virtual Result<std::unique_ptr<Cgroup>> create(std::string_view name, const Limits& limits) = 0;
+    // The existing group <parent>/<name>, e.g. one a killed process left behind (closing it
+    // collects it); NotFound if there is none.
+    virtual Result<std::unique_ptr<Cgroup>> open(std::string_view name) = 0;
     virtual std::string_view version() const = 0;  // "v1" or "v2"
 };
 

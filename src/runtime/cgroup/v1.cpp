@@ -87,6 +87,22 @@ Result<std::unique_ptr<Cgroup>> V1Manager::create(std::string_view name, const L
     return std::unique_ptr<Cgroup>(std::move(group));
 }
 
+Result<std::unique_ptr<Cgroup>> V1Manager::open(std::string_view name) {
+    GROVE_TRY(validate_name(name));
+    V1Hierarchies dirs;
+    for (const auto& [controller, hierarchy] : hierarchies_) {
+        auto path = hierarchy / kParentGroup / std::string(name);
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) {
+            dirs[controller] = std::move(path);
+        }
+    }
+    if (dirs.empty()) {
+        return base::make_error(Code::kNotFound, "no cgroup '{}'", name);
+    }
+    return std::unique_ptr<Cgroup>(std::make_unique<V1Cgroup>(std::move(dirs), hooks_));
+}
+
 V1Cgroup::V1Cgroup(V1Hierarchies dirs, FsHooks hooks)
     : dirs_(std::move(dirs)), hooks_(std::move(hooks)) {
     for (const auto& [controller, path] : dirs_) {
@@ -203,6 +219,13 @@ Result<void> V1Cgroup::set_frozen(bool frozen) {
                                                    std::chrono::milliseconds(500)));
     (void)settled;
     return {};
+}
+
+Result<void> V1Cgroup::freeze(bool frozen) {
+    if (dir("freezer") == nullptr) {
+        return base::make_error(Code::kUnimplemented, "no cgroup v1 hierarchy has the freezer");
+    }
+    return set_frozen(frozen);
 }
 
 Result<void> V1Cgroup::kill_once() {

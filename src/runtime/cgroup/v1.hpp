@@ -26,6 +26,7 @@ public:
         : hierarchies_(std::move(hierarchies)), hooks_(std::move(hooks)) {}
 
     Result<std::unique_ptr<Cgroup>> create(std::string_view name, const Limits& limits) override;
+    Result<std::unique_ptr<Cgroup>> open(std::string_view name) override;
     std::string_view version() const override { return "v1"; }
 
 private:
@@ -42,6 +43,8 @@ public:
     Result<void> add_process(pid_t pid) override;
     std::optional<int> dir_fd() const override { return std::nullopt; }
     Result<Stats> stats() const override;
+    Result<void> update(const Limits& limits) override { return apply(limits); }
+    Result<void> freeze(bool frozen) override;
     Result<void> kill_all() override;
     Result<void> close() override;
 

@@ -116,7 +116,19 @@ Result<std::unique_ptr<Cgroup>> V2Manager::create(std::string_view name, const L
     return std::unique_ptr<Cgroup>(std::move(group));
 }
 
+Result<std::unique_ptr<Cgroup>> V2Manager::open(std::string_view name) {
+    GROVE_TRY(validate_name(name));
+    const auto parent = root_ / kParentGroup;
+    const auto path = parent / std::string(name);
+    GROVE_ASSIGN_OR_RETURN(auto dir, base::UniqueFd::open(path.string(), O_RDONLY | O_DIRECTORY));
+    GROVE_ASSIGN_OR_RETURN(auto enabled, read_text(parent / "cgroup.subtree_control"));
+    auto group = std::make_unique<V2Cgroup>(path, std::move(dir), hooks_);
+    GROVE_TRY(group->apply({}, split_words(enabled)));  // no limits: only remembers controllers
+    return std::unique_ptr<Cgroup>(std::move(group));
+}
+
 Result<void> V2Cgroup::apply(const Limits& limits, const std::vector<std::string>& controllers) {
+    controllers_ = controllers;
     auto require = [&](std::string_view controller) -> Result<void> {
         if (!contains(controllers, controller)) {
             return base::make_error(Code::kUnimplemented,

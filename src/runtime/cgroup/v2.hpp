@@ -18,6 +18,7 @@ public:
         : root_(std::move(root)), hooks_(std::move(hooks)) {}
 
     Result<std::unique_ptr<Cgroup>> create(std::string_view name, const Limits& limits) override;
+    Result<std::unique_ptr<Cgroup>> open(std::string_view name) override;
     std::string_view version() const override { return "v2"; }
 
 private:
@@ -40,6 +41,8 @@ public:
         return dir_.valid() ? std::optional<int>(dir_.get()) : std::nullopt;
     }
     Result<Stats> stats() const override;
+    Result<void> update(const Limits& limits) override { return apply(limits, controllers_); }
+    Result<void> freeze(bool frozen) override { return set_frozen(frozen); }
     Result<void> kill_all() override;
     Result<void> close() override;
 
@@ -51,6 +54,7 @@ private:
     std::filesystem::path path_;
     base::UniqueFd dir_;
     FsHooks hooks_;
+    std::vector<std::string> controllers_;  // enabled for the group, as apply() was given
     // Kernels before 5.19 have no memory.peak: stats() then reports the highest
     // memory.current it has seen, so it is mutable.
     mutable uint64_t peak_seen_ = 0;

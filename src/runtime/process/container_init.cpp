@@ -117,6 +117,9 @@ int bring_up_loopback() noexcept {
             fail(report, Step::kStdio, errno);
         }
     }
+    if (ctx.controlling_tty && (::setsid() < 0 || ::ioctl(0, TIOCSCTTY, 0) != 0)) {
+        fail(report, Step::kControllingTty, errno);
+    }
     // Nothing but 0..2 crosses execve; the report pipe stays open until then.
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     if (ctx.seccomp != nullptr) {
@@ -204,6 +207,10 @@ const char* step_name(Step step) {
             return "install seccomp filter";
         case Step::kExecve:
             return "execve";
+        case Step::kParentDeath:
+            return "prctl(PR_SET_PDEATHSIG)";
+        case Step::kControllingTty:
+            return "make stdin the controlling terminal";
     }
     return "unknown step";
 }
@@ -223,6 +230,12 @@ void run_init(const InitContext& ctx) noexcept {
         exit_now(127);  // the parent gave up (before_start failed): nobody is listening
     }
     ::close(ctx.sync_fd);
+    // Armed once the parent is known alive (it wrote the sync byte); it still waits for our
+    // report, so dying before this line would leave it nothing to supervise anyway.
+    if (ctx.parent_death_signal != 0 &&
+        ::prctl(PR_SET_PDEATHSIG, ctx.parent_death_signal, 0, 0, 0) != 0) {
+        fail(report, Step::kParentDeath, errno);
+    }
 
     // All signals blocked and collected with sigwaitinfo: SIGCHLD to reap, the rest forwarded to
     // the command (pid 1 ignores signals it has no handler for, so a plain SIGTERM would be lost).

@@ -38,6 +38,8 @@ enum class Step : int32_t {
     kStdio,
     kSeccomp,
     kExecve,
+    kParentDeath,
+    kControllingTty,
 };
 
 const char* step_name(Step step);
@@ -77,6 +79,8 @@ struct InitContext {
     int report_fd;  // write end of the report pipe (CLOEXEC)
     int status_fd;  // write end: init writes the command's wait status before exiting
     int reaper_fd;  // the reaper program init execs once the command runs (reaper_blob.hpp)
+    int parent_death_signal;  // 0: none
+    bool controlling_tty;     // setsid() and TIOCSCTTY on stdin before execve
 };
 
 // Never returns. Exits with the command's exit code (128 + signal when it was killed).

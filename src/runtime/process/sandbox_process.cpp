@@ -201,6 +201,8 @@ Result<SandboxProcess> SandboxProcess::start(
         .report_fd = report.write.get(),
         .status_fd = status.write.get(),
         .reaper_fd = reaper,
+        .parent_death_signal = spec.parent_death_signal,
+        .controlling_tty = spec.controlling_tty,
     };
 
     int pidfd = -1;

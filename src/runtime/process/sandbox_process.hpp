@@ -76,6 +76,12 @@ struct ProcessSpec {
     int stdout_fd = -1;
     int stderr_fd = -1;
     std::optional<int> cgroup_fd;  // cgroup v2 directory: clone3(CLONE_INTO_CGROUP)
+    // Sent to init when the thread that started it dies (PR_SET_PDEATHSIG): a container's shim
+    // killed with -9 takes its container with it instead of leaving it unsupervised. 0: none.
+    int parent_death_signal = 0;
+    // stdin is a terminal's slave side: the command starts a session and makes it its
+    // controlling terminal, so ^C and window-size changes reach it (docker run -t).
+    bool controlling_tty = false;
 };
 
 struct RunExit {

@@ -1,6 +1,8 @@
 #include "runtime/rootfs/mount_plan.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -182,6 +184,21 @@ Result<std::vector<std::string>> prepare_mountpoints(int root_fd, const RootfsOp
         }
     }
     return created;
+}
+
+std::vector<GeneratedFile> identity_files(const std::string& hostname, bool host_network) {
+    std::string resolv_conf = "# no network\n";
+    if (host_network) {
+        std::ifstream in("/etc/resolv.conf");
+        std::stringstream text;
+        text << in.rdbuf();
+        resolv_conf = text.str();
+    }
+    return {{"etc/hostname", hostname + "\n"},
+            {"etc/hosts",
+             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" +
+                 hostname + "\n"},
+            {"etc/resolv.conf", std::move(resolv_conf)}};
 }
 
 }  // namespace grove::runtime::rootfs

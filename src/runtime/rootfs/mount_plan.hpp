@@ -84,6 +84,10 @@ extern const std::vector<std::string> kDeviceNodes;
 
 Plan build_plan(const RootfsOptions& options);
 
+// /etc/hostname, /etc/hosts and /etc/resolv.conf for a container named `hostname`: on the
+// host's network (`host_network`) the host's resolver configuration, else none.
+std::vector<GeneratedFile> identity_files(const std::string& hostname, bool host_network);
+
 // A path the plan mounts on, which must exist in the image.
 struct Mountpoint {
     std::string path;  // relative, e.g. "proc", "etc/hosts"

@@ -12,12 +12,15 @@
 #include <sstream>
 #include <string>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "base/temp_dir.hpp"
+#include "runtime/cgroup/cgroup.hpp"
 #include "runtime/cgroup/fs.hpp"
 
 namespace grove::runtime::cgroup::testing {
@@ -215,5 +218,16 @@ private:
     Options options_;
     base::TempDir dir_;
 };
+
+// Creates group `name` in a child that exits without running destructors, as a process killed
+// with -9 leaves its group behind. True when the child made it.
+inline bool leave_behind(Manager& manager, std::string_view name, const Limits& limits) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::_exit(manager.create(name, limits).has_value() ? 0 : 1);
+    }
+    int status = 0;
+    return child > 0 && ::waitpid(child, &status, 0) == child && status == 0;
+}
 
 }  // namespace grove::runtime::cgroup::testing

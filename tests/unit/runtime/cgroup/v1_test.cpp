@@ -166,5 +166,23 @@ TEST(CgroupV1, CloseRemovesEveryDirectoryAndDestructorToo) {
     EXPECT_FALSE(f.fs.exists("memory/grove/run2"));
 }
 
+TEST(CgroupV1, OpenFindsALeftGroupToUpdateFreezeAndCollect) {
+    V1Fixture f;
+    EXPECT_EQ(f.manager.open("ctr1").error().code(), Code::kNotFound);
+    ASSERT_TRUE(testing::leave_behind(f.manager, "ctr1", {.pids = 10}));
+    auto group = f.manager.open("ctr1");
+    ASSERT_TRUE(group.has_value()) << group.error().message();
+    ASSERT_TRUE((*group)->update({.memory_bytes = 1 << 20}).has_value());
+    EXPECT_EQ(f.fs.read("memory/grove/ctr1/memory.limit_in_bytes"), "1048576");
+    EXPECT_EQ(f.fs.read("pids/grove/ctr1/pids.max"), "10") << "unset limits are kept";
+    f.fs.put("freezer/grove/ctr1/freezer.state", "FROZEN\n");
+    ASSERT_TRUE((*group)->freeze(true).has_value());
+    EXPECT_EQ(f.fs.read("freezer/grove/ctr1/freezer.state"), "FROZEN");
+    ASSERT_TRUE((*group)->freeze(false).has_value());
+    EXPECT_EQ(f.fs.read("freezer/grove/ctr1/freezer.state"), "THAWED");
+    ASSERT_TRUE((*group)->close().has_value());
+    EXPECT_FALSE(f.fs.exists("memory/grove/ctr1"));
+}
+
 }  // namespace
 }  // namespace grove::runtime::cgroup

@@ -3,7 +3,9 @@
 #include "runtime/cgroup/v2.hpp"
 
 #include <chrono>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -190,6 +192,25 @@ TEST(CgroupV2, DestructorRemovesAnUnclosedGroup) {
         ASSERT_TRUE(f.fs.exists("grove/run1"));
     }
     EXPECT_FALSE(f.fs.exists("grove/run1"));
+}
+
+TEST(CgroupV2, OpenFindsALeftGroupToUpdateFreezeAndCollect) {
+    V2Fixture f;
+    EXPECT_EQ(f.manager.open("ctr1").error().code(), Code::kNotFound);
+    ASSERT_TRUE(testing::leave_behind(f.manager, "ctr1", {.pids = 10}));
+    f.fs.put("grove/cgroup.subtree_control", "memory pids cpu\n");  // as the kernel shows it
+    auto group = f.manager.open("ctr1");
+    ASSERT_TRUE(group.has_value()) << group.error().message();
+    ASSERT_TRUE((*group)->update({.memory_bytes = 1 << 20}).has_value());
+    EXPECT_EQ(f.fs.read("grove/ctr1/memory.max"), "1048576");
+    EXPECT_EQ(f.fs.read("grove/ctr1/pids.max"), "10") << "unset limits are kept";
+    f.fs.put("grove/ctr1/cgroup.events", "populated 1\nfrozen 1\n");
+    ASSERT_TRUE((*group)->freeze(true).has_value());
+    EXPECT_EQ(f.fs.read("grove/ctr1/cgroup.freeze"), "1");
+    ASSERT_TRUE((*group)->freeze(false).has_value());
+    EXPECT_EQ(f.fs.read("grove/ctr1/cgroup.freeze"), "0");
+    ASSERT_TRUE((*group)->close().has_value());
+    EXPECT_FALSE(f.fs.exists("grove/ctr1"));
 }
 
 }  // namespace

@@ -1,0 +1,799 @@
+#include "containers/manager.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/child_process.hpp"
+#include "base/error.hpp"
+#include "base/scope_exit.hpp"
+#include "containers/container_table.hpp"
+#include "containers/names.hpp"
+#include "containers/shim/control.hpp"
+#include "engine/image_defaults.hpp"
+#include "oci/image_config.hpp"
+#include "runtime/cgroup/cgroup.hpp"
+#include "runtime/rootfs/mount_plan.hpp"
+
+namespace grove::containers {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+constexpr int kDefaultStopTimeoutS = 10;
+// Docker's exit code for a container whose shim died: containerd reports 128 + SIGKILL.
+constexpr int kDeadShimExitCode = 128 + SIGKILL;
+// How many removed containers' exits are kept for waiters that look too late.
+constexpr size_t kRememberedRemovals = 256;
+// Blocking waits wake this often to notice a cancellation.
+constexpr milliseconds kWaitSlice{100};
+
+Result<std::string> read_file(const fs::path& path) {
+    GROVE_ASSIGN_OR_RETURN(auto fd, base::UniqueFd::open(path, O_RDONLY));
+    return base::read_all(fd.get());
+}
+
+Result<void> make_dir(const fs::path& path, mode_t mode) {
+    if (::mkdir(path.c_str(), mode) != 0) {
+        return base::last_errno_error("create '{}'", path.string());
+    }
+    return {};
+}
+
+fs::path default_shim() {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return self.parent_path() / "grove-shim";
+}
+
+bool has_label(const Container& c, std::string_view filter) {
+    const size_t eq = filter.find('=');
+    const auto it = c.labels.find(std::string(filter.substr(0, eq)));
+    if (it == c.labels.end()) {
+        return false;
+    }
+    return eq == std::string_view::npos || it->second == filter.substr(eq + 1);
+}
+
+template <typename T, typename F>
+bool any_or_empty(const std::vector<T>& wanted, F&& matches) {
+    return wanted.empty() || std::any_of(wanted.begin(), wanted.end(), matches);
+}
+
+// The shim's "err <code> <message>" report as the Error it stands for.
+Error shim_error(std::string_view report) {
+    const size_t space = report.find(' ');
+    const auto code = code_from_name(report.substr(0, space));
+    if (!code || space == std::string_view::npos) {
+        return base::make_error(Code::kInternal, "grove-shim: {}", report);
+    }
+    return Error(*code, std::string(report.substr(space + 1)));
+}
+
+// Line records of `record`: a chunk's complete lines, and the rest as a last line.
+void split_lines(LogRecord&& record, const std::function<void(LogRecord&&)>& out) {
+    std::string_view bytes = record.bytes;
+    while (!bytes.empty()) {
+        const size_t nl = bytes.find('\n');
+        const size_t len = nl == std::string_view::npos ? bytes.size() : nl + 1;
+        out({.stream = record.stream,
+             .time_ns = record.time_ns,
+             .bytes = std::string(bytes.substr(0, len))});
+        bytes.remove_prefix(len);
+    }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Manager>> Manager::open(image::ImageStore& store, ManagerOptions options) {
+    if (options.shim.empty()) {
+        options.shim = default_shim();
+    }
+    std::error_code ec;
+    fs::create_directories(options.root / "containers", ec);
+    if (ec) {
+        return base::errno_error(ec.value(), "create '{}'", (options.root / "containers").string());
+    }
+    GROVE_ASSIGN_OR_RETURN(
+        auto db, store::Database::open(options.root / "containers.db", container_schema()));
+    auto manager = std::make_unique<Manager>(store, std::move(options), std::move(db));
+    // Adopts what a previous manager left: running containers are checked against their shims.
+    GROVE_TRY(manager->list({.all = true}));
+    return manager;
+}
+
+ContainerPaths Manager::paths(const std::string& id) const {
+    return {options_.root / "containers" / id};
+}
+
+Result<void> Manager::reconcile(Container& c) {
+    if (!c.state.running()) {
+        return {};
+    }
+    const ContainerPaths p = paths(c.id);
+    auto exited = [&]() -> Result<std::optional<ExitRecord>> {
+        auto text = read_file(p.exit());
+        if (!text) {
+            if (text.error().code() == Code::kNotFound) {
+                return std::optional<ExitRecord>{};
+            }
+            return text.error();
+        }
+        GROVE_ASSIGN_OR_RETURN(auto record, exit_record_from_json(*text));
+        return std::optional(record);
+    };
+    GROVE_ASSIGN_OR_RETURN(auto record, exited());
+    if (!record) {
+        GROVE_ASSIGN_OR_RETURN(auto lock,
+                               base::UniqueFd::open(p.shim_lock(), O_RDWR | O_CREAT, 0600));
+        if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+            return {};  // the shim holds it: still running
+        }
+        // The shim may have written exit.json and ended between the two looks.
+        GROVE_ASSIGN_OR_RETURN(record, exited());
+        if (!record) {
+            // Killed without a word: its container died with it (PR_SET_PDEATHSIG), and what
+            // it could not clean up is ours to.
+            options_.log.warn("container shim died", {{"container", c.id}});
+            if (auto cgroups = runtime::cgroup::Manager::detect()) {
+                if (auto group = (*cgroups)->open("ctr-" + c.id)) {
+                    GROVE_TRY((*group)->close());
+                }
+            }
+            ::unlink((p.dir / ContainerPaths::kSocketName).c_str());
+            record = ExitRecord{.exit_code = kDeadShimExitCode,
+                                .signal = SIGKILL,
+                                .oom_killed = false,
+                                .finished_ns = now_ns(),
+                                .error = "the container's shim died"};
+        }
+    }
+    c.state.status = Status::kExited;
+    c.state.pid = 0;
+    c.state.exit_code = record->exit_code;
+    c.state.oom_killed = record->oom_killed;
+    c.state.finished_ns = record->finished_ns;
+    c.state.error = record->error;
+    return ContainerTable(db_).set_state(c.id, c.state, c.restart_count);
+}
+
+Result<Container> Manager::find_locked(std::string_view ref) {
+    if (ref.starts_with('/')) {
+        ref.remove_prefix(1);
+    }
+    GROVE_ASSIGN_OR_RETURN(auto all, ContainerTable(db_).all());
+    const Container* found = nullptr;
+    for (const auto& c : all) {
+        if (c.id == ref || c.name == ref) {
+            found = &c;
+            break;
+        }
+    }
+    if (found == nullptr && !ref.empty()) {
+        for (const auto& c : all) {
+            if (c.id.starts_with(ref)) {
+                if (found != nullptr) {
+                    return base::make_error(Code::kInvalidArgument,
+                                            "multiple containers match '{}'", ref);
+                }
+                found = &c;
+            }
+        }
+    }
+    if (found == nullptr) {
+        return base::make_error(Code::kNotFound, "no such container: {}", ref);
+    }
+    Container c = *found;
+    GROVE_TRY(reconcile(c));
+    return c;
+}
+
+Result<Container> Manager::find(std::string_view ref) {
+    std::lock_guard lock(mutex_);
+    return find_locked(ref);
+}
+
+Result<Container> Manager::create(const ContainerSpec& spec) {
+    GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(spec.image));
+    GROVE_ASSIGN_OR_RETURN(const oci::ImageConfig config,
+                           oci::parse_image_config(image.config_json));
+    Container c;
+    c.id = new_container_id();
+    c.image_uuid = image.uuid;
+    c.image_ref = spec.image;
+    c.created_ns = now_ns();
+    c.entrypoint = spec.entrypoint.value_or(config.entrypoint);
+    c.cmd = spec.cmd.value_or(spec.entrypoint ? std::vector<std::string>{} : config.cmd);
+    c.user = spec.user.empty() ? config.user : spec.user;
+    c.labels = config.labels;
+    for (const auto& [key, value] : spec.labels) {
+        c.labels[key] = value;
+    }
+    c.stop_signal = spec.stop_signal;
+    if (c.stop_signal == 0) {
+        c.stop_signal = SIGTERM;
+        if (!config.stop_signal.empty()) {
+            GROVE_ASSIGN_OR_RETURN(c.stop_signal, parse_signal(config.stop_signal));
+        }
+    }
+    c.stop_timeout_s = spec.stop_timeout_s.value_or(kDefaultStopTimeoutS);
+
+    ShimConfig& shim = c.config;
+    shim.id = c.id;
+    shim.argv = c.entrypoint;
+    shim.argv.insert(shim.argv.end(), c.cmd.begin(), c.cmd.end());
+    if (shim.argv.empty()) {
+        return base::make_error(Code::kInvalidArgument, "no command specified");
+    }
+    shim.env = engine::merged_env(config, spec.env);
+    shim.cwd = !spec.workdir.empty()         ? spec.workdir
+               : !config.working_dir.empty() ? config.working_dir
+                                             : "/";
+    GROVE_ASSIGN_OR_RETURN(const auto user, engine::resolve_image_user(store_, image, c.user));
+    shim.uid = user.first;
+    shim.gid = user.second;
+    shim.hostname = spec.hostname.empty() ? c.id.substr(0, 12) : spec.hostname;
+    shim.host_network = spec.network == Network::kHost;
+    shim.tty = spec.tty;
+    shim.open_stdin = spec.open_stdin;
+    shim.read_only = spec.read_only;
+    shim.limits = spec.limits;
+
+    std::string_view name = spec.name;
+    if (name.starts_with('/')) {
+        name.remove_prefix(1);
+    }
+    if (!name.empty()) {
+        GROVE_TRY(validate_name(name));
+    }
+
+    const ContainerPaths p = paths(c.id);
+    GROVE_TRY(make_dir(p.dir, 0700));
+    base::ScopeExit remove_dir([&] {
+        std::error_code ec;
+        fs::remove_all(p.dir, ec);
+    });
+    GROVE_TRY(make_dir(p.upper(), 0755));
+    GROVE_TRY(make_dir(p.work(), 0700));
+    GROVE_TRY(make_dir(p.rootfs(), 0755));
+
+    std::lock_guard lock(mutex_);
+    ContainerTable table(db_);
+    // A generated name that is taken is made again; a given one is the client's to change.
+    for (int attempt = 0;; ++attempt) {
+        c.name = !name.empty() ? std::string(name)
+                 : attempt < 8 ? generated_name()
+                               : fmt::format("{}_{}", generated_name(), c.id.substr(0, 6));
+        auto inserted = table.insert(c);
+        if (inserted) {
+            break;
+        }
+        if (inserted.error().code() != Code::kAlreadyExists || !name.empty() || attempt > 8) {
+            if (inserted.error().code() == Code::kAlreadyExists) {
+                return base::make_error(Code::kAlreadyExists,
+                                        "the container name '/{}' is already in use", c.name);
+            }
+            return inserted.error();
+        }
+    }
+    remove_dir.dismiss();
+    return c;
+}
+
+Result<void> Manager::start_locked(Container& c) {
+    GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(c.image_uuid));
+    std::vector<image::MountpointNeed> needs;
+    for (auto& point :
+         runtime::rootfs::mountpoints({.generated_files = runtime::rootfs::identity_files(
+                                           c.config.hostname, c.config.host_network)})) {
+        needs.push_back({std::move(point.path), point.directory});
+    }
+    {
+        // Only the layer directories are wanted (with the mount point layer on top): the run
+        // directories it also makes go back to the store's janitor at once.
+        GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, store_.prepare_run(image, needs));
+        c.config.lowers = dirs.lowers_top_first();
+    }
+    const ContainerPaths p = paths(c.id);
+    GROVE_ASSIGN_OR_RETURN(const auto config_text, to_json(c.config));
+    GROVE_TRY(write_file_atomically(p.config(), config_text));
+    if (::unlink(p.exit().c_str()) != 0 && errno != ENOENT) {
+        return base::last_errno_error("remove '{}'", p.exit().string());
+    }
+
+    GROVE_ASSIGN_OR_RETURN(base::Pipe report, base::Pipe::create());
+    GROVE_ASSIGN_OR_RETURN(auto null, base::UniqueFd::open("/dev/null", O_RDWR));
+    GROVE_ASSIGN_OR_RETURN(auto shim_log,
+                           base::UniqueFd::open(p.shim_log(), O_WRONLY | O_CREAT | O_APPEND, 0600));
+    GROVE_ASSIGN_OR_RETURN(auto shim, base::ChildProcess::spawn({
+                                          .argv = {options_.shim.string(), p.dir.string()},
+                                          .stdin_fd = null.get(),
+                                          .stdout_fd = report.write.get(),
+                                          .stderr_fd = shim_log.get(),
+                                      }));
+    report.write.reset();
+    // The first shim process forks the real one and exits at once.
+    GROVE_ASSIGN_OR_RETURN(const auto status, shim.wait());
+    GROVE_ASSIGN_OR_RETURN(const std::string line, base::read_all(report.read.get(), 64 * 1024));
+    std::string_view text = line;
+    while (text.ends_with('\n')) {
+        text.remove_suffix(1);
+    }
+    if (!text.starts_with("ok ")) {
+        Error error =
+            text.starts_with("err ")
+                ? shim_error(text.substr(4))
+                : base::make_error(Code::kInternal, "grove-shim ended ({}) without a report",
+                                   status.to_string());
+        c.state.error = error.message();
+        c.state.exit_code = 128;
+        GROVE_TRY(ContainerTable(db_).set_state(c.id, c.state, c.restart_count));
+        return error;
+    }
+    int pid = 0;
+    int64_t started_ns = 0;
+    if (std::sscanf(std::string(text).c_str(), "ok %d %" SCNd64, &pid, &started_ns) != 2) {
+        return base::make_error(Code::kInternal, "grove-shim: bad report '{}'", text);
+    }
+    c.state.status = Status::kRunning;
+    c.state.pid = pid;
+    c.state.exit_code = 0;
+    c.state.oom_killed = false;
+    c.state.error.clear();
+    c.state.started_ns = started_ns;
+    GROVE_TRY(ContainerTable(db_).set_state(c.id, c.state, c.restart_count));
+    changed_.notify_all();
+    return {};
+}
+
+Result<bool> Manager::start(std::string_view ref) {
+    std::lock_guard lock(mutex_);
+    GROVE_ASSIGN_OR_RETURN(auto c, find_locked(ref));
+    if (c.state.running()) {
+        return false;
+    }
+    GROVE_TRY(base::with_context(start_locked(c), "start container '{}'", c.name));
+    return true;
+}
+
+Result<std::string> Manager::shim_request_running(std::string_view ref, std::string_view request) {
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    if (!c.state.running()) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
+    }
+    auto reply = shim_call(paths(c.id).dir, request);
+    if (!reply && reply.error().code() == Code::kUnavailable) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
+    }
+    return reply;
+}
+
+Result<void> Manager::kill(std::string_view ref, int signal) {
+    GROVE_TRY(shim_request_running(ref, fmt::format("kill {}", signal)));
+    return {};
+}
+
+Result<bool> Manager::wait_for_shim(const std::string& id, std::optional<milliseconds> timeout) {
+    auto conn = connect_shim(paths(id).dir);
+    if (!conn) {
+        return conn.error().code() == Code::kUnavailable ? Result<bool>(true) : conn.error();
+    }
+    auto ok = shim_request(conn->get(), "wait");
+    if (!ok) {
+        return ok.error().code() == Code::kUnavailable ? Result<bool>(true) : ok.error();
+    }
+    // The shim never writes again: readable means it closed the connection, i.e. ended.
+    return base::wait_readable(conn->get(), timeout);
+}
+
+Result<bool> Manager::stop(std::string_view ref, std::optional<std::chrono::seconds> timeout) {
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    if (!c.state.running()) {
+        return false;
+    }
+    const auto grace = timeout.value_or(std::chrono::seconds(c.stop_timeout_s));
+    auto signalled = kill(c.id, c.stop_signal);
+    if (signalled && grace.count() > 0) {
+        GROVE_ASSIGN_OR_RETURN(const bool ended, wait_for_shim(c.id, grace));
+        if (ended) {
+            GROVE_TRY(find(c.id));  // records the exit
+            return true;
+        }
+    }
+    auto killed = kill(c.id, SIGKILL);
+    if (!killed && killed.error().code() != Code::kFailedPrecondition) {
+        return killed.error();
+    }
+    GROVE_TRY(wait_for_shim(c.id, std::nullopt));
+    GROVE_TRY(find(c.id));
+    return true;
+}
+
+Result<void> Manager::restart(std::string_view ref, std::optional<std::chrono::seconds> timeout) {
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    GROVE_TRY(stop(c.id, timeout));
+    GROVE_TRY(start(c.id));
+    return {};
+}
+
+Result<void> Manager::pause(std::string_view ref) {
+    std::lock_guard lock(mutex_);
+    GROVE_ASSIGN_OR_RETURN(auto c, find_locked(ref));
+    if (c.state.status != Status::kRunning) {
+        return base::make_error(
+            Code::kFailedPrecondition, "container {} is {}", c.name,
+            c.state.status == Status::kPaused ? "already paused" : "not running");
+    }
+    GROVE_TRY(shim_call(paths(c.id).dir, "pause"));
+    c.state.status = Status::kPaused;
+    return ContainerTable(db_).set_state(c.id, c.state, c.restart_count);
+}
+
+Result<void> Manager::unpause(std::string_view ref) {
+    std::lock_guard lock(mutex_);
+    GROVE_ASSIGN_OR_RETURN(auto c, find_locked(ref));
+    if (c.state.status != Status::kPaused) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not paused", c.name);
+    }
+    GROVE_TRY(shim_call(paths(c.id).dir, "resume"));
+    c.state.status = Status::kRunning;
+    return ContainerTable(db_).set_state(c.id, c.state, c.restart_count);
+}
+
+Result<Container> Manager::update(std::string_view ref, const runtime::cgroup::Limits& limits) {
+    std::lock_guard lock(mutex_);
+    GROVE_ASSIGN_OR_RETURN(auto c, find_locked(ref));
+    if (c.state.running()) {  // the shim owns the cgroup
+        GROVE_TRY(shim_call(paths(c.id).dir, "update " + limits_to_json(limits)));
+    }
+    auto& current = c.config.limits;
+    current.memory_bytes = limits.memory_bytes ? limits.memory_bytes : current.memory_bytes;
+    current.pids = limits.pids ? limits.pids : current.pids;
+    current.cpus = limits.cpus ? limits.cpus : current.cpus;
+    GROVE_TRY(ContainerTable(db_).set_config(c.id, c.config));
+    return c;
+}
+
+Result<WaitResult> Manager::wait(std::string_view ref,
+                                 WaitCondition condition,
+                                 std::stop_token stop) {
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    const std::string id = c.id;
+    if (condition == WaitCondition::kNextExit && !c.state.running()) {
+        // Until this container starts again (its start time changes), not any other one.
+        std::unique_lock lock(mutex_);
+        const int64_t last_start = c.state.started_ns;
+        while (true) {
+            GROVE_ASSIGN_OR_RETURN(const auto now, find_locked(id));
+            if (now.state.started_ns != last_start) {
+                break;
+            }
+            if (stop.stop_requested()) {
+                return base::make_error(Code::kCancelled, "wait for container {} cancelled", id);
+            }
+            changed_.wait_for(lock, kWaitSlice);
+        }
+    }
+    while (true) {
+        auto now = find(id);
+        if (!now && now.error().code() == Code::kNotFound && condition == WaitCondition::kRemoved) {
+            // Removed by another thread between two looks: it left its exit behind.
+            std::lock_guard lock(mutex_);
+            for (const auto& [removed_id, result] : removed_) {
+                if (removed_id == id) {
+                    return result;
+                }
+            }
+        }
+        GROVE_TRY(now);
+        c = std::move(now).value();
+        if (!c.state.running()) {
+            break;
+        }
+        GROVE_TRY(wait_for_shim(id, kWaitSlice));
+        if (stop.stop_requested()) {
+            return base::make_error(Code::kCancelled, "wait for container {} cancelled", id);
+        }
+    }
+    const WaitResult result{.exit_code = c.state.exit_code, .error = c.state.error};
+    if (condition == WaitCondition::kRemoved) {
+        std::unique_lock lock(mutex_);
+        while (true) {
+            auto row = ContainerTable(db_).get(id);
+            if (!row && row.error().code() == Code::kNotFound) {
+                break;
+            }
+            GROVE_TRY(row);
+            if (stop.stop_requested()) {
+                return base::make_error(Code::kCancelled, "wait for container {} cancelled", id);
+            }
+            changed_.wait_for(lock, kWaitSlice);
+        }
+    }
+    return result;
+}
+
+Result<void> Manager::remove(std::string_view ref, bool force) {
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    if (c.state.running()) {
+        if (!force) {
+            return base::make_error(Code::kFailedPrecondition,
+                                    "cannot remove container {}: it is {}; stop it first or "
+                                    "force the removal",
+                                    c.name, status_name(c.state.status));
+        }
+        auto killed = kill(c.id, SIGKILL);
+        if (!killed && killed.error().code() != Code::kFailedPrecondition) {
+            return killed.error();
+        }
+        GROVE_TRY(wait_for_shim(c.id, std::nullopt));
+    }
+    std::lock_guard lock(mutex_);
+    GROVE_ASSIGN_OR_RETURN(c, find_locked(c.id));
+    if (c.state.running()) {
+        return base::make_error(Code::kFailedPrecondition, "container {} was started again",
+                                c.name);
+    }
+    // A shim that wrote exit.json may still be unlinking its socket: its lock says when it is
+    // gone, and only then is the directory ours alone.
+    if (auto shim_lock = base::UniqueFd::open(paths(c.id).shim_lock(), O_RDWR)) {
+        while (::flock(shim_lock->get(), LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    GROVE_TRY(ContainerTable(db_).remove(c.id));
+    removed_.emplace_back(c.id, WaitResult{.exit_code = c.state.exit_code, .error = c.state.error});
+    if (removed_.size() > kRememberedRemovals) {
+        removed_.pop_front();
+    }
+    std::erase_if(execs_, [&](const auto& entry) { return entry.second.container_id == c.id; });
+    std::error_code ec;
+    fs::remove_all(paths(c.id).dir, ec);
+    if (ec) {
+        options_.log.warn("container directory leaked",
+                          {{"container", c.id}, {"error", ec.message()}});
+    }
+    changed_.notify_all();
+    return {};
+}
+
+Result<void> Manager::rename(std::string_view ref, std::string_view name) {
+    if (name.starts_with('/')) {
+        name.remove_prefix(1);
+    }
+    GROVE_TRY(validate_name(name));
+    std::lock_guard lock(mutex_);
+    GROVE_ASSIGN_OR_RETURN(auto c, find_locked(ref));
+    auto renamed = ContainerTable(db_).set_name(c.id, name);
+    if (!renamed && renamed.error().code() == Code::kAlreadyExists) {
+        return base::make_error(Code::kAlreadyExists, "the container name '/{}' is already in use",
+                                name);
+    }
+    return renamed;
+}
+
+Result<Container> Manager::inspect(std::string_view ref) {
+    return find(ref);
+}
+
+Result<std::vector<Container>> Manager::list(const ListFilter& filter) {
+    std::lock_guard lock(mutex_);
+    GROVE_ASSIGN_OR_RETURN(auto all, ContainerTable(db_).all());  // newest first
+    std::optional<int64_t> since;
+    std::optional<int64_t> before;
+    if (filter.since) {
+        GROVE_ASSIGN_OR_RETURN(const auto c, find_locked(*filter.since));
+        since = c.created_ns;
+    }
+    if (filter.before) {
+        GROVE_ASSIGN_OR_RETURN(const auto c, find_locked(*filter.before));
+        before = c.created_ns;
+    }
+    std::vector<Container> out;
+    for (auto& c : all) {
+        GROVE_TRY(reconcile(c));
+        const bool matches =
+            (filter.all || filter.limit || !filter.status.empty() || c.state.running()) &&
+            any_or_empty(filter.status, [&](Status s) { return s == c.state.status; }) &&
+            std::all_of(filter.labels.begin(), filter.labels.end(),
+                        [&](const std::string& l) { return has_label(c, l); }) &&
+            any_or_empty(
+                filter.names,
+                [&](const std::string& n) { return c.name.find(n) != std::string::npos; }) &&
+            any_or_empty(filter.ids, [&](const std::string& i) { return c.id.starts_with(i); }) &&
+            any_or_empty(filter.ancestors,
+                         [&](const std::string& a) { return c.image_uuid == a; }) &&
+            any_or_empty(filter.exited,
+                         [&](int code) {
+                             return c.state.status == Status::kExited && c.state.exit_code == code;
+                         }) &&
+            (!since || c.created_ns > *since) && (!before || c.created_ns < *before);
+        if (matches) {
+            out.push_back(std::move(c));
+        }
+        if (filter.limit && out.size() >= *filter.limit) {
+            break;
+        }
+    }
+    return out;
+}
+
+Result<void> Manager::logs(std::string_view ref,
+                           const LogOptions& options,
+                           const std::function<bool(const LogRecord&)>& on_record,
+                           std::stop_token stop) {
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    const ContainerPaths p = paths(c.id);
+    LogReader reader(p.log(), p.rotated_log());
+    bool more = true;
+    auto wanted = [&](const LogRecord& r) {
+        return ((r.stream == LogStream::kStdout && options.stdout) ||
+                (r.stream == LogStream::kStderr && options.stderr)) &&
+               r.time_ns >= options.since_ns &&
+               (options.until_ns == 0 || r.time_ns < options.until_ns);
+    };
+    auto emit = [&](LogRecord&& r) {
+        if (more && wanted(r)) {
+            more = on_record(r);
+        }
+    };
+    // The tail needs the end first: the last lines are held back until the log is read.
+    std::deque<LogRecord> tail;
+    GROVE_TRY(reader.read_new([&](LogRecord&& record) {
+        split_lines(std::move(record), [&](LogRecord&& line) {
+            if (!options.tail) {
+                emit(std::move(line));
+            } else if (wanted(line) && *options.tail > 0) {
+                tail.push_back(std::move(line));
+                if (tail.size() > *options.tail) {
+                    tail.pop_front();
+                }
+            }
+        });
+        return more;
+    }));
+    for (auto& line : tail) {
+        emit(std::move(line));
+    }
+    if (!options.follow) {
+        return {};
+    }
+    base::UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!watch.valid() ||
+        ::inotify_add_watch(watch.get(), p.dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+        return base::last_errno_error("watch the log of container {}", c.name);
+    }
+    bool running = true;
+    while (more && !stop.stop_requested()) {
+        // Read after learning the state: a container that stopped has its whole log written.
+        GROVE_ASSIGN_OR_RETURN(c, find(c.id));
+        running = c.state.running();
+        GROVE_TRY(reader.read_new([&](LogRecord&& record) {
+            split_lines(std::move(record), emit);
+            return more;
+        }));
+        if (!running || (options.until_ns != 0 && now_ns() >= options.until_ns)) {
+            break;
+        }
+        GROVE_TRY(base::wait_readable(watch.get(), kWaitSlice));
+        char drain[4096];
+        while (::read(watch.get(), drain, sizeof(drain)) > 0) {
+        }
+    }
+    return {};
+}
+
+Result<base::UniqueFd> Manager::attach(std::string_view ref) {
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    if (!c.state.running()) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
+    }
+    GROVE_ASSIGN_OR_RETURN(auto conn, connect_shim(paths(c.id).dir));
+    GROVE_TRY(shim_request(conn.get(), "attach"));
+    return conn;
+}
+
+Result<void> Manager::resize(std::string_view ref, int rows, int cols) {
+    GROVE_TRY(shim_request_running(ref, fmt::format("resize {} {}", rows, cols)));
+    return {};
+}
+
+Result<void> Manager::close_stdin(std::string_view ref) {
+    GROVE_TRY(shim_request_running(ref, "close-stdin"));
+    return {};
+}
+
+Result<std::string> Manager::exec_create(std::string_view ref, const ExecConfig& config) {
+    if (config.cmd.empty()) {
+        return base::make_error(Code::kInvalidArgument, "no exec command specified");
+    }
+    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    if (!c.state.running()) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
+    }
+    std::lock_guard lock(mutex_);
+    ExecInfo info{.id = new_container_id(), .container_id = c.id, .config = config};
+    execs_.emplace(info.id, info);
+    return info.id;
+}
+
+Result<base::UniqueFd> Manager::exec_start(std::string_view exec_id) {
+    ExecInfo info;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = execs_.find(exec_id);
+        if (it == execs_.end()) {
+            return base::make_error(Code::kNotFound, "no such exec instance: {}", exec_id);
+        }
+        if (it->second.running || it->second.exit_code) {
+            return base::make_error(Code::kFailedPrecondition, "exec {} was started already",
+                                    exec_id);
+        }
+        info = it->second;
+    }
+    GROVE_ASSIGN_OR_RETURN(auto c, find(info.container_id));
+    if (!c.state.running()) {
+        return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
+    }
+    ExecRequest request{.argv = info.config.cmd,
+                        .env = engine::merged_env({.env = c.config.env}, info.config.env),
+                        .cwd = info.config.workdir.empty() ? c.config.cwd : info.config.workdir,
+                        .uid = c.config.uid,
+                        .gid = c.config.gid,
+                        .tty = info.config.tty,
+                        .open_stdin = info.config.open_stdin};
+    if (!info.config.user.empty()) {
+        GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(c.image_uuid));
+        GROVE_ASSIGN_OR_RETURN(const auto user,
+                               engine::resolve_image_user(store_, image, info.config.user));
+        request.uid = user.first;
+        request.gid = user.second;
+    }
+    GROVE_ASSIGN_OR_RETURN(auto conn, connect_shim(paths(c.id).dir));
+    GROVE_ASSIGN_OR_RETURN(
+        const auto pid,
+        shim_request(conn.get(), fmt::format("exec {} {}", info.id, to_json(request))));
+    std::lock_guard lock(mutex_);
+    if (const auto it = execs_.find(exec_id); it != execs_.end()) {
+        it->second.running = true;
+        it->second.pid = std::atoi(pid.c_str());
+    }
+    return conn;
+}
+
+Result<ExecInfo> Manager::exec_inspect(std::string_view exec_id) {
+    std::lock_guard lock(mutex_);
+    const auto it = execs_.find(exec_id);
+    if (it == execs_.end()) {
+        return base::make_error(Code::kNotFound, "no such exec instance: {}", exec_id);
+    }
+    ExecInfo& info = it->second;
+    if (info.running) {
+        auto text = read_file(paths(info.container_id).exec_exit(info.id));
+        if (text) {
+            GROVE_ASSIGN_OR_RETURN(const auto record, exit_record_from_json(*text));
+            info.running = false;
+            info.exit_code = record.exit_code;
+        } else if (text.error().code() != Code::kNotFound) {
+            return text.error();
+        }
+    }
+    return info;
+}
+
+Result<runtime::cgroup::Stats> Manager::stats(std::string_view ref) {
+    GROVE_ASSIGN_OR_RETURN(const auto reply, shim_request_running(ref, "stats"));
+    return stats_from_json(reply);
+}
+
+}  // namespace grove::containers

@@ -1,0 +1,182 @@
+#include "containers/shim/shim_config.hpp"
+
+#include <chrono>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "base/error.hpp"
+#include "base/json.hpp"
+#include "base/unique_fd.hpp"
+
+namespace grove::containers {
+namespace {
+
+base::Json limits_json(const runtime::cgroup::Limits& limits) {
+    base::Json out = base::Json::object();
+    if (limits.memory_bytes) {
+        out["memory_bytes"] = *limits.memory_bytes;
+    }
+    if (limits.pids) {
+        out["pids"] = *limits.pids;
+    }
+    if (limits.cpus) {
+        out["cpus"] = *limits.cpus;
+    }
+    return out;
+}
+
+Result<runtime::cgroup::Limits> limits_from(const base::Json& json) {
+    runtime::cgroup::Limits limits;
+    GROVE_ASSIGN_OR_RETURN(limits.memory_bytes,
+                           base::json_optional_field<uint64_t>(json, "memory_bytes"));
+    GROVE_ASSIGN_OR_RETURN(limits.pids, base::json_optional_field<uint64_t>(json, "pids"));
+    GROVE_ASSIGN_OR_RETURN(limits.cpus, base::json_optional_field<double>(json, "cpus"));
+    return limits;
+}
+
+}  // namespace
+
+Result<std::string> to_json(const ShimConfig& config) {
+    std::vector<std::string> lowers;
+    for (const auto& lower : config.lowers) {
+        lowers.push_back(lower.string());
+    }
+    const base::Json json = {
+        {"id", config.id},
+        {"lowers", lowers},
+        {"argv", config.argv},
+        {"env", config.env},
+        {"cwd", config.cwd},
+        {"uid", config.uid},
+        {"gid", config.gid},
+        {"hostname", config.hostname},
+        {"host_network", config.host_network},
+        {"tty", config.tty},
+        {"open_stdin", config.open_stdin},
+        {"read_only", config.read_only},
+        {"limits", limits_json(config.limits)},
+        {"log_max_bytes", config.log_max_bytes},
+    };
+    return base::dump_json(json);
+}
+
+Result<ShimConfig> shim_config_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    ShimConfig config;
+    GROVE_ASSIGN_OR_RETURN(config.id, base::json_field<std::string>(json, "id"));
+    GROVE_ASSIGN_OR_RETURN(const auto lowers,
+                           base::json_field<std::vector<std::string>>(json, "lowers"));
+    config.lowers.assign(lowers.begin(), lowers.end());
+    GROVE_ASSIGN_OR_RETURN(config.argv, base::json_field<std::vector<std::string>>(json, "argv"));
+    GROVE_ASSIGN_OR_RETURN(config.env, base::json_field<std::vector<std::string>>(json, "env"));
+    GROVE_ASSIGN_OR_RETURN(config.cwd, base::json_field<std::string>(json, "cwd"));
+    GROVE_ASSIGN_OR_RETURN(config.uid, base::json_field<uint32_t>(json, "uid"));
+    GROVE_ASSIGN_OR_RETURN(config.gid, base::json_field<uint32_t>(json, "gid"));
+    GROVE_ASSIGN_OR_RETURN(config.hostname, base::json_field<std::string>(json, "hostname"));
+    GROVE_ASSIGN_OR_RETURN(config.host_network, base::json_field<bool>(json, "host_network"));
+    GROVE_ASSIGN_OR_RETURN(config.tty, base::json_field<bool>(json, "tty"));
+    GROVE_ASSIGN_OR_RETURN(config.open_stdin, base::json_field<bool>(json, "open_stdin"));
+    GROVE_ASSIGN_OR_RETURN(config.read_only, base::json_field<bool>(json, "read_only"));
+    GROVE_ASSIGN_OR_RETURN(const auto limits, base::json_field<base::Json>(json, "limits"));
+    GROVE_ASSIGN_OR_RETURN(config.limits, limits_from(limits));
+    GROVE_ASSIGN_OR_RETURN(config.log_max_bytes, base::json_field<uint64_t>(json, "log_max_bytes"));
+    return config;
+}
+
+std::string to_json(const ExitRecord& record) {
+    return base::dump_json({{"exit_code", record.exit_code},
+                            {"signal", record.signal},
+                            {"oom_killed", record.oom_killed},
+                            {"finished_ns", record.finished_ns},
+                            {"error", record.error}});
+}
+
+Result<ExitRecord> exit_record_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    ExitRecord record;
+    GROVE_ASSIGN_OR_RETURN(record.exit_code, base::json_field<int>(json, "exit_code"));
+    GROVE_ASSIGN_OR_RETURN(record.signal, base::json_field<int>(json, "signal"));
+    GROVE_ASSIGN_OR_RETURN(record.oom_killed, base::json_field<bool>(json, "oom_killed"));
+    GROVE_ASSIGN_OR_RETURN(record.finished_ns, base::json_field<int64_t>(json, "finished_ns"));
+    GROVE_ASSIGN_OR_RETURN(record.error, base::json_field<std::string>(json, "error"));
+    return record;
+}
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view data) {
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    {
+        GROVE_ASSIGN_OR_RETURN(auto fd,
+                               base::UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+        GROVE_TRY(base::write_all(fd.get(), data));
+        if (::fsync(fd.get()) != 0) {
+            return base::last_errno_error("fsync '{}'", tmp.string());
+        }
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        return base::last_errno_error("rename '{}' to '{}'", tmp.string(), path.string());
+    }
+    GROVE_ASSIGN_OR_RETURN(auto dir,
+                           base::UniqueFd::open(path.parent_path(), O_RDONLY | O_DIRECTORY));
+    if (::fsync(dir.get()) != 0) {
+        return base::last_errno_error("fsync '{}'", path.parent_path().string());
+    }
+    return {};
+}
+
+std::string to_json(const ExecRequest& request) {
+    return base::dump_json({{"argv", request.argv},
+                            {"env", request.env},
+                            {"cwd", request.cwd},
+                            {"uid", request.uid},
+                            {"gid", request.gid},
+                            {"tty", request.tty},
+                            {"open_stdin", request.open_stdin}});
+}
+
+Result<ExecRequest> exec_request_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    ExecRequest r;
+    GROVE_ASSIGN_OR_RETURN(r.argv, base::json_field<std::vector<std::string>>(json, "argv"));
+    GROVE_ASSIGN_OR_RETURN(r.env, base::json_field<std::vector<std::string>>(json, "env"));
+    GROVE_ASSIGN_OR_RETURN(r.cwd, base::json_field<std::string>(json, "cwd"));
+    GROVE_ASSIGN_OR_RETURN(r.uid, base::json_field<uint32_t>(json, "uid"));
+    GROVE_ASSIGN_OR_RETURN(r.gid, base::json_field<uint32_t>(json, "gid"));
+    GROVE_ASSIGN_OR_RETURN(r.tty, base::json_field<bool>(json, "tty"));
+    GROVE_ASSIGN_OR_RETURN(r.open_stdin, base::json_field<bool>(json, "open_stdin"));
+    return r;
+}
+
+std::string limits_to_json(const runtime::cgroup::Limits& limits) {
+    return base::dump_json(limits_json(limits));
+}
+
+Result<runtime::cgroup::Limits> limits_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    return limits_from(json);
+}
+
+std::string stats_to_json(const runtime::cgroup::Stats& stats) {
+    return base::dump_json({{"memory_peak_bytes", stats.memory_peak_bytes},
+                            {"cpu_usage_ns", stats.cpu_usage_ns},
+                            {"pids_current", stats.pids_current},
+                            {"oom_killed", stats.oom_killed}});
+}
+
+Result<runtime::cgroup::Stats> stats_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    runtime::cgroup::Stats stats;
+    GROVE_ASSIGN_OR_RETURN(stats.memory_peak_bytes,
+                           base::json_field<uint64_t>(json, "memory_peak_bytes"));
+    GROVE_ASSIGN_OR_RETURN(stats.cpu_usage_ns, base::json_field<uint64_t>(json, "cpu_usage_ns"));
+    GROVE_ASSIGN_OR_RETURN(stats.pids_current, base::json_field<uint64_t>(json, "pids_current"));
+    GROVE_ASSIGN_OR_RETURN(stats.oom_killed, base::json_field<bool>(json, "oom_killed"));
+    return stats;
+}
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace grove::containers

@@ -1,0 +1,102 @@
+#pragma once
+
+// What the manager hands a container's shim (config.json in the container's directory) and what
+// the shim leaves behind for it (exit.json): the two files of their contract, besides the log
+// (log_file.hpp) and the control socket (control.hpp).
+//
+// The manager resolves everything that needs the image store (the layer directories, the image
+// config's defaults, the user), so the shim needs no store: it mounts, starts and supervises.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <grove/result.hpp>
+
+#include "runtime/cgroup/cgroup.hpp"
+
+namespace grove::containers {
+
+// A container's directory (<root>/containers/<id>/) and the files in it.
+struct ContainerPaths {
+    std::filesystem::path dir;
+
+    std::filesystem::path config() const { return dir / "config.json"; }
+    std::filesystem::path exit() const { return dir / "exit.json"; }
+    std::filesystem::path upper() const { return dir / "upper"; }
+    std::filesystem::path work() const { return dir / "work"; }
+    // Where init attaches the overlay inside its own mount namespace (never mounted on the host).
+    std::filesystem::path rootfs() const { return dir / "rootfs"; }
+    std::filesystem::path log() const { return dir / "container.log"; }
+    std::filesystem::path rotated_log() const { return dir / "container.log.1"; }
+    // flock'ed by the shim for its whole life: free means no shim.
+    std::filesystem::path shim_lock() const { return dir / "shim.lock"; }
+    std::filesystem::path shim_log() const { return dir / "shim.log"; }
+    // The exit of exec `id` (an ExitRecord), written by the shim when the process ended.
+    std::filesystem::path execs() const { return dir / "execs"; }
+    std::filesystem::path exec_exit(const std::string& id) const {
+        return execs() / (id + ".json");
+    }
+    // Relative: socket paths are limited to 108 bytes, so both sides use it from the directory.
+    static constexpr const char* kSocketName = "shim.sock";
+};
+
+struct ShimConfig {
+    std::string id;
+    std::vector<std::filesystem::path> lowers;  // top first, the mount point layer included
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::string cwd = "/";
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    std::string hostname;
+    bool host_network = false;
+    bool tty = false;
+    bool open_stdin = false;
+    bool read_only = false;
+    runtime::cgroup::Limits limits;
+    uint64_t log_max_bytes = 10 << 20;  // per file; one rotated file is kept
+};
+
+// A process to start in the running container (docker exec), as the manager resolved it.
+struct ExecRequest {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;  // the whole environment
+    std::string cwd = "/";
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    bool tty = false;
+    bool open_stdin = false;
+};
+
+struct ExitRecord {
+    int exit_code = 0;
+    int signal = 0;
+    bool oom_killed = false;
+    int64_t finished_ns = 0;
+    std::string error;  // the container could not start, or its shim failed
+};
+
+Result<std::string> to_json(const ShimConfig& config);
+Result<ShimConfig> shim_config_from_json(std::string_view text);
+std::string to_json(const ExitRecord& record);
+Result<ExitRecord> exit_record_from_json(std::string_view text);
+// One line of JSON (the shim's "exec" request).
+std::string to_json(const ExecRequest& request);
+Result<ExecRequest> exec_request_from_json(std::string_view text);
+// One line of JSON (the shim's "update" request).
+std::string limits_to_json(const runtime::cgroup::Limits& limits);
+Result<runtime::cgroup::Limits> limits_from_json(std::string_view text);
+// One line of JSON (the shim's "stats" reply).
+std::string stats_to_json(const runtime::cgroup::Stats& stats);
+Result<runtime::cgroup::Stats> stats_from_json(std::string_view text);
+
+// Writes `data` to `path` through a temporary file, fsync and rename, then fsyncs the directory:
+// readers see the old file or the whole new one, also after a crash.
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view data);
+
+int64_t now_ns();
+
+}  // namespace grove::containers

@@ -1,0 +1,176 @@
+#include "containers/shim/start_container.hpp"
+
+#include <csignal>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <pty.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/error.hpp"
+#include "runtime/rootfs/mount_plan.hpp"
+#include "runtime/rootfs/overlay_mount.hpp"
+#include "runtime/seccomp/filter.hpp"
+
+namespace grove::containers {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A volatile overlay marks its work dir, and refuses to mount it again (the upper may have
+// lost writes in a crash): each start gets a fresh one, the upper is kept.
+Result<void> fresh_work_dir(const fs::path& work) {
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    if (ec) {
+        return base::errno_error(ec.value(), "remove '{}'", work.string());
+    }
+    if (::mkdir(work.c_str(), 0700) != 0) {
+        return base::last_errno_error("create '{}'", work.string());
+    }
+    return {};
+}
+
+Result<void> make_read_only(int mount_fd) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::syscall(SYS_mount_setattr, mount_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) != 0) {
+        return base::last_errno_error("make the rootfs read-only");
+    }
+    return {};
+}
+
+// The child's ends of a container's (or an exec's) stdio, and ours.
+struct Stdio {
+    base::UniqueFd stdin_write;  // with open_stdin
+    base::UniqueFd stdout_read;  // the pty's master with tty
+    base::UniqueFd stderr_read;
+    base::UniqueFd stdin_read;  // the child's; the pty's slave with tty
+    base::UniqueFd out_write;
+    base::UniqueFd err_write;
+    int child_stdin() const { return stdin_read.get(); }
+    int child_stdout() const { return out_write.get(); }
+    int child_stderr() const { return err_write.valid() ? err_write.get() : out_write.get(); }
+};
+
+Result<Stdio> make_stdio(bool tty, bool open_stdin) {
+    Stdio io;
+    if (tty) {
+        int master = -1;
+        int slave = -1;
+        if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+            return base::last_errno_error("openpty");
+        }
+        io.stdout_read.reset(master);
+        io.out_write.reset(slave);
+        ::fcntl(master, F_SETFD, FD_CLOEXEC);
+        ::fcntl(slave, F_SETFD, FD_CLOEXEC);
+        GROVE_ASSIGN_OR_RETURN(io.stdin_read, io.out_write.dup());
+        if (open_stdin) {
+            GROVE_ASSIGN_OR_RETURN(io.stdin_write, io.stdout_read.dup());
+        }
+        return io;
+    }
+    GROVE_ASSIGN_OR_RETURN(base::Pipe out, base::Pipe::create());
+    GROVE_ASSIGN_OR_RETURN(base::Pipe err, base::Pipe::create());
+    io.stdout_read = std::move(out.read);
+    io.stderr_read = std::move(err.read);
+    io.out_write = std::move(out.write);
+    io.err_write = std::move(err.write);
+    if (open_stdin) {
+        GROVE_ASSIGN_OR_RETURN(base::Pipe in, base::Pipe::create());
+        io.stdin_read = std::move(in.read);
+        io.stdin_write = std::move(in.write);
+    }
+    return io;
+}
+
+}  // namespace
+
+Result<StartedContainer> start_container(const ContainerPaths& paths, const ShimConfig& config) {
+    GROVE_TRY(fresh_work_dir(paths.work()));
+    GROVE_ASSIGN_OR_RETURN(auto overlay, runtime::rootfs::OverlayMount::create(
+                                             config.lowers, paths.upper(), paths.work()));
+    runtime::rootfs::RootfsOptions options{
+        .rootfs = paths.rootfs(),
+        .rootfs_fd = overlay.fd(),
+        .generated_files = runtime::rootfs::identity_files(config.hostname, config.host_network)};
+    GROVE_TRY(runtime::rootfs::prepare_mountpoints(overlay.fd(), options));
+    if (config.read_only) {
+        GROVE_TRY(make_read_only(overlay.fd()));
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto* seccomp, runtime::seccomp::default_program());
+
+    StartedContainer started;
+    runtime::process::ProcessSpec spec{
+        .argv = config.argv,
+        .env = config.env,
+        .cwd = config.cwd,
+        .uid = config.uid,
+        .gid = config.gid,
+        .hostname = config.hostname,
+        .plan = runtime::rootfs::build_plan(options),
+        .seccomp = seccomp,
+        .new_network = !config.host_network,
+        .parent_death_signal = SIGKILL,
+        .controlling_tty = config.tty,
+    };
+    auto cgroups = runtime::cgroup::Manager::detect();
+    if (cgroups) {
+        GROVE_ASSIGN_OR_RETURN(started.cgroup,
+                               (*cgroups)->create("ctr-" + config.id, config.limits));
+        spec.cgroup_fd = started.cgroup->dir_fd();
+    } else if (config.limits.memory_bytes || config.limits.pids || config.limits.cpus) {
+        return base::make_error(Code::kUnimplemented,
+                                "resource limits need cgroups, which this host lacks");
+    }
+
+    GROVE_ASSIGN_OR_RETURN(Stdio io, make_stdio(config.tty, config.open_stdin));
+    spec.stdin_fd = io.child_stdin();
+    spec.stdout_fd = io.child_stdout();
+    spec.stderr_fd = io.child_stderr();
+    auto* cgroup = started.cgroup.get();
+    GROVE_ASSIGN_OR_RETURN(
+        started.process,
+        runtime::process::SandboxProcess::start(spec, [&](pid_t pid) -> Result<void> {
+            return cgroup != nullptr && !spec.cgroup_fd ? cgroup->add_process(pid) : Result<void>{};
+        }));
+    started.stdin_write = std::move(io.stdin_write);
+    started.stdout_read = std::move(io.stdout_read);
+    started.stderr_read = std::move(io.stderr_read);
+    started.exec_base = runtime::process::exec_spec(spec);
+    return started;
+}
+
+Result<StartedExec> start_exec(StartedContainer& container, const ExecRequest& request) {
+    if (request.argv.empty()) {
+        return base::make_error(Code::kInvalidArgument, "exec: no command");
+    }
+    runtime::process::ExecSpec spec = container.exec_base;
+    spec.argv = request.argv;
+    spec.env = request.env;
+    spec.cwd = request.cwd;
+    spec.uid = request.uid;
+    spec.gid = request.gid;
+    GROVE_ASSIGN_OR_RETURN(Stdio io, make_stdio(request.tty, request.open_stdin));
+    spec.stdin_fd = io.child_stdin();
+    spec.stdout_fd = io.child_stdout();
+    spec.stderr_fd = io.child_stderr();
+    auto* cgroup = container.cgroup.get();
+    GROVE_ASSIGN_OR_RETURN(auto process,
+                           runtime::process::SandboxExec::start(
+                               container.process->pidfd(), spec, [&](pid_t helper) -> Result<void> {
+                                   // v1: the helper joins every hierarchy's group first (v2 cloned
+                                   // into it).
+                                   return cgroup != nullptr && !spec.cgroup_fd
+                                              ? cgroup->add_process(helper)
+                                              : Result<void>{};
+                               }));
+    return StartedExec{.process = std::move(process),
+                       .stdin_write = std::move(io.stdin_write),
+                       .stdout_read = std::move(io.stdout_read),
+                       .stderr_read = std::move(io.stderr_read)};
+}
+
+}  // namespace grove::containers
