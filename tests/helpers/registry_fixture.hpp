@@ -16,9 +16,7 @@ namespace grove::testing {
 class RegistryFixture : public ::testing::Test {
 protected:
     void SetUp() override {
-        for (const char* tool : {"docker-registry", "skopeo", "htpasswd"}) {
-            GROVE_REQUIRE(missing_program(tool));
-        }
+        GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo", "htpasswd"}));
         auto loaded = TestImages::load();
         ASSERT_TRUE(loaded) << loaded.error().to_string();
         images_.emplace(std::move(loaded).value());

@@ -42,6 +42,15 @@ std::optional<std::string> missing_program(const std::string& name) {
     return std::nullopt;
 }
 
+std::optional<std::string> missing_programs(std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        if (auto missing = missing_program(name)) {
+            return missing;
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<std::string> missing_overlay() {
     if (has_word(read_text("/proc/filesystems"), "overlay")) {
         return std::nullopt;

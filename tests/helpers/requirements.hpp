@@ -9,6 +9,7 @@
 //
 // Tests that need root are named ROOT_*; CTest gives them the `root` label.
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,8 @@ namespace grove::testing {
 
 std::optional<std::string> missing_root();
 std::optional<std::string> missing_program(const std::string& name);
+// The first of `names` that is missing.
+std::optional<std::string> missing_programs(std::initializer_list<const char*> names);
 // overlayfs is registered in /proc/filesystems.
 std::optional<std::string> missing_overlay();
 // The cgroup controller `name` (memory, pids, cpu, ...) is enabled on v2 or mounted on v1.

@@ -21,9 +21,7 @@ class CliImagesTest : public ::testing::Test {
 protected:
     void SetUp() override {
         GROVE_REQUIRE(missing_root());
-        for (const char* tool : {"docker-registry", "skopeo"}) {
-            GROVE_REQUIRE(missing_program(tool));
-        }
+        GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo"}));
         auto images = TestImages::load();
         ASSERT_TRUE(images) << images.error().to_string();
         images_.emplace(std::move(images).value());

@@ -295,9 +295,7 @@ TEST_P(RemoteAsyncTest, ROOT_TwoHundredRunsInFlightFromOneThread) {
 }
 
 TEST_P(ClientTest, ROOT_ImportFromARegistry) {
-    for (const char* tool : {"docker-registry", "skopeo"}) {
-        GROVE_REQUIRE(missing_program(tool));
-    }
+    GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo"}));
     auto images = TestImages::load();
     ASSERT_TRUE(images);
     auto registry = LocalRegistry::start();

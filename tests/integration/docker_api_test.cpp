@@ -217,9 +217,7 @@ TEST_F(DockerApiTest, ROOT_EventsStreamImageEvents) {
 // The docker CLI against groved: system commands, the image commands, and their errors.
 TEST_F(DockerApiTest, ROOT_DockerCli) {
     GROVE_REQUIRE(missing_file(kDockerCli, "docker.io"));
-    for (const char* tool : {"docker-registry", "skopeo"}) {
-        GROVE_REQUIRE(missing_program(tool));
-    }
+    GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo"}));
     auto images = TestImages::load();
     ASSERT_TRUE(images);
     auto registry = LocalRegistry::start();
@@ -293,9 +291,7 @@ TEST_F(DockerApiTest, ROOT_DockerCli) {
 // docker-py 5.0.3 (Debian's python3-docker) and aiohttp run tests/docker_api_flow.py.
 TEST_F(DockerApiTest, ROOT_PythonClients) {
     GROVE_REQUIRE(missing_file(kDebianPython, "python3"));
-    for (const char* tool : {"docker-registry", "skopeo"}) {
-        GROVE_REQUIRE(missing_program(tool));
-    }
+    GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo"}));
     auto probe =
         base::run_command({.argv = {kDebianPython, "-c", "import docker, aiohttp"}}, seconds(30));
     ASSERT_TRUE(probe);

@@ -528,9 +528,7 @@ TEST_F(GrovedTest, ROOT_SigtermStopsGracefully) {
 }
 
 TEST_F(GrovedTest, ROOT_ImportsThroughARegistryMirror) {
-    for (const char* tool : {"docker-registry", "skopeo"}) {
-        GROVE_REQUIRE(missing_program(tool));
-    }
+    GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo"}));
     auto images = TestImages::load();
     ASSERT_TRUE(images);
     auto registry = LocalRegistry::start();
@@ -1219,9 +1217,7 @@ TEST_F(GrovedSubprocessTest, ROOT_SubprocessesLeakNothing) {
 // tests/contree_flow.py, a stdlib-only Python client, runs the whole ConTree flow over TCP with
 // a token, under the configured prefix, importing from a local registry.
 TEST_F(GrovedTest, ROOT_PythonContreeFlow) {
-    for (const char* tool : {"docker-registry", "skopeo", "python3"}) {
-        GROVE_REQUIRE(missing_program(tool));
-    }
+    GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo", "python3"}));
     auto images = TestImages::load();
     ASSERT_TRUE(images);
     auto registry = LocalRegistry::start();
