@@ -147,26 +147,16 @@ struct Removal {
     base::Json items = base::Json::array();  // [{"Untagged": ...}, {"Deleted": ...}]
 };
 
-// Deletes `image` (untagged by now), then its untagged ancestors left without children, unless
-// `noprune`: dockerd's removal of a built image's parents.
+// Deletes `image` (untagged by now). Never its parents, as dockerd prunes a built image's: in
+// grove an image's parent is a state of its own in the tree (a ConTree run's input, a session's
+// earlier step) that other clients may still name by UUID, so `noprune` is always in effect.
 Result<void> delete_image(const DockerServices& services,
-                          store::ImageRecord image,
-                          bool noprune,
+                          const store::ImageRecord& image,
                           Removal& removal) {
-    for (;;) {
-        GROVE_TRY(services.images.remove(image.uuid, {}));
-        removal.items.push_back({{"Deleted", docker_id(image.uuid)}});
-        services.events.publish({.type = "image", .action = "delete", .id = docker_id(image.uuid)});
-        if (noprune || !image.parent) {
-            return {};
-        }
-        GROVE_ASSIGN_OR_RETURN(auto parent, services.images.find(*image.parent));
-        GROVE_ASSIGN_OR_RETURN(const auto children, services.images.children(parent.uuid));
-        if (parent.tag || !children.empty()) {
-            return {};
-        }
-        image = std::move(parent);
-    }
+    GROVE_TRY(services.images.remove(image.uuid, {}));
+    removal.items.push_back({{"Deleted", docker_id(image.uuid)}});
+    services.events.publish({.type = "image", .action = "delete", .id = docker_id(image.uuid)});
+    return {};
 }
 
 Result<void> untag(const DockerServices& services,
@@ -186,7 +176,6 @@ Result<void> remove_image(const DockerServices& services,
                           http::Request& request,
                           http::ResponseWriter& writer) {
     const std::string name = param(request, "name");
-    const bool noprune = query_flag(request, "noprune");
     GROVE_ASSIGN_OR_RETURN(const auto image, find_image(services.images, name));
     GROVE_ASSIGN_OR_RETURN(const auto children, services.images.children(image.uuid));
     Removal removal;
@@ -209,7 +198,7 @@ Result<void> remove_image(const DockerServices& services,
         }
     }
     if (children.empty()) {
-        GROVE_TRY(delete_image(services, image, noprune, removal));
+        GROVE_TRY(delete_image(services, image, removal));
     }
     return send_json(writer, 200, removal.items);
 }
@@ -226,23 +215,29 @@ Result<void> prune_images(const DockerServices& services,
         GROVE_ASSIGN_OR_RETURN(until, base::parse_time_point(text, daemon::now_ns()));
     }
     Removal removal;
-    // Leaves first: removing an image may leave its parent a prunable leaf.
-    for (bool removed = true; removed;) {
-        removed = false;
-        GROVE_ASSIGN_OR_RETURN(const auto found, services.images.list({}));
-        const auto with_children = parents(found);
-        for (const auto& image : found) {
-            if (with_children.contains(image.uuid) || (dangling_only && image.tag) ||
-                (until && created_ns(image, config_of(image)) >= *until) ||
-                !label_matches(filters, labels_of(image))) {
-                continue;
-            }
-            if (image.tag) {
-                GROVE_TRY(untag(services, image, *image.tag, removal));
-            }
-            GROVE_TRY(delete_image(services, image, true, removal));
-            removed = true;
+    // Only root images (pulled, loaded, imported): an image with a parent is a state in grove's
+    // tree (a ConTree run's result, a session's step), untagged by nature and named by UUID, which
+    // Docker's idea of "dangling" would sweep away; `grove images prune` is the tool for those.
+    // One that a session pins is in use, as a container's image is for dockerd.
+    GROVE_ASSIGN_OR_RETURN(const auto found, services.images.list({}));
+    const auto with_children = parents(found);
+    for (const auto& image : found) {
+        if (image.parent || with_children.contains(image.uuid) || (dangling_only && image.tag) ||
+            (until && created_ns(image, config_of(image)) >= *until) ||
+            !label_matches(filters, labels_of(image))) {
+            continue;
         }
+        GROVE_ASSIGN_OR_RETURN(const auto session,
+                               services.images.with_sessions([&](store::SessionTable& sessions) {
+                                   return sessions.pinning(image.uuid);
+                               }));
+        if (session) {
+            continue;
+        }
+        if (image.tag) {
+            GROVE_TRY(untag(services, image, *image.tag, removal));
+        }
+        GROVE_TRY(delete_image(services, image, removal));
     }
     GROVE_ASSIGN_OR_RETURN(const auto gc, services.images.collect_garbage());
     return send_json(writer, 200,

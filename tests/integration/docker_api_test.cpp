@@ -150,6 +150,39 @@ TEST_F(DockerApiTest, ROOT_UnixTrustsRootTcpNeedsAToken) {
     EXPECT_EQ(json(allowed).size(), 1u);
 }
 
+// grove's tree is not Docker's: a run's result has a parent and no tag, which dockerd would call
+// dangling, and its parent is an image of its own. Removing a child or pruning keeps both.
+TEST_F(DockerApiTest, ROOT_RemoveAndPruneKeepTheTreesImages) {
+    const auto run_on = [&](const std::string& image) {
+        const auto uuid =
+            spawn(R"({"command": "date > /stamp", "shell": true, "image": ")" + image + R"("})");
+        follow(uuid);
+        return operation(uuid)["result_image_uuid"].get<std::string>();
+    };
+    const std::string first = run_on("tag:busybox");
+    const std::string second = run_on(first);
+    // A Docker ID starts with the UUID's hex digits, so they are an ID prefix.
+    const auto short_id = [](std::string uuid) {
+        std::erase(uuid, '-');
+        return uuid.substr(0, 12);
+    };
+    const auto exists = [&](const std::string& uuid) {
+        return docker_call({.path = "/images/" + short_id(uuid) + "/json"}).status == 200;
+    };
+    ASSERT_TRUE(exists(first) && exists(second));
+
+    const auto removed = docker_call({.method = "DELETE", .path = "/images/" + short_id(second)});
+    ASSERT_EQ(removed.status, 200) << removed.body;
+    EXPECT_EQ(json(removed).size(), 1u) << "only the image named: " << removed.body;
+    EXPECT_FALSE(exists(second));
+    EXPECT_TRUE(exists(first)) << "its parent, untagged and childless now, stays";
+
+    const auto pruned = docker_call({.method = "POST", .path = "/images/prune"});
+    ASSERT_EQ(pruned.status, 200) << pruned.body;
+    EXPECT_TRUE(exists(first)) << "a run's result is not dangling: " << pruned.body;
+    EXPECT_TRUE(exists(busybox_));
+}
+
 // The ID mapping: an image's Docker ID, any prefix of it, and its names all reach it; a child
 // image (derived by a second tag) makes a removal by ID a 409.
 TEST_F(DockerApiTest, ROOT_ImageIdsNamesAndConflicts) {

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "base/error.hpp"
+#include "store/metadata/session_table.hpp"
 #include "store/metadata/tag_table.hpp"
 #include "store/metadata/uuid.hpp"
 
@@ -225,14 +226,11 @@ Result<void> ImageTable::remove(std::string_view uuid, ImageRemoveOptions option
                                     "image has {} child image(s); remove them first", children);
         }
         // A session's history pins its images (session_table.hpp).
-        GROVE_ASSIGN_OR_RETURN(
-            auto pinned,
-            db_.prepare("SELECT session FROM session_states WHERE image = ?1 LIMIT 1"));
-        GROVE_ASSIGN_OR_RETURN(const bool in_session, pinned.bind(1, uuid).step());
-        if (in_session) {
+        GROVE_ASSIGN_OR_RETURN(const auto session, SessionTable(db_).pinning(uuid));
+        if (session) {
             return base::make_error(Code::kFailedPrecondition,
                                     "image is in the history of session '{}'; remove it first",
-                                    pinned.column_text(0));
+                                    *session);
         }
         if (image.tag) {
             if (!options.force) {

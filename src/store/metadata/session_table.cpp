@@ -125,6 +125,13 @@ Result<std::vector<SessionRecord>> SessionTable::list() {
     return sessions;
 }
 
+Result<std::optional<std::string>> SessionTable::pinning(std::string_view image) {
+    GROVE_ASSIGN_OR_RETURN(
+        auto stmt, db_.prepare("SELECT session FROM session_states WHERE image = ?1 LIMIT 1"));
+    GROVE_ASSIGN_OR_RETURN(const bool row, stmt.bind(1, image).step());
+    return row ? std::optional<std::string>(stmt.column_text(0)) : std::nullopt;
+}
+
 Result<void> SessionTable::remove(std::string_view name) {
     // Branches and states go by ON DELETE CASCADE.
     GROVE_ASSIGN_OR_RETURN(auto stmt, db_.prepare("DELETE FROM sessions WHERE name = ?1"));

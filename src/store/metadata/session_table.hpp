@@ -69,6 +69,8 @@ public:
     Result<std::vector<SessionRecord>> list();
     // The session, its branches and its states; their images are no longer pinned.
     Result<void> remove(std::string_view name);
+    // A session whose history holds `image` (which pins it), if any.
+    Result<std::optional<std::string>> pinning(std::string_view image);
     // A new branch at the current head, checked out (git's checkout -b). AlreadyExists if taken.
     Result<SessionRecord> branch(std::string_view name, std::string_view branch);
     Result<SessionRecord> checkout(std::string_view name, std::string_view branch);
