@@ -2,8 +2,9 @@
 # The main job: installs what is missing, builds the release binaries, and uses them: imports
 # the busybox test image (built from Debian's busybox-static) into a temporary store, imports it
 # again (a no-op), lists the store, runs a command in a sandbox that snapshots its change as a
-# new image, and reads the change back from a run of that image. Needs root (unpacking images,
-# namespaces, mounts).
+# new image, and reads the change back from a run of that image; then a session: runs that build
+# on each other, a branch, a rollback that forgets a run, and the session's log. Needs root
+# (unpacking images, namespaces, mounts).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,3 +25,12 @@ $grove --root "$root" images ls
 # A sandboxed run that snapshots its filesystem, then a run on the resulting image.
 $grove --root "$root" run busybox --tag hello -s 'echo hello from a sandbox > /root/greeting'
 $grove --root "$root" run --disposable hello -- cat /root/greeting
+# A session: each run starts from the last one's image. Branch, run, roll that run back, and
+# the file shows only the first step.
+$grove --root "$root" session new demo busybox
+$grove --root "$root" session run -s 'echo one > /root/steps'
+$grove --root "$root" session branch experiment
+$grove --root "$root" session run -s 'echo two >> /root/steps'
+$grove --root "$root" session rollback 1
+$grove --root "$root" session run -- cat /root/steps
+$grove --root "$root" session log
