@@ -76,14 +76,13 @@ private:
     std::variant<runtime::process::SandboxProcess, runtime::oci::RuntimeProcess> process_;
 };
 
-// Starts the run's process: through `oci` when set, else grove's own runtime, which joins
-// `cgroup` by clone3 on v2 or by moving init before it starts on v1.
+// Starts the run's process: through `oci` when set, else grove's own runtime (which joins the
+// cgroup the spec names).
 Result<RunProcess> start_process(const std::optional<runtime::oci::Runtime>& oci,
                                  const runtime::process::ProcessSpec& spec,
                                  const runtime::rootfs::RootfsOptions& options,
                                  const runtime::cgroup::Limits& limits,
-                                 const std::filesystem::path& run_dir,
-                                 runtime::cgroup::Cgroup* cgroup) {
+                                 const std::filesystem::path& run_dir) {
     if (oci) {
         GROVE_ASSIGN_OR_RETURN(auto process,
                                runtime::oci::RuntimeProcess::start(
@@ -91,10 +90,7 @@ Result<RunProcess> start_process(const std::optional<runtime::oci::Runtime>& oci
                                    {.run_dir = run_dir}));
         return RunProcess(std::move(process));
     }
-    GROVE_ASSIGN_OR_RETURN(
-        auto process, runtime::process::SandboxProcess::start(spec, [&](pid_t pid) -> Result<void> {
-            return cgroup && !spec.cgroup_fd ? cgroup->add_process(pid) : Result<void>{};
-        }));
+    GROVE_ASSIGN_OR_RETURN(auto process, runtime::process::SandboxProcess::start(spec));
     return RunProcess(std::move(process));
 }
 
@@ -273,12 +269,13 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         }
 
         std::unique_ptr<runtime::cgroup::Cgroup> cgroup;
+        std::vector<base::UniqueFd> cgroup_procs;
         std::optional<runtime::oci::Runtime> oci_runtime;
         if (!request.runtime.empty()) {
             GROVE_ASSIGN_OR_RETURN(oci_runtime, runtime::oci::Runtime::find(request.runtime));
         } else if (cgroups_) {
             GROVE_ASSIGN_OR_RETURN(cgroup, cgroups_->create("run-" + dirs.id(), request.limits));
-            spec.cgroup_fd = cgroup->dir_fd();
+            GROVE_ASSIGN_OR_RETURN(cgroup_procs, runtime::process::join_cgroup(*cgroup, spec));
         }
         GROVE_ASSIGN_OR_RETURN(base::Pipe in, base::Pipe::create());
         GROVE_ASSIGN_OR_RETURN(base::Pipe out, base::Pipe::create());
@@ -286,9 +283,8 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         spec.stdin_fd = in.read.get();
         spec.stdout_fd = out.write.get();
         spec.stderr_fd = err.write.get();
-        GROVE_ASSIGN_OR_RETURN(
-            RunProcess process,
-            start_process(oci_runtime, spec, options, request.limits, run_dir, cgroup.get()));
+        GROVE_ASSIGN_OR_RETURN(RunProcess process,
+                               start_process(oci_runtime, spec, options, request.limits, run_dir));
         in.read.reset();
         out.write.reset();
         err.write.reset();

@@ -117,10 +117,11 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
         .controlling_tty = config.tty,
     };
     auto cgroups = runtime::cgroup::Manager::detect();
+    std::vector<base::UniqueFd> cgroup_procs;
     if (cgroups) {
         GROVE_ASSIGN_OR_RETURN(started.cgroup,
                                (*cgroups)->create("ctr-" + config.id, config.limits));
-        spec.cgroup_fd = started.cgroup->dir_fd();
+        GROVE_ASSIGN_OR_RETURN(cgroup_procs, runtime::process::join_cgroup(*started.cgroup, spec));
     } else if (config.limits.memory_bytes || config.limits.pids || config.limits.cpus) {
         return base::make_error(Code::kUnimplemented,
                                 "resource limits need cgroups, which this host lacks");
@@ -130,12 +131,7 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
     spec.stdin_fd = io.child_stdin();
     spec.stdout_fd = io.child_stdout();
     spec.stderr_fd = io.child_stderr();
-    auto* cgroup = started.cgroup.get();
-    GROVE_ASSIGN_OR_RETURN(
-        started.process,
-        runtime::process::SandboxProcess::start(spec, [&](pid_t pid) -> Result<void> {
-            return cgroup != nullptr && !spec.cgroup_fd ? cgroup->add_process(pid) : Result<void>{};
-        }));
+    GROVE_ASSIGN_OR_RETURN(started.process, runtime::process::SandboxProcess::start(spec));
     started.stdin_write = std::move(io.stdin_write);
     started.stdout_read = std::move(io.stdout_read);
     started.stderr_read = std::move(io.stderr_read);

@@ -11,8 +11,11 @@
 #include <optional>
 #include <string_view>
 #include <sys/types.h>
+#include <vector>
 
 #include <grove/result.hpp>
+
+#include "base/unique_fd.hpp"
 
 namespace grove::runtime::cgroup {
 
@@ -45,6 +48,9 @@ public:
     virtual Result<void> add_process(pid_t pid) = 0;
     // v2 only: the group's directory fd for clone3(CLONE_INTO_CGROUP); nullopt on v1.
     virtual std::optional<int> dir_fd() const = 0;
+    // The group's cgroup.procs files, open for writing, one per hierarchy: a process joins by
+    // writing "0" (itself) to each, which is how a sandbox's init joins a v1 group.
+    virtual Result<std::vector<base::UniqueFd>> open_procs() const = 0;
     virtual Result<Stats> stats() const = 0;
     // Changes the limits of a live group (docker update); unset fields stay as they are.
     virtual Result<void> update(const Limits& limits) = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fcntl.h>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -171,6 +172,16 @@ Result<void> V1Cgroup::add_process(pid_t pid) {
                                      "add pid {} to cgroup", pid));
     }
     return {};
+}
+
+Result<std::vector<base::UniqueFd>> V1Cgroup::open_procs() const {
+    std::vector<base::UniqueFd> files;
+    for (const auto& path : unique_dirs_) {
+        GROVE_ASSIGN_OR_RETURN(auto file, base::UniqueFd::open((path / "cgroup.procs").string(),
+                                                               O_WRONLY | O_CLOEXEC));
+        files.push_back(std::move(file));
+    }
+    return files;
 }
 
 Result<Stats> V1Cgroup::stats() const {

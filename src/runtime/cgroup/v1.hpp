@@ -42,6 +42,7 @@ public:
 
     Result<void> add_process(pid_t pid) override;
     std::optional<int> dir_fd() const override { return std::nullopt; }
+    Result<std::vector<base::UniqueFd>> open_procs() const override;
     Result<Stats> stats() const override;
     Result<void> update(const Limits& limits) override { return apply(limits); }
     Result<void> freeze(bool frozen) override;

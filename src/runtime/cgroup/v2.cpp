@@ -176,6 +176,14 @@ Result<void> V2Cgroup::add_process(pid_t pid) {
                               "add pid {} to cgroup", pid);
 }
 
+Result<std::vector<base::UniqueFd>> V2Cgroup::open_procs() const {
+    GROVE_ASSIGN_OR_RETURN(
+        auto file, base::UniqueFd::open((path_ / "cgroup.procs").string(), O_WRONLY | O_CLOEXEC));
+    std::vector<base::UniqueFd> files;
+    files.push_back(std::move(file));
+    return files;
+}
+
 Result<Stats> V2Cgroup::stats() const {
     Stats stats;
     GROVE_ASSIGN_OR_RETURN(auto peak, read_text_if_exists(path_ / "memory.peak"));

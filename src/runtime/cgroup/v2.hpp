@@ -40,6 +40,7 @@ public:
     std::optional<int> dir_fd() const override {
         return dir_.valid() ? std::optional<int>(dir_.get()) : std::nullopt;
     }
+    Result<std::vector<base::UniqueFd>> open_procs() const override;
     Result<Stats> stats() const override;
     Result<void> update(const Limits& limits) override { return apply(limits, controllers_); }
     Result<void> freeze(bool frozen) override { return set_frozen(frozen); }

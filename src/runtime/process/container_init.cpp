@@ -10,7 +10,6 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -138,8 +137,6 @@ int bring_up_loopback() noexcept {
     fail(report, Step::kExecve, err);
 }
 
-constexpr size_t kCommandStack = 256 * 1024;
-
 int start_command(void* arg) noexcept {
     reset_signal_handlers();
     run_command(*static_cast<const InitContext*>(arg));
@@ -167,8 +164,8 @@ const char* step_name(Step step) {
     switch (step) {
         case Step::kCloseFds:
             return "close inherited fds";
-        case Step::kReadSync:
-            return "wait for the parent";
+        case Step::kJoinCgroup:
+            return "join the cgroup";
         case Step::kSignals:
             return "reset signals";
         case Step::kHostname:
@@ -217,24 +214,26 @@ const char* step_name(Step step) {
 
 void run_init(const InitContext& ctx) noexcept {
     const int report = ctx.report_fd;
-    int keep[] = {ctx.stdio[0],  ctx.stdio[1],  ctx.stdio[2],        ctx.sync_fd, report,
-                  ctx.status_fd, ctx.reaper_fd, ctx.plan->rootfs_fd, ctx.netns_fd};
-    if (const int rc = close_all_but(keep, sizeof(keep) / sizeof(keep[0])); rc != 0) {
-        fail(report, Step::kCloseFds, -rc);
-    }
-    char byte = 0;
-    ssize_t n;
-    while ((n = ::read(ctx.sync_fd, &byte, 1)) < 0 && errno == EINTR) {
-    }
-    if (n != 1) {
-        exit_now(127);  // the parent gave up (before_start failed): nobody is listening
-    }
-    ::close(ctx.sync_fd);
-    // Armed once the parent is known alive (it wrote the sync byte); it still waits for our
-    // report, so dying before this line would leave it nothing to supervise anyway.
+    // Armed first: the parent thread sleeps in clone3 until init execs, so it is alive now, and
+    // from here on its death takes the container with it.
     if (ctx.parent_death_signal != 0 &&
         ::prctl(PR_SET_PDEATHSIG, ctx.parent_death_signal, 0, 0, 0) != 0) {
         fail(report, Step::kParentDeath, errno);
+    }
+    // Before anything is charged to the host's groups; "0" is the writer itself. The cgroup
+    // namespace comes after, so that its root is the run's group: the container sees "/".
+    for (size_t i = 0; i < ctx.cgroup_procs_count; ++i) {
+        if (::write(ctx.cgroup_procs[i], "0", 1) != 1) {
+            fail(report, Step::kJoinCgroup, errno);
+        }
+    }
+    if (::unshare(CLONE_NEWCGROUP) != 0) {
+        fail(report, Step::kJoinCgroup, errno);
+    }
+    int keep[] = {ctx.stdio[0],  ctx.stdio[1],  ctx.stdio[2],        report,
+                  ctx.status_fd, ctx.reaper_fd, ctx.plan->rootfs_fd, ctx.netns_fd};
+    if (const int rc = close_all_but(keep, sizeof(keep) / sizeof(keep[0])); rc != 0) {
+        fail(report, Step::kCloseFds, -rc);
     }
 
     // All signals blocked and collected with sigwaitinfo: SIGCHLD to reap, the rest forwarded to
@@ -263,19 +262,13 @@ void run_init(const InitContext& ctx) noexcept {
         fail(report, Step::kMountPlan, -rc, failed_step);
     }
 
-    // vfork-style: the command borrows init's memory on a stack of its own until its execve, so
-    // no page tables are copied for a process that replaces them at once; init waits meanwhile.
-    void* stack = ::mmap(nullptr, kCommandStack, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
-        fail(report, Step::kForkCommand, errno);
-    }
-    const int command = ::clone(start_command, static_cast<char*>(stack) + kCommandStack,
-                                CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<InitContext*>(&ctx));
+    // vfork-style, like init itself: the command borrows the memory on a stack of its own until
+    // its execve, and init waits meanwhile.
+    const int command = ::clone(start_command, ctx.command_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                                const_cast<InitContext*>(&ctx));
     if (command < 0) {
         fail(report, Step::kForkCommand, errno);
     }
-    ::munmap(stack, kCommandStack);
     // Only the command's copy of the report pipe may remain: its execve closes it, the EOF the
     // parent waits for. Init keeps nothing the command's stdio readers would wait on.
     ::close(report);

@@ -1,10 +1,10 @@
 #pragma once
 
 // The child side of SandboxProcess::start(): the container's init (pid 1 of the new PID
-// namespace) and the command process it forks. Both run after clone3() from a multi-threaded
-// process, so they may only make async-signal-safe calls. Everything they read is prepared by
-// the parent in an InitContext: no allocation, no libc locks, no glibc set*id() (its nptl
-// broadcast would signal threads that do not exist in the child), only raw syscalls.
+// namespace) and the command process it forks. Both run in the memory of a multi-threaded
+// process (vfork_clone.hpp), so they may only make async-signal-safe calls. Everything they read
+// is prepared by the parent in an InitContext: no allocation, no libc locks, no glibc set*id()
+// (its nptl broadcast would signal threads that do not exist in the child), only raw syscalls.
 
 #include <cstdint>
 #include <sys/resource.h>
@@ -18,7 +18,7 @@ namespace grove::runtime::process::detail {
 // The step that failed, as reported to the parent over the report pipe.
 enum class Step : int32_t {
     kCloseFds = 1,
-    kReadSync,
+    kJoinCgroup,
     kSignals,
     kHostname,
     kLoopback,
@@ -73,12 +73,14 @@ struct InitContext {
     const PreparedRlimit* rlimits;
     size_t rlimit_count;
     bool new_network;
-    int netns_fd;   // with new_network: join this fresh namespace (lo up) instead of the clone's
-    int stdio[3];   // already resolved: /dev/null where the spec said -1
-    int sync_fd;    // read end: one byte once the parent's before_start() ran
-    int report_fd;  // write end of the report pipe (CLOEXEC)
-    int status_fd;  // write end: init writes the command's wait status before exiting
-    int reaper_fd;  // the reaper program init execs once the command runs (reaper_blob.hpp)
+    int netns_fd;  // with new_network: join this fresh namespace (lo up) instead of the clone's
+    int stdio[3];  // already resolved: /dev/null where the spec said -1
+    const int* cgroup_procs;  // cgroup.procs files (v1) init writes itself into, first of all
+    size_t cgroup_procs_count;
+    void* command_stack;  // the top of the stack the command runs on until its execve
+    int report_fd;        // write end of the report pipe (CLOEXEC)
+    int status_fd;        // write end: init writes the command's wait status before exiting
+    int reaper_fd;        // the reaper program init execs once the command runs (reaper_blob.hpp)
     int parent_death_signal;  // 0: none
     bool controlling_tty;     // setsid() and TIOCSCTTY on stdin before execve
 };

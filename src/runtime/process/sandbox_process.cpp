@@ -15,6 +15,7 @@
 #include "exec_prep.hpp"
 #include "reap.hpp"
 #include "reaper_blob.hpp"
+#include "vfork_clone.hpp"
 
 namespace grove::runtime::process {
 namespace {
@@ -109,6 +110,10 @@ namespace {
 using detail::exec_candidates;
 using detail::prepare_rlimits;
 
+int init_entry(void* ctx) noexcept {
+    detail::run_init(*static_cast<const detail::InitContext*>(ctx));
+}
+
 Error child_error(const ProcessSpec& spec, const detail::Report& report) {
     if (report.step == detail::Step::kMountPlan) {
         const auto step = static_cast<size_t>(report.detail);
@@ -155,8 +160,7 @@ void SandboxProcess::kill_and_reap() noexcept {
     pid_ = -1;
 }
 
-Result<SandboxProcess> SandboxProcess::start(
-    const ProcessSpec& spec, const std::function<Result<void>(pid_t)>& before_start) {
+Result<SandboxProcess> SandboxProcess::start(const ProcessSpec& spec) {
     if (spec.argv.empty()) {
         return make_error(Code::kInvalidArgument, "sandbox: empty argv");
     }
@@ -169,10 +173,15 @@ Result<SandboxProcess> SandboxProcess::start(
     GROVE_ASSIGN_OR_RETURN(const auto rlimits, prepare_rlimits(spec.rlimits));
     GROVE_ASSIGN_OR_RETURN(UniqueFd dev_null, UniqueFd::open("/dev/null", O_RDWR | O_CLOEXEC));
     GROVE_ASSIGN_OR_RETURN(const int reaper, detail::reaper_fd());
-    GROVE_ASSIGN_OR_RETURN(base::Pipe sync, base::Pipe::create());
     GROVE_ASSIGN_OR_RETURN(base::Pipe report, base::Pipe::create());
     // Non-blocking: wait() reads it once init is gone, and must not hang if init died silently.
     GROVE_ASSIGN_OR_RETURN(base::Pipe status, base::Pipe::create(O_NONBLOCK));
+
+    detail::ChildStack init_stack;
+    detail::ChildStack command_stack;
+    if (!init_stack.allocate() || !command_stack.allocate()) {
+        return last_errno_error("sandbox '{}': map the child stacks", spec.argv[0]);
+    }
 
     const auto stdio_or_null = [&](int fd) {
         return fd >= 0 ? fd : dev_null.get();
@@ -197,7 +206,9 @@ Result<SandboxProcess> SandboxProcess::start(
         .netns_fd = spec.new_network ? spec.netns_fd : -1,
         .stdio = {stdio_or_null(spec.stdin_fd), stdio_or_null(spec.stdout_fd),
                   stdio_or_null(spec.stderr_fd)},
-        .sync_fd = sync.read.get(),
+        .cgroup_procs = spec.cgroup_procs.data(),
+        .cgroup_procs_count = spec.cgroup_procs.size(),
+        .command_stack = command_stack.top(),
         .report_fd = report.write.get(),
         .status_fd = status.write.get(),
         .reaper_fd = reaper,
@@ -207,38 +218,43 @@ Result<SandboxProcess> SandboxProcess::start(
 
     int pidfd = -1;
     clone_args args{};
+    // CLONE_NEWCGROUP is init's to do, once it is in its group.
     args.flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                 CLONE_NEWCGROUP | (spec.new_network && spec.netns_fd < 0 ? CLONE_NEWNET : 0);
+                 (spec.new_network && spec.netns_fd < 0 ? CLONE_NEWNET : 0);
     args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     if (spec.cgroup_fd) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = static_cast<uint64_t>(*spec.cgroup_fd);
     }
-    const long pid = ::syscall(SYS_clone3, &args, sizeof(args));
+    // Returns once init has exec'd the reaper (the command has exec'd before that) or died.
+    const long pid =
+        detail::clone3_vfork(args, init_stack, init_entry, const_cast<detail::InitContext*>(&ctx));
     if (pid < 0) {
-        return last_errno_error("sandbox '{}': clone3", spec.argv[0]);
-    }
-    if (pid == 0) {
-        detail::run_init(ctx);
+        return errno_error(static_cast<int>(-pid), "sandbox '{}': clone3", spec.argv[0]);
     }
 
     SandboxProcess process(static_cast<pid_t>(pid), UniqueFd(pidfd), std::move(status.read));
-    sync.read.reset();
     report.write.reset();
     status.write.reset();
-    if (before_start) {
-        // On failure the destructor kills init, which is still blocked on the sync pipe.
-        GROVE_TRY(base::with_context(before_start(process.pid_), "sandbox '{}': before start",
-                                     spec.argv[0]));
-    }
-    GROVE_TRY(base::write_all(sync.write.get(), "x"));
-    sync.write.reset();
 
     GROVE_TRY(detail::await_execve(
         report.read.get(), fmt::format("sandbox '{}'", spec.argv[0]),
         [&](const detail::Report& failure) { return child_error(spec, failure); }));
     return process;
+}
+
+Result<std::vector<UniqueFd>> join_cgroup(const cgroup::Cgroup& cgroup, ProcessSpec& spec) {
+    spec.cgroup_fd = cgroup.dir_fd();
+    spec.cgroup_procs.clear();
+    if (spec.cgroup_fd) {
+        return std::vector<UniqueFd>{};
+    }
+    GROVE_ASSIGN_OR_RETURN(auto files, cgroup.open_procs());
+    for (const auto& file : files) {
+        spec.cgroup_procs.push_back(file.get());
+    }
+    return files;
 }
 
 Result<void> SandboxProcess::kill(int sig) {

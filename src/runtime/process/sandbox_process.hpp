@@ -2,13 +2,15 @@
 
 // SandboxProcess: the process tree of one sandboxed run.
 //
-//   parent ──clone3(NEWNS|NEWPID|NEWUTS|NEWIPC|NEWCGROUP[|NEWNET], PIDFD[, INTO_CGROUP])──> init
-//   init (pid 1): hostname, lo up, mount plan, then forks the command and reaps everything
+//   parent ──clone3(VM|VFORK|NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWNET], PIDFD[, INTO_CGROUP])──> init
+//   init (pid 1): its cgroup, then a cgroup namespace, hostname, lo up, mount plan; then forks
+//   the command, execs the reaper and reaps everything
 //   command (pid 2): rlimits, caps, uid/gid, no_new_privs, cwd, stdio, seccomp, execve
 //
-// The parent may run before_start(pid) (v1 cgroup attach) while init waits on a sync pipe, and
-// start() returns only once the command was exec'd, or fails naming the step that did not work
-// ("mount plan step 7: ...", "execve '/bin/x': No such file or directory").
+// init is cloned vfork-style (vfork_clone.hpp: nothing of the caller's memory is copied), joins
+// its cgroup first (clone3's CLONE_INTO_CGROUP on v2; on v1 it writes itself into each
+// hierarchy), and start() returns only once the command was exec'd, or fails naming the step
+// that did not work ("mount plan step 7: ...", "execve '/bin/x': No such file or directory").
 //
 // When the command exits, init writes its wait status to a pipe and exits; the kernel then kills
 // whatever is left in the PID namespace, so daemonized processes never outlive the run. The
@@ -17,7 +19,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <linux/capability.h>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include <grove/result.hpp>
 
 #include "base/unique_fd.hpp"
+#include "runtime/cgroup/cgroup.hpp"
 #include "runtime/rootfs/mount_plan.hpp"
 #include "runtime/seccomp/filter.hpp"
 
@@ -76,6 +78,8 @@ struct ProcessSpec {
     int stdout_fd = -1;
     int stderr_fd = -1;
     std::optional<int> cgroup_fd;  // cgroup v2 directory: clone3(CLONE_INTO_CGROUP)
+    // cgroup v1: the group's cgroup.procs files (cgroup::Cgroup::open_procs), borrowed.
+    std::vector<int> cgroup_procs;
     // Sent to init when the thread that started it dies (PR_SET_PDEATHSIG): a container's shim
     // killed with -9 takes its container with it instead of leaving it unsupervised. 0: none.
     int parent_death_signal = 0;
@@ -83,6 +87,10 @@ struct ProcessSpec {
     // controlling terminal, so ^C and window-size changes reach it (docker run -t).
     bool controlling_tty = false;
 };
+
+// Makes start() join `cgroup`: clone3 into its directory on v2; on v1 init writes itself into
+// each hierarchy through the files returned, which must stay open until start() returns.
+Result<std::vector<base::UniqueFd>> join_cgroup(const cgroup::Cgroup& cgroup, ProcessSpec& spec);
 
 struct RunExit {
     int exit_code;  // the command's exit code, or 128 + signal when it was killed
@@ -99,8 +107,7 @@ public:
     // SIGKILLs init (and so the whole PID namespace) and reaps it, unless it was waited for.
     ~SandboxProcess();
 
-    static Result<SandboxProcess> start(
-        const ProcessSpec& spec, const std::function<Result<void>(pid_t)>& before_start = {});
+    static Result<SandboxProcess> start(const ProcessSpec& spec);
 
     // The host pid of the container's init.
     pid_t pid() const { return pid_; }

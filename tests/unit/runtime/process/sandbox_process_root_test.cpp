@@ -18,6 +18,7 @@
 #include "helpers/mounts.hpp"
 #include "helpers/process_probes.hpp"
 #include "helpers/rootfs_plan.hpp"
+#include "runtime/cgroup/cgroup.hpp"
 #include "runtime/process/sandbox_process.hpp"
 
 namespace grove::runtime::process {
@@ -211,16 +212,50 @@ TEST_F(SandboxProcessTest, ROOT_MountPlanFailureNamesTheStep) {
         << process.error().to_string();
 }
 
-TEST_F(SandboxProcessTest, ROOT_BeforeStartRunsFirstAndCanAbort) {
-    pid_t seen = 0;
-    auto process = SandboxProcess::start(spec("true"), [&](pid_t pid) -> Result<void> {
-        seen = pid;
-        return Error(Code::kInternal, "no cgroup");
-    });
-    ASSERT_FALSE(process.has_value());
-    EXPECT_NE(process.error().to_string().find("no cgroup"), std::string::npos);
-    EXPECT_GT(seen, 0);
-    EXPECT_NE(::kill(seen, 0), 0) << "init was reaped";
+TEST_F(SandboxProcessTest, ROOT_JoinsItsCgroupFirstAndSeesItAsItsRoot) {
+    auto cgroups = cgroup::Manager::detect();
+    if (!cgroups) {
+        GTEST_SKIP() << "no usable cgroups: " << cgroups.error().to_string();
+    }
+    const std::string name = "grove-process-test-" + std::to_string(getpid());
+    auto group = (*cgroups)->create(name, {});
+    ASSERT_TRUE(group.has_value()) << group.error().to_string();
+    {
+        ProcessSpec s = spec("cat /proc/self/cgroup; echo end; exec sleep 100");
+        auto files = join_cgroup(**group, s);
+        ASSERT_TRUE(files.has_value()) << files.error().to_string();
+        base::Pipe out = *base::Pipe::create();
+        s.stdout_fd = out.write.get();
+        auto process = SandboxProcess::start(s);
+        ASSERT_TRUE(process.has_value()) << process.error().to_string();
+        out.write.reset();
+        // From the host, init is in the group in every hierarchy (v1) or the unified one (v2).
+        const std::string host_view =
+            read_text("/proc/" + std::to_string(process->pid()) + "/cgroup");
+        std::istringstream lines(host_view);
+        size_t joined = 0;
+        for (std::string line; std::getline(lines, line);) {
+            joined += line.ends_with("/" + std::string(cgroup::kParentGroup) + "/" + name);
+        }
+        EXPECT_GT(joined, 0u) << host_view;
+        // Inside, the cgroup namespace starts at the run's group: every path is "/".
+        std::string inside;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(out.read.get(), buf, sizeof(buf))) > 0;) {
+            inside.append(buf, static_cast<size_t>(n));
+            if (inside.ends_with("end\n")) {
+                break;
+            }
+        }
+        ASSERT_TRUE(inside.ends_with("end\n")) << inside;
+        std::istringstream seen(inside.substr(0, inside.size() - 4));
+        for (std::string line; std::getline(seen, line);) {
+            EXPECT_TRUE(line.ends_with(":/")) << inside;
+        }
+        ASSERT_TRUE(process->kill(SIGKILL).has_value());
+        ASSERT_TRUE(process->wait(std::nullopt).has_value());
+    }
+    EXPECT_TRUE((*group)->close().has_value());
 }
 
 TEST_F(SandboxProcessTest, ROOT_ClonesIntoACgroupV2Directory) {
@@ -233,15 +268,13 @@ TEST_F(SandboxProcessTest, ROOT_ClonesIntoACgroupV2Directory) {
     {
         auto dir = base::UniqueFd::open(unified / name, O_DIRECTORY | O_CLOEXEC);
         ASSERT_TRUE(dir.has_value()) << dir.error().to_string();
-        ProcessSpec s = spec("true");
+        ProcessSpec s = spec("exec sleep 100");
         s.cgroup_fd = dir->get();
-        std::string cgroup;
-        auto process = SandboxProcess::start(s, [&](pid_t pid) -> Result<void> {
-            cgroup = read_text("/proc/" + std::to_string(pid) + "/cgroup");
-            return {};
-        });
+        auto process = SandboxProcess::start(s);
         ASSERT_TRUE(process.has_value()) << process.error().to_string();
+        const std::string cgroup = read_text("/proc/" + std::to_string(process->pid()) + "/cgroup");
         EXPECT_NE(cgroup.find("0::/" + name + "\n"), std::string::npos) << cgroup;
+        ASSERT_TRUE(process->kill(SIGKILL).has_value());
         ASSERT_TRUE(process->wait(std::nullopt).has_value());
     }
     EXPECT_TRUE(fs::remove(unified / name)) << "the cgroup is empty once the run is over";
