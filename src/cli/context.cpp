@@ -45,7 +45,7 @@ Result<engine::Runner*> Context::runner() {
         GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
         runner_ = std::make_unique<engine::Runner>(
             *image_store, engine::host_cgroups(log(), options_.tune_cgroups), log(),
-            /*warm_networks=*/0);
+            /*warm=*/0);
     }
     return runner_.get();
 }

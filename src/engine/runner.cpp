@@ -274,7 +274,7 @@ Result<RunResult> Runner::run(const RunRequest& request) {
         if (!request.runtime.empty()) {
             GROVE_ASSIGN_OR_RETURN(oci_runtime, runtime::oci::Runtime::find(request.runtime));
         } else if (cgroups_) {
-            GROVE_ASSIGN_OR_RETURN(cgroup, cgroups_->create("run-" + dirs.id(), request.limits));
+            GROVE_ASSIGN_OR_RETURN(cgroup, cgroup_pool_->take(request.limits));
             GROVE_ASSIGN_OR_RETURN(cgroup_procs, runtime::process::join_cgroup(*cgroup, spec));
         }
         GROVE_ASSIGN_OR_RETURN(base::Pipe in, base::Pipe::create());
@@ -346,7 +346,7 @@ Result<RunResult> Runner::run(const RunRequest& request) {
             GROVE_ASSIGN_OR_RETURN(const auto stats, cgroup->stats());
             result.oom_killed = stats.oom_killed;
             result.memory_peak_bytes = stats.memory_peak_bytes;
-            GROVE_TRY(cgroup->close());
+            cgroup_pool_->retire(std::move(cgroup));
         }
         GROVE_TRY(overlay.close());
         if (request.max_layer_bytes && !result.layer_too_large) {

@@ -24,6 +24,7 @@
 
 #include "base/log.hpp"
 #include "engine/cancel.hpp"
+#include "engine/cgroup_pool.hpp"
 #include "engine/inject.hpp"
 #include "engine/running_sandbox.hpp"
 #include "image/image_store.hpp"
@@ -100,16 +101,17 @@ struct RunResult {
 class Runner {
 public:
     // `cgroups` may be null on a host without usable cgroups: limits are then refused.
-    // `warm_networks` fresh network namespaces are kept ready for the next runs (NetnsPool); a
-    // process that makes one run (the CLI) wants 0.
+    // `warm` fresh network namespaces and cgroups are kept ready for the next runs (NetnsPool,
+    // CgroupPool); a process that makes one run (the CLI) wants 0.
     Runner(image::ImageStore& store,
            std::unique_ptr<runtime::cgroup::Manager> cgroups,
            base::Logger log,
-           size_t warm_networks = 2)
+           size_t warm = 2)
         : store_(store),
           cgroups_(std::move(cgroups)),
           log_(std::move(log)),
-          networks_(std::make_unique<runtime::process::NetnsPool>(warm_networks)) {}
+          cgroup_pool_(cgroups_ ? std::make_unique<CgroupPool>(*cgroups_, warm, log_) : nullptr),
+          networks_(std::make_unique<runtime::process::NetnsPool>(warm)) {}
 
     Result<RunResult> run(const RunRequest& request);
 
@@ -117,6 +119,7 @@ private:
     image::ImageStore& store_;
     std::unique_ptr<runtime::cgroup::Manager> cgroups_;
     base::Logger log_;
+    std::unique_ptr<CgroupPool> cgroup_pool_;  // over *cgroups_, so destroyed before it
     std::unique_ptr<runtime::process::NetnsPool> networks_;  // a pointer: Runner stays movable
 };
 
