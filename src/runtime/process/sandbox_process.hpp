@@ -42,8 +42,8 @@ constexpr uint64_t cap_bit(int cap) {
 // Docker's default set minus two:
 // - NET_RAW: the sandbox has no network, so raw/packet sockets serve nothing, and they have been
 //   a recurring kernel attack surface (AF_PACKET CVE-2016-8655, CVE-2020-14386).
-// - MKNOD: /dev is a tmpfs holding binds of the few host nodes the plan provides; a node created
-//   in the container is useless at best and a device escape at worst.
+// - MKNOD: /dev is a tmpfs holding the few nodes init makes (rootfs::kDeviceNodes); a node
+//   created in the container is useless at best and a device escape at worst.
 inline constexpr uint64_t kDockerDefaultCaps =
     cap_bit(CAP_CHOWN) | cap_bit(CAP_DAC_OVERRIDE) | cap_bit(CAP_FSETID) | cap_bit(CAP_FOWNER) |
     cap_bit(CAP_SETGID) | cap_bit(CAP_SETUID) | cap_bit(CAP_SETFCAP) | cap_bit(CAP_SETPCAP) |

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
@@ -30,7 +31,10 @@ const std::vector<std::string> kDefaultReadonlyPaths = {
     "proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
 };
 
-const std::vector<std::string> kDeviceNodes = {"null", "zero", "full", "random", "urandom", "tty"};
+const std::vector<DeviceNode> kDeviceNodes = {
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
 
 namespace {
 
@@ -77,8 +81,9 @@ Plan build_plan(const RootfsOptions& options) {
     ops.push_back(mkdir_op("dev/mqueue", 0755));
     ops.push_back(mount_op("dev/mqueue", "mqueue", kNoSuidDevExec, ""));
     for (const auto& node : kDeviceNodes) {
-        ops.push_back(simple_op(OpKind::kCreateFile, "dev/" + node));
-        ops.push_back(simple_op(OpKind::kBind, "dev/" + node, "/dev/" + node));
+        MountOp op = simple_op(OpKind::kDevice, "dev/" + node.name);
+        op.device = makedev(node.major, node.minor);
+        ops.push_back(std::move(op));
     }
     ops.push_back(simple_op(OpKind::kSymlink, "dev/ptmx", "pts/ptmx"));
     ops.push_back(simple_op(OpKind::kSymlink, "dev/fd", "/proc/self/fd"));

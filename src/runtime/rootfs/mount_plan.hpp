@@ -30,6 +30,8 @@ enum class OpKind {
     kBind,             // bind host `source` onto `target`; read-only when flags has MS_RDONLY
     kMkdir,            // mkdir `target` (mode); existing is fine
     kCreateFile,       // create an empty file `target` to bind a file onto
+    kDevice,           // a character device `target` (`device`, mode 0666), as runc makes them
+                       // outside a user namespace: cheaper than a bind, and no mount to undo
     kSymlink,          // symlink `target` -> `source`
     kMask,             // Docker's masked path: /dev/null over a file, empty ro tmpfs over a dir
     kReadOnly,         // bind `target` onto itself and make it read-only
@@ -45,6 +47,7 @@ struct MountOp {
     unsigned long flags = 0;
     std::string data;
     mode_t mode = 0;
+    dev_t device = 0;       // kDevice: makedev(major, minor)
     bool optional = false;  // a target missing from the image is skipped, not an error
 
     friend bool operator==(const MountOp&, const MountOp&) = default;
@@ -79,8 +82,14 @@ struct RootfsOptions {
 // Docker's defaults (moby oci/defaults.go).
 extern const std::vector<std::string> kDefaultMaskedPaths;
 extern const std::vector<std::string> kDefaultReadonlyPaths;
-// Host device nodes bound into the container's /dev (mknod is not allowed there).
-extern const std::vector<std::string> kDeviceNodes;
+// The device nodes of the container's /dev, Docker's set, made by init (the container itself
+// cannot: no CAP_MKNOD).
+struct DeviceNode {
+    std::string name;  // under dev/
+    unsigned major;
+    unsigned minor;
+};
+extern const std::vector<DeviceNode> kDeviceNodes;
 
 Plan build_plan(const RootfsOptions& options);
 

@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 constexpr const char* kScript =
     "cat /proc/self/status | head -1; ls /dev; echo kcore=$(cat /proc/kcore | wc -c); "
     "touch /sys/x 2>&1; echo host=$(cat /etc/hostname); grep ' /proc/sys ' /proc/mounts; "
-    "echo cwd=$(pwd)";
+    "echo cwd=$(pwd); ls -l /dev/null /dev/tty; echo x > /dev/null && echo null-ok; "
+    "echo zero=$(head -c 5 /dev/zero | wc -c); echo binds=$(grep -c ' /dev/null ' /proc/mounts)";
 
 // Runs kScript in a child that enters a new mount namespace and applies `plan`. Returns the
 // child's output; a failed apply_plan prints its step and errno.
@@ -103,6 +104,12 @@ TEST(ApplyPlan, ROOT_BusyboxContainer) {
         EXPECT_NE(out.find("host=grove-test\n"), std::string::npos) << out;
         EXPECT_NE(out.find(" /proc/sys proc ro,"), std::string::npos) << out;
         EXPECT_NE(out.find("cwd=/\n"), std::string::npos) << out;
+        // Made with mknod, not bound: devices that work, with no mount of their own.
+        EXPECT_NE(out.find("crw-rw-rw-    1 0        0           1,   3"), std::string::npos)
+            << out;
+        EXPECT_NE(out.find("crw-rw-rw-    1 0        0           5,   0"), std::string::npos)
+            << out;
+        EXPECT_NE(out.find("null-ok\nzero=5\nbinds=0\n"), std::string::npos) << out;
         EXPECT_FALSE(fs::exists(root / "upper/sys/x"));
         EXPECT_EQ(fs::file_size(root / "upper/etc/hostname"), 0u)
             << "the generated file lives on the child's tmpfs, not in the upper";

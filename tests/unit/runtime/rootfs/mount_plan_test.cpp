@@ -68,8 +68,7 @@ TEST(BuildPlan, DefaultOrder) {
     auto index = [&](OpKind kind, const std::string& target) {
         return find(plan, kind, target) - plan.ops.data();
     };
-    EXPECT_LT(index(OpKind::kMount, "dev"), index(OpKind::kCreateFile, "dev/null"));
-    EXPECT_LT(index(OpKind::kCreateFile, "dev/null"), index(OpKind::kBind, "dev/null"));
+    EXPECT_LT(index(OpKind::kMount, "dev"), index(OpKind::kDevice, "dev/null"));
     EXPECT_LT(index(OpKind::kMount, "proc"), index(OpKind::kMask, "proc/kcore"));
     EXPECT_LT(index(OpKind::kMount, "sys"), index(OpKind::kMask, "sys/firmware"));
 }
@@ -77,9 +76,11 @@ TEST(BuildPlan, DefaultOrder) {
 TEST(BuildPlan, DeviceNodesAndSymlinks) {
     const Plan plan = build_plan({.rootfs = "/r"});
     for (const auto& node : kDeviceNodes) {
-        const MountOp* bind = find(plan, OpKind::kBind, "dev/" + node);
-        ASSERT_NE(bind, nullptr) << node;
-        EXPECT_EQ(bind->source, "/dev/" + node);
+        const MountOp* device = find(plan, OpKind::kDevice, "dev/" + node.name);
+        ASSERT_NE(device, nullptr) << node.name;
+        struct stat host {};
+        ASSERT_EQ(::stat(("/dev/" + node.name).c_str(), &host), 0) << node.name;
+        EXPECT_EQ(device->device, host.st_rdev) << node.name << " is the host's device";
     }
     const MountOp* ptmx = find(plan, OpKind::kSymlink, "dev/ptmx");
     ASSERT_NE(ptmx, nullptr);
