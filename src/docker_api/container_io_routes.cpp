@@ -29,6 +29,7 @@ using containers::LogRecord;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kPollSlice{100};
+constexpr milliseconds kDockerPyHeadDelay{100};
 
 // A log record as Docker sends it: raw with a tty, else in a multiplexed frame.
 std::string framed(const LogRecord& record, bool tty, bool timestamps) {
@@ -111,7 +112,14 @@ Result<http::RawStream> hijack(http::Request& request, http::ResponseWriter& wri
     } else {
         head.status = 200;
     }
-    return writer.hijack(std::move(head));
+    GROVE_ASSIGN_OR_RETURN(http::RawStream raw, writer.hijack(std::move(head)));
+    // docker-py reads the stream from the socket under its HTTP reader, so what arrives with the
+    // head is lost in that reader's buffer; no signal says it has read the head, so the stream
+    // waits for it a little. Other clients (the Go CLI, aiohttp) keep what they buffered.
+    if (request.header("User-Agent").value_or("").starts_with("docker-sdk-python")) {
+        std::this_thread::sleep_for(kDockerPyHeadDelay);
+    }
+    return raw;
 }
 
 // Moves bytes between the client and `fd` (a shim connection) until `fd` ends or `stop` is
@@ -253,9 +261,7 @@ Result<void> exec_start(const DockerServices& s,
     }
     std::optional<http::RawStream> raw;
     if (!detach.value_or(false)) {
-        // The head goes out before the process starts: docker-py reads the stream from the
-        // socket under its HTTP reader, so output sent with the head would be lost in that
-        // reader's buffer.
+        // The head goes out before the process starts, so that its output comes after it.
         GROVE_ASSIGN_OR_RETURN(raw, hijack(request, writer));
     }
     GROVE_ASSIGN_OR_RETURN(base::UniqueFd conn, s.containers.manager().exec_start(id));

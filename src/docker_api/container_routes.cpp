@@ -192,8 +192,11 @@ Result<void> wait(const DockerServices& s, http::Request& request, http::Respons
     }
     // The docker CLI waits before it starts the container and needs the head at once.
     GROVE_TRY(start_json_stream(writer));
-    GROVE_ASSIGN_OR_RETURN(const auto result,
-                           s.containers.manager().wait(c.id, wanted, request.stop_token()));
+    auto waited = s.containers.manager().wait(c.id, wanted, request.stop_token());
+    if (!waited && request.stop_token().stop_requested()) {
+        return {};  // the client left (docker run -d waits, then exits)
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto result, std::move(waited));
     GROVE_TRY(write_json_line(
         writer,
         {{"Error", result.error.empty() ? base::Json() : base::Json({{"Message", result.error}})},
