@@ -23,6 +23,7 @@
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
 #include "bench_store.hpp"
+#include "docker_peer.hpp"
 #include "engine/host_cgroups.hpp"
 #include "engine/runner.hpp"
 #include "helpers/test_images.hpp"
@@ -145,104 +146,12 @@ void BM_PeerCrunRun(benchmark::State& state) {
 }
 BENCHMARK(BM_PeerCrunRun)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 
-// The Docker peer: a dockerd of its own (socket, data and exec roots in a temp dir), started on
-// first use, so no system daemon is needed or touched. No bridge and no iptables: the runs use
-// --network none, and that is how dockerd starts on this host (docs/design-notes.md). It inherits
-// the benchmark's mount namespace, so its mounts die with it.
-class DockerPeer {
-public:
-    DockerPeer() { error = start(); }
-    // SIGTERM lets dockerd stop its containerd and unmount its layers before the dir goes.
-    ~DockerPeer() {
-        if (!daemon) {
-            return;
-        }
-        (void)daemon->signal(SIGTERM);
-        auto stopped = daemon->wait_for(std::chrono::seconds(20));
-        if (!stopped || !*stopped) {
-            (void)daemon->signal(SIGKILL);
-            (void)daemon->wait();
-        }
-    }
-    DockerPeer(const DockerPeer&) = delete;
-    DockerPeer& operator=(const DockerPeer&) = delete;
-
-    Result<base::CommandOutput> docker(std::vector<std::string> args,
-                                       std::chrono::milliseconds timeout) const {
-        args.insert(args.begin(), {"docker", "-H", host});
-        return base::run_command({.argv = std::move(args)}, timeout);
-    }
-
-    std::string error;  // why the peer cannot run; empty when it can
-
-private:
-    std::string start() {
-        if (!base::find_program("dockerd") || !base::find_program("docker")) {
-            return "no dockerd (scripts/install-deps.sh --bench installs docker.io)";
-        }
-        (void)fixture();  // sets $GROVE_TEST_IMAGES and the mount namespace, single-threaded
-        auto images = testing::TestImages::load();
-        auto created = base::TempDir::create("grove-bench-docker-", "/var/tmp");
-        if (!images || !created) {
-            return !images ? images.error().message() : created.error().message();
-        }
-        dir.emplace(std::move(created).value());
-        const fs::path d = dir->path();
-        host = "unix://" + (d / "docker.sock").string();
-        const base::UniqueFd log(
-            ::open((d / "dockerd.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-        auto spawned = base::ChildProcess::spawn(
-            {.argv = {"dockerd", "--host", host, "--data-root", (d / "data").string(),
-                      "--exec-root", (d / "exec").string(), "--pidfile", (d / "pid").string(),
-                      "--bridge=none", "--iptables=false", "--ip6tables=false", "--storage-driver",
-                      "overlay2", "--log-level", "warn"},
-             .stdout_fd = log.get(),
-             .stderr_fd = log.get(),
-             .parent_death_signal = SIGTERM});
-        if (!spawned) {
-            return spawned.error().message();
-        }
-        daemon.emplace(std::move(spawned).value());
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        for (;;) {
-            auto info = docker({"info"}, std::chrono::seconds(10));
-            if (info && info->status.success()) {
-                break;
-            }
-            auto exited = daemon->wait_for(std::chrono::milliseconds(250));
-            if ((exited && *exited) || std::chrono::steady_clock::now() > deadline) {
-                std::ifstream in(d / "dockerd.log");
-                std::string line;
-                std::string last;
-                while (std::getline(in, line)) {
-                    last = line.empty() ? last : line;
-                }
-                return "dockerd did not start: " + last;
-            }
-        }
-        // The same OCI layout grove and crun run, loaded without a registry or any network.
-        const std::string archive = (d / "busybox.tar").string();
-        auto copied = base::run_command(
-            {.argv = {"skopeo", "copy", "oci:" + (images->dir() / "busybox").string() + ":latest",
-                      "docker-archive:" + archive + ":busybox:latest"}},
-            std::chrono::minutes(2));
-        if (!copied || !copied->status.success()) {
-            return "skopeo copy: " + (copied ? copied->err : copied.error().message());
-        }
-        auto loaded = docker({"load", "-i", archive}, std::chrono::minutes(2));
-        if (!loaded || !loaded->status.success()) {
-            return "docker load: " + (loaded ? loaded->err : loaded.error().message());
-        }
-        return {};
-    }
-
-    std::optional<base::TempDir> dir;
-    std::optional<base::ChildProcess> daemon;
-    std::string host;
-};
-
 void BM_PeerDockerRun(benchmark::State& state) {
-    static const DockerPeer peer;
+    // fixture() first: it sets $GROVE_TEST_IMAGES and the mount namespace, single-threaded.
+    static const DockerPeer peer = [] {
+        (void)fixture();
+        return DockerPeer();
+    }();
     if (!peer.error.empty()) {
         state.SkipWithError(peer.error.c_str());
         return;

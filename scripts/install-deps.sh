@@ -9,6 +9,8 @@ build=(
     libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev libzstd-dev zlib1g-dev
     libseccomp-dev libcap-dev
     libgtest-dev libgmock-dev libbenchmark-dev
+    # groved runs ps for the Docker API's /containers/{id}/top.
+    procps
 )
 # Test images are built from Debian packages only, and pushed to a real local registry.
 test=(

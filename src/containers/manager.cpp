@@ -676,8 +676,12 @@ Result<void> Manager::logs(std::string_view ref,
     bool running = true;
     while (more && !stop.stop_requested()) {
         // Read after learning the state: a container that stopped has its whole log written.
-        GROVE_ASSIGN_OR_RETURN(c, find(c.id));
-        running = c.state.running();
+        // One removed meanwhile stopped too, and the open log still reads to its end.
+        auto now = find(c.id);
+        if (!now && now.error().code() != Code::kNotFound) {
+            return now.error();
+        }
+        running = now && now->state.running();
         GROVE_TRY(reader.read_new([&](LogRecord&& record) {
             split_lines(std::move(record), emit);
             return more;
@@ -693,13 +697,13 @@ Result<void> Manager::logs(std::string_view ref,
     return {};
 }
 
-Result<base::UniqueFd> Manager::attach(std::string_view ref) {
+Result<base::UniqueFd> Manager::attach(std::string_view ref, bool stdin_once) {
     GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
     if (!c.state.running()) {
         return base::make_error(Code::kFailedPrecondition, "container {} is not running", c.name);
     }
     GROVE_ASSIGN_OR_RETURN(auto conn, connect_shim(paths(c.id).dir));
-    GROVE_TRY(shim_request(conn.get(), "attach"));
+    GROVE_TRY(shim_request(conn.get(), stdin_once ? "attach stdin-once" : "attach"));
     return conn;
 }
 

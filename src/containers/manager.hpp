@@ -95,7 +95,9 @@ public:
                       std::stop_token stop = {});
     // A connection to the running container: its output from now on, in Docker's multiplexed
     // frames (raw with a tty), and what is written to it goes to its stdin (with open_stdin).
-    Result<base::UniqueFd> attach(std::string_view ref);
+    // With `stdin_once`, shutting down the write side closes the container's stdin once what
+    // was written reached it (Docker's StdinOnce).
+    Result<base::UniqueFd> attach(std::string_view ref, bool stdin_once = false);
     Result<void> resize(std::string_view ref, int rows, int cols);
     // docker exec: create records the process for the running container, start runs it and
     // returns its stream (Docker's frames, raw with a tty; what is written goes to its stdin,

@@ -81,6 +81,14 @@ Result<void> write_stream_error(http::ResponseWriter& writer,
         writer, {{"errorDetail", {{"message", error.message()}}}, {"error", error.message()}}, eol);
 }
 
+Result<base::Json> read_json_body(http::Request& request) {
+    GROVE_ASSIGN_OR_RETURN(const std::string body, request.read_body_to_string());
+    if (body.empty()) {
+        return base::Json::object();
+    }
+    return base::parse_json(body);
+}
+
 std::string param(const http::Request& request, std::string_view name) {
     return std::string(request.param(name).value_or(""));
 }
@@ -135,6 +143,9 @@ http::Router docker_router(const DockerServices& services) {
     add_image_routes(routes, services);
     add_pull_routes(routes, services);
     add_archive_routes(routes, services);
+    add_container_routes(routes, services);
+    add_container_io_routes(routes, services);
+    add_container_stats_routes(routes, services);
 
     http::Router root(options);
     root.mount("", routes);

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "api/auth.hpp"
+#include "docker_api/docker_containers.hpp"
 #include "docker_api/docker_events.hpp"
 #include "http/router.hpp"
 #include "image/image_store.hpp"
@@ -31,6 +32,7 @@ struct DockerServices {
     const registry::RegistryConfig& registry;
     const api::Authenticator& auth;
     DockerEvents& events;
+    DockerContainers& containers;
 };
 
 http::Router docker_router(const DockerServices& services);

@@ -1,9 +1,9 @@
 #pragma once
 
 // DockerEvents is the daemon's event stream as GET /events serves it: what happened to images
-// (pull, tag, untag, delete, import, load, save; container events come with the containers),
-// in order, with the last kKeep events kept in memory for `since` (dockerd keeps 256, grove
-// keeps more; none survive a restart, as in dockerd).
+// (pull, tag, untag, delete, import, load, save) and to containers (create, start, die, ...:
+// DockerContainers::publish), in order, with the last kKeep events kept in memory for `since`
+// (dockerd keeps 256, grove keeps more; none survive a restart, as in dockerd).
 
 #include <chrono>
 #include <condition_variable>
@@ -19,7 +19,7 @@
 namespace grove::docker_api {
 
 struct DockerEvent {
-    std::string type;    // "image"
+    std::string type;    // "image" or "container"
     std::string action;  // "pull", "tag", ...
     std::string id;      // the image's reference or ID, as dockerd reports it
     std::map<std::string, std::string> attributes;

@@ -35,6 +35,21 @@ Result<void> write_json_line(http::ResponseWriter& writer,
 Result<void> write_stream_error(http::ResponseWriter& writer,
                                 const Error& error,
                                 std::string_view eol = "\n");
+// route() for a handler that takes the services first.
+template <typename Handler>
+void service_route(http::Router& router,
+                   const DockerServices& services,
+                   std::string_view method,
+                   std::string_view pattern,
+                   Handler handler) {
+    // The services are references: this copy outlives the caller's struct.
+    route(router, services, method, pattern,
+          [s = services, handler](http::Request& r, http::ResponseWriter& w) {
+              return handler(s, r, w);
+          });
+}
+// Reads a JSON request body; an empty body is an empty object.
+Result<base::Json> read_json_body(http::Request& request);
 // The path parameter `name` of the matched route.
 std::string param(const http::Request& request, std::string_view name);
 // Docker's boolean query parameters: "1", "true", "True" (absent: `fallback`).
@@ -45,5 +60,8 @@ void add_event_routes(http::Router& router, const DockerServices& services);
 void add_image_routes(http::Router& router, const DockerServices& services);
 void add_pull_routes(http::Router& router, const DockerServices& services);
 void add_archive_routes(http::Router& router, const DockerServices& services);
+void add_container_routes(http::Router& router, const DockerServices& services);
+void add_container_io_routes(http::Router& router, const DockerServices& services);
+void add_container_stats_routes(http::Router& router, const DockerServices& services);
 
 }  // namespace grove::docker_api

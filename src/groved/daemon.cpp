@@ -115,6 +115,14 @@ Result<void> Daemon::open_services() {
                                api::Authenticator::read_token_file(config_.token_file));
     }
     auth_ = std::make_unique<api::Authenticator>(auth);
+
+    GROVE_ASSIGN_OR_RETURN(
+        containers_,
+        containers::Manager::open(*images_, {.root = images_->paths().root, .log = log_}));
+    GROVE_ASSIGN_OR_RETURN(
+        docker_containers_,
+        docker_api::DockerContainers::open(*containers_, docker_events_,
+                                           images_->paths().root / "docker" / "containers", log_));
     return {};
 }
 
@@ -123,8 +131,11 @@ Result<void> Daemon::listen() {
     const api::ContreeServices services{*images_, *operations_, *files_, *auth_};
     const http::Router contree = api::contree_router(
         services, {.prefixes = config_.api_prefixes, .max_upload_bytes = config_.max_upload_bytes});
-    const http::Router docker = docker_api::docker_router(
-        {.images = *images_, .registry = *registry_, .auth = *auth_, .events = docker_events_});
+    const http::Router docker = docker_api::docker_router({.images = *images_,
+                                                           .registry = *registry_,
+                                                           .auth = *auth_,
+                                                           .events = docker_events_,
+                                                           .containers = *docker_containers_});
     std::optional<gid_t> group;
     if (!config_.socket_group.empty()) {
         GROVE_ASSIGN_OR_RETURN(group, group_id(config_.socket_group));

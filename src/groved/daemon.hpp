@@ -1,7 +1,9 @@
 #pragma once
 
 // Daemon is groved put together: the image store on the root, the runner, the daemon's state
-// (recovering from a crash as it opens), the files and operations services, and the HTTP server
+// (recovering from a crash as it opens), the files and operations services, the long-lived
+// containers (containers::Manager on the root, with grove-shim found next to groved; running
+// containers are adopted, not restarted), and the HTTP server
 // serving the ConTree API on every --listen listener and the Docker Engine API on every
 // --docker-listen one. tools/main_groved.cpp turns flags and the config
 // file into a DaemonConfig, starts a Daemon, and stops it on SIGTERM.
@@ -22,9 +24,11 @@
 
 #include "api/auth.hpp"
 #include "base/log.hpp"
+#include "containers/manager.hpp"
 #include "daemon/files.hpp"
 #include "daemon/operations.hpp"
 #include "daemon/state_db.hpp"
+#include "docker_api/docker_containers.hpp"
 #include "docker_api/docker_events.hpp"
 #include "engine/runner.hpp"
 #include "http/server.hpp"
@@ -93,6 +97,8 @@ private:
     std::unique_ptr<api::Authenticator> auth_;
     std::unique_ptr<registry::RegistryConfig> registry_;  // the Docker API's pulls
     docker_api::DockerEvents docker_events_;
+    std::unique_ptr<containers::Manager> containers_;  // the Docker API's containers
+    std::unique_ptr<docker_api::DockerContainers> docker_containers_;
     std::unique_ptr<http::Server> server_;
     std::vector<http::ListenerInfo> listeners_;
     std::vector<std::string> listener_apis_;  // "ConTree" or "Docker", per listener

@@ -14,7 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "base/child_process.hpp"
-#include "groved_fixture.hpp"
+#include "docker_fixture.hpp"
 #include "helpers/local_registry.hpp"
 #include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
@@ -22,55 +22,9 @@
 namespace grove::testing {
 namespace {
 
-using http::testing::CurlRequest;
-using http::testing::CurlResponse;
 using std::chrono::seconds;
 
-// Debian's docker.io client and python3-docker: the packaged clients the tests drive.
-constexpr const char* kDockerCli = "/usr/bin/docker";
-constexpr const char* kDebianPython = "/usr/bin/python3";
-
-std::optional<std::string> missing_file(const char* path, const char* package) {
-    if (std::filesystem::exists(path)) {
-        return std::nullopt;
-    }
-    return std::string(path) + " is missing (Debian package " + package + ")";
-}
-
-class DockerApiTest : public GrovedFixture {
-protected:
-    CurlResponse docker_call(CurlRequest request) {
-        http::testing::CurlClient client({.unix_path = docker_socket().string()});
-        return client.request(request);
-    }
-
-    // Runs Debian's docker CLI against groved, with a config directory of its own.
-    base::CommandOutput docker(const std::vector<std::string>& args) {
-        std::vector<std::string> argv{kDockerCli};
-        argv.insert(argv.end(), args.begin(), args.end());
-        const auto config = dir_->path() / "docker-config";
-        std::filesystem::create_directories(config);
-        auto out = base::run_command(
-            {.argv = argv,
-             .env =
-                 std::vector<std::string>{"DOCKER_HOST=unix://" + docker_socket().string(),
-                                          "DOCKER_CONFIG=" + config.string(),
-                                          "HOME=" + dir_->path().string(), "PATH=/usr/bin:/bin"}},
-            seconds(120));
-        EXPECT_TRUE(out) << out.error().to_string();
-        return out.value_or(base::CommandOutput{});
-    }
-
-    // `docker args...`, which must succeed; its stdout.
-    std::string docker_ok(const std::vector<std::string>& args) {
-        const auto out = docker(args);
-        EXPECT_TRUE(out.status.success()) << "docker " << fmt::format("{}", fmt::join(args, " "))
-                                          << ": " << out.status.to_string() << "\n"
-                                          << out.out << out.err << "\ngroved's log:\n"
-                                          << log();
-        return out.out;
-    }
-};
+class DockerApiTest : public DockerFixture {};
 
 TEST_F(DockerApiTest, ROOT_PingAndVersionHeaders) {
     for (const char* method : {"GET", "HEAD"}) {
@@ -323,14 +277,8 @@ TEST_F(DockerApiTest, ROOT_DockerCli) {
 
 // docker-py 5.0.3 (Debian's python3-docker) and aiohttp run tests/docker_api_flow.py.
 TEST_F(DockerApiTest, ROOT_PythonClients) {
-    GROVE_REQUIRE(missing_file(kDebianPython, "python3"));
+    GROVE_REQUIRE(missing_python_clients());
     GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo"}));
-    auto probe =
-        base::run_command({.argv = {kDebianPython, "-c", "import docker, aiohttp"}}, seconds(30));
-    ASSERT_TRUE(probe);
-    GROVE_REQUIRE(probe->status.success()
-                      ? std::nullopt
-                      : std::optional<std::string>("python3-docker or python3-aiohttp missing"));
     auto images = TestImages::load();
     ASSERT_TRUE(images);
     auto registry = LocalRegistry::start();

@@ -19,6 +19,8 @@
 //   attach                 -> ok            then the container's output as Docker's multiplexed
 //                                           frames (see frame_header), and the client's bytes
 //                                           go to the container's stdin (with open_stdin)
+//   attach stdin-once      -> ok            the same, and the client's EOF (once its bytes are
+//                                           written) is the container's stdin's
 //
 // A refused request answers "err <message>".
 

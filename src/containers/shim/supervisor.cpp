@@ -106,6 +106,9 @@ public:
         const ssize_t n = ::write(fd_.get(), backlog_.data(), backlog_.size());
         if (n > 0) {
             backlog_.erase(0, static_cast<size_t>(n));
+            if (closing_ && backlog_.empty()) {
+                close();
+            }
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
             close();  // the process closed its stdin
         }
@@ -114,17 +117,26 @@ public:
         backlog_.clear();
         fd_.reset();
     }
+    // EOF once what is pending has been written (a stdin-once client went away).
+    void close_when_fed() {
+        closing_ = true;
+        if (backlog_.empty()) {
+            close();
+        }
+    }
 
 private:
     base::UniqueFd fd_;
     std::string backlog_;
+    bool closing_ = false;
 };
 
 struct Client {
     enum class Kind { kAttach, kWait };
     base::UniqueFd fd;
     Kind kind;
-    bool gone = false;  // removed after the turn: handlers of the same turn may refer to it
+    bool stdin_once = false;  // its EOF is the container's stdin's (Docker's StdinOnce)
+    bool gone = false;        // removed after the turn: handlers of the same turn may refer to it
 };
 
 // A process exec'd in the container and the connection that started it (gone once detached).
@@ -235,6 +247,9 @@ private:
                 const ssize_t n = ::read(it->fd.get(), buf, sizeof(buf));
                 if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
                     it->gone = true;
+                    if (it->stdin_once) {
+                        stdin_.close_when_fed();
+                    }
                 } else if (n > 0 && it->kind == Client::Kind::kAttach) {
                     stdin_.push({buf, static_cast<size_t>(n)});
                 }
@@ -328,7 +343,7 @@ private:
         if (verb == "wait" || verb == "attach") {
             reply(fd.get(), {});
             const auto kind = verb == "wait" ? Client::Kind::kWait : Client::Kind::kAttach;
-            clients_.push_back({std::move(fd), kind});
+            clients_.push_back({std::move(fd), kind, args == "stdin-once"});
             return;
         }
         if (verb == "exec") {

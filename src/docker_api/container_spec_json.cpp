@@ -1,0 +1,155 @@
+#include "docker_api/container_spec_json.hpp"
+
+#include "base/error.hpp"
+#include "containers/names.hpp"
+
+namespace grove::docker_api {
+namespace {
+
+using base::json_optional_field;
+
+// Docker's strslice: a list of strings, or one string standing for a list of one.
+Result<std::optional<std::vector<std::string>>> string_list(const base::Json& object,
+                                                            std::string_view key) {
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) {
+        return std::optional<std::vector<std::string>>();
+    }
+    if (it->is_string()) {
+        return std::optional(std::vector<std::string>{it->get<std::string>()});
+    }
+    GROVE_ASSIGN_OR_RETURN(
+        auto list, base::json_as<std::vector<std::string>>(*it, fmt::format("field '{}'", key)));
+    return std::optional(std::move(list));
+}
+
+Result<bool> flag(const base::Json& object, std::string_view key) {
+    GROVE_ASSIGN_OR_RETURN(const auto value, json_optional_field<bool>(object, key));
+    return value.value_or(false);
+}
+
+Result<std::string> text(const base::Json& object, std::string_view key) {
+    GROVE_ASSIGN_OR_RETURN(auto value, json_optional_field<std::string>(object, key));
+    return value.value_or("");
+}
+
+Result<int64_t> number(const base::Json& object, std::string_view key) {
+    GROVE_ASSIGN_OR_RETURN(const auto value, json_optional_field<int64_t>(object, key));
+    return value.value_or(0);
+}
+
+// What the engine cannot do is refused, not ignored.
+Result<void> refuse_unsupported(const base::Json& host) {
+    GROVE_ASSIGN_OR_RETURN(const bool privileged, flag(host, "Privileged"));
+    if (privileged) {
+        return base::make_error(Code::kInvalidArgument,
+                                "privileged containers are not supported by grove");
+    }
+    for (const char* key : {"CapAdd", "CapDrop", "Binds", "Mounts", "VolumesFrom", "Devices"}) {
+        const auto it = host.find(key);
+        if (it != host.end() && !it->is_null() && !it->empty()) {
+            return base::make_error(Code::kInvalidArgument,
+                                    "HostConfig.{} is not supported by grove", key);
+        }
+    }
+    const auto tmpfs = host.find("Tmpfs");
+    if (tmpfs != host.end() && !tmpfs->is_null() && !tmpfs->empty()) {
+        return base::make_error(Code::kInvalidArgument,
+                                "HostConfig.Tmpfs is not supported by grove");
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<runtime::cgroup::Limits> limits_from_json(const base::Json& host) {
+    runtime::cgroup::Limits limits;
+    if (!host.is_object()) {
+        return limits;
+    }
+    GROVE_ASSIGN_OR_RETURN(const int64_t memory, number(host, "Memory"));
+    GROVE_ASSIGN_OR_RETURN(const int64_t nano_cpus, number(host, "NanoCpus"));
+    GROVE_ASSIGN_OR_RETURN(const int64_t quota, number(host, "CpuQuota"));
+    GROVE_ASSIGN_OR_RETURN(int64_t period, number(host, "CpuPeriod"));
+    GROVE_ASSIGN_OR_RETURN(const int64_t pids, number(host, "PidsLimit"));
+    if (memory < 0 || nano_cpus < 0 || period < 0) {
+        return base::make_error(Code::kInvalidArgument, "negative resource limit");
+    }
+    if (nano_cpus > 0 && quota > 0) {
+        return base::make_error(Code::kInvalidArgument,
+                                "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+    }
+    if (memory > 0) {
+        limits.memory_bytes = static_cast<uint64_t>(memory);
+    }
+    if (nano_cpus > 0) {
+        limits.cpus = static_cast<double>(nano_cpus) / 1e9;
+    } else if (quota > 0) {
+        period = period > 0 ? period : 100'000;  // the kernel's default CFS period
+        limits.cpus = static_cast<double>(quota) / static_cast<double>(period);
+    }
+    if (pids > 0) {  // 0 and -1 are "unlimited" in Docker
+        limits.pids = static_cast<uint64_t>(pids);
+    }
+    return limits;
+}
+
+Result<CreateRequest> create_request_from_json(const base::Json& body) {
+    if (!body.is_object()) {
+        return base::make_error(Code::kInvalidArgument, "the container config must be an object");
+    }
+    CreateRequest out;
+    containers::ContainerSpec& spec = out.spec;
+    DockerExtras& extras = out.extras;
+    GROVE_ASSIGN_OR_RETURN(spec.image, text(body, "Image"));
+    if (spec.image.empty()) {
+        return base::make_error(Code::kInvalidArgument, "config.Image must be set");
+    }
+    extras.image_name = spec.image;
+    GROVE_ASSIGN_OR_RETURN(spec.cmd, string_list(body, "Cmd"));
+    GROVE_ASSIGN_OR_RETURN(spec.entrypoint, string_list(body, "Entrypoint"));
+    GROVE_ASSIGN_OR_RETURN(auto env, string_list(body, "Env"));
+    spec.env = env.value_or(std::vector<std::string>{});
+    GROVE_ASSIGN_OR_RETURN(spec.workdir, text(body, "WorkingDir"));
+    GROVE_ASSIGN_OR_RETURN(spec.user, text(body, "User"));
+    GROVE_ASSIGN_OR_RETURN(spec.hostname, text(body, "Hostname"));
+    using Labels = std::map<std::string, std::string>;
+    GROVE_ASSIGN_OR_RETURN(auto labels, json_optional_field<Labels>(body, "Labels"));
+    spec.labels = labels.value_or(Labels{});
+    GROVE_ASSIGN_OR_RETURN(spec.tty, flag(body, "Tty"));
+    GROVE_ASSIGN_OR_RETURN(spec.open_stdin, flag(body, "OpenStdin"));
+    GROVE_ASSIGN_OR_RETURN(extras.stdin_once, flag(body, "StdinOnce"));
+    GROVE_ASSIGN_OR_RETURN(extras.attach_stdin, flag(body, "AttachStdin"));
+    GROVE_ASSIGN_OR_RETURN(extras.attach_stdout, flag(body, "AttachStdout"));
+    GROVE_ASSIGN_OR_RETURN(extras.attach_stderr, flag(body, "AttachStderr"));
+    GROVE_ASSIGN_OR_RETURN(const std::string stop_signal, text(body, "StopSignal"));
+    if (!stop_signal.empty()) {
+        GROVE_ASSIGN_OR_RETURN(spec.stop_signal, containers::parse_signal(stop_signal));
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto stop_timeout, json_optional_field<int>(body, "StopTimeout"));
+    spec.stop_timeout_s = stop_timeout;
+
+    const auto host_it = body.find("HostConfig");
+    const base::Json host =
+        host_it != body.end() && host_it->is_object() ? *host_it : base::Json::object();
+    GROVE_TRY(refuse_unsupported(host));
+    GROVE_ASSIGN_OR_RETURN(spec.limits, limits_from_json(host));
+    GROVE_ASSIGN_OR_RETURN(extras.cpu_shares, number(host, "CpuShares"));
+    GROVE_ASSIGN_OR_RETURN(spec.read_only, flag(host, "ReadonlyRootfs"));
+    GROVE_ASSIGN_OR_RETURN(extras.auto_remove, flag(host, "AutoRemove"));
+    GROVE_ASSIGN_OR_RETURN(const std::string network, text(host, "NetworkMode"));
+    if (network == "host") {
+        spec.network = containers::Network::kHost;
+    } else if (network.empty() || network == "default" || network == "bridge" ||
+               network == "none") {
+        // grove has no bridge yet: a container of the default network has loopback only.
+        spec.network = containers::Network::kNone;
+    } else {
+        return base::make_error(Code::kInvalidArgument, "network mode '{}' is not supported",
+                                network);
+    }
+    extras.network_mode = network.empty() ? "default" : network;
+    return out;
+}
+
+}  // namespace grove::docker_api

@@ -1,0 +1,28 @@
+#pragma once
+
+// The body of POST /containers/create (Docker's Config with its HostConfig) as what the engine
+// runs (containers::ContainerSpec) and what only the Docker API keeps (DockerExtras). Fields the
+// engine cannot honour are refused with InvalidArgument naming them rather than ignored:
+// Privileged, CapAdd/CapDrop, Binds/Mounts/Tmpfs/VolumesFrom, a network mode other than
+// default/bridge/none/host. spec.image is left as the client named it.
+
+#include <grove/result.hpp>
+
+#include "base/json.hpp"
+#include "containers/container.hpp"
+#include "docker_api/docker_containers.hpp"
+
+namespace grove::docker_api {
+
+struct CreateRequest {
+    containers::ContainerSpec spec;
+    DockerExtras extras;
+};
+
+Result<CreateRequest> create_request_from_json(const base::Json& body);
+
+// HostConfig's resource fields (create and POST /containers/{id}/update): Memory, NanoCpus,
+// CpuQuota/CpuPeriod, PidsLimit; zero or absent is unset.
+Result<runtime::cgroup::Limits> limits_from_json(const base::Json& host_config);
+
+}  // namespace grove::docker_api

@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+"""groved's Docker container endpoints driven by docker-py 5.0.3 (Debian's python3-docker) and
+aiohttp: every method of Container and ContainerCollection (but the file ones: commit, diff,
+export, get_archive, put_archive), and attach's 101 upgrade read from a raw socket.
+
+Run by DockerContainersTest.ROOT_PythonClients against a groved serving the Docker API on
+--socket with the busybox image tagged "busybox". Prints "the container flow passed" when every
+check held; any failure raises.
+"""
+
+import argparse
+import asyncio
+import json
+import socket as sockets
+import struct
+import time
+
+import aiohttp
+import docker
+
+
+def check(condition, what):
+    if not condition:
+        raise AssertionError(what)
+
+
+def read_frames(sock, until_eof=True):
+    """Docker's multiplexed frames from a raw socket, as (stream, bytes)."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    frames = []
+    while len(data) >= 8:
+        stream, length = struct.unpack(">BxxxL", data[:8])
+        frames.append((stream, data[8:8 + length]))
+        data = data[8 + length:]
+    check(data == b"", f"trailing bytes {data!r}")
+    return frames
+
+
+def collection(client):
+    check(client.containers.run("busybox", "echo hi", remove=True) == b"hi\n", "run echo")
+    out = client.containers.run("busybox", ["sh", "-c", "echo out; echo err >&2"],
+                                stdout=False, stderr=True, remove=True)
+    check(out == b"err\n", f"run stderr only {out!r}")
+    try:
+        client.containers.run("busybox", ["sh", "-c", "exit 3"], remove=True)
+        raise AssertionError("a failing run did not raise")
+    except docker.errors.ContainerError as error:
+        check(error.exit_status == 3, str(error))
+
+    created = client.containers.create("busybox", "sleep 30", name="py-created",
+                                       labels={"flow": "py"})
+    check(created.status == "created", created.status)
+    check(client.containers.get("py-created").id == created.id, "get by name")
+    check(client.containers.get(created.id[:12]).name == "py-created", "get by short id")
+    listed = client.containers.list(all=True, filters={"label": "flow=py"})
+    check([c.id for c in listed] == [created.id], f"label filter {listed}")
+    check(client.containers.list() == [], "nothing runs")
+    check(client.containers.list(all=True, filters={"status": "created", "name": "py-created"}),
+          "status and name filters")
+    check(not client.containers.list(all=True, filters={"status": "exited",
+                                                        "name": "py-created"}),
+          "status filter excludes")
+    try:
+        client.containers.get("nosuch")
+        raise AssertionError("nosuch found")
+    except docker.errors.NotFound:
+        pass
+    created.remove()
+
+    detached = client.containers.run("busybox", ["sh", "-c", "echo started; exit 5"],
+                                     detach=True, labels={"flow": "prune"})
+    check(detached.wait()["StatusCode"] == 5, "wait exit 5")
+    check(detached.logs() == b"started\n", "logs of a detached run")
+    check(client.containers.list(all=True, filters={"exited": "5"})[0].id == detached.id,
+          "exited filter")
+    check(client.containers.list(all=True, filters={"ancestor": "busybox"}), "ancestor filter")
+    pruned = client.containers.prune(filters={"label": "flow=prune"})
+    check(pruned["ContainersDeleted"] == [detached.id], str(pruned))
+
+
+def container_methods(client):
+    c = client.containers.run("busybox", ["sh", "-c", "trap 'exit 7' TERM; "
+                                          "while :; do echo tick; sleep 0.1; done"],
+                              detach=True, name="py-methods", stop_signal="SIGTERM")
+    c.reload()
+    check(c.status == "running" and c.attrs["State"]["Pid"] > 0, c.status)
+    check(c.attrs["Config"]["Tty"] is False and c.attrs["Name"] == "/py-methods", "inspect")
+    check(c.image.id == client.images.get("busybox").id, "image id")
+
+    result = c.exec_run("sh -c 'echo $0; exit 4'")
+    check(result.exit_code == 4, f"exec exit {result}")
+    check(result.output == b"sh\n", f"exec output {result.output!r}")
+    split = c.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
+    check(split.output == (b"o\n", b"e\n"), f"demux {split.output!r}")
+    env = c.exec_run(["sh", "-c", "echo $X; pwd"], environment={"X": "1"}, workdir="/tmp")
+    check(env.output == b"1\n/tmp\n", f"exec env {env.output!r}")
+    streamed = c.exec_run(["echo", "streamed"], stream=True)
+    check(b"".join(streamed.output) == b"streamed\n", "exec stream")
+
+    for line in c.logs(stream=True):
+        check(line == b"tick\n", f"log line {line!r}")
+        break
+    check(c.logs(tail=1) == b"tick\n", "tail")
+    stamped = c.logs(tail=1, timestamps=True).decode()
+    check(stamped.endswith(" tick\n") and stamped[:4].isdigit(), stamped)
+    check(c.logs(since=int(time.time()) + 60) == b"", "since the future")
+
+    top = c.top()
+    check("PID" in top["Titles"] and top["Processes"], str(top))
+    stats = c.stats(stream=False)
+    for key in ("read", "precpu_stats", "cpu_stats", "memory_stats", "blkio_stats",
+                "pids_stats", "networks"):
+        check(key in stats, f"stats has {key}")
+    check(stats["pids_stats"]["current"] >= 1, str(stats["pids_stats"]))
+    live = c.stats(stream=True, decode=True)
+    check("cpu_stats" in next(live), "stats stream")
+    live.close()
+
+    c.update(mem_limit="64m", cpu_quota=50000)
+    c.reload()
+    check(c.attrs["HostConfig"]["Memory"] == 64 << 20, str(c.attrs["HostConfig"]))
+
+    c.pause()
+    c.reload()
+    check(c.status == "paused", c.status)
+    c.unpause()
+    c.reload()
+    check(c.status == "running", c.status)
+
+    c.rename("py-renamed")
+    c.reload()
+    check(c.name == "py-renamed", c.name)
+
+    c.stop(timeout=5)
+    check(c.wait()["StatusCode"] == 7, "stopped by TERM, trapped")
+    c.start()
+    c.restart(timeout=1)
+    c.reload()
+    check(c.status == "running", "restarted")
+    c.kill(signal="SIGKILL")
+    check(c.wait()["StatusCode"] == 137, "killed")
+    try:
+        c.kill()
+        raise AssertionError("killed a stopped container")
+    except docker.errors.APIError as error:
+        check(error.status_code == 409, str(error))
+    c.remove()
+    try:
+        c.reload()
+        raise AssertionError("removed container still there")
+    except docker.errors.NotFound:
+        pass
+
+
+def attach_and_resize(client):
+    # attach (a generator of output) and attach_socket (stdin in, frames out).
+    c = client.containers.create("busybox", ["sh", "-c", "read line; echo got $line; "
+                                             "echo bye >&2"],
+                                 stdin_open=True)
+    sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+    c.start()
+    raw = sock._sock
+    raw.sendall(b"hello\n")
+    frames = read_frames(raw)
+    check(frames == [(1, b"got hello\n"), (2, b"bye\n")], f"attach frames {frames}")
+    check(c.wait()["StatusCode"] == 0, "attached run")
+    check(c.attach(stdout=True, stderr=True, logs=True, stream=False) == b"got hello\nbye\n",
+          "attach logs")
+    c.remove()
+
+    t = client.containers.run("busybox", "sh -c 'sleep 0.3; stty size'", tty=True, detach=True)
+    t.resize(height=33, width=101)
+    check(t.wait()["StatusCode"] == 0, "tty run")
+    check(t.logs() == b"33 101\r\n", f"resized tty {t.logs()!r}")
+    t.remove()
+
+
+async def raw_upgrade(socket):
+    """attach's hijack as aiodocker does it: a 101 UPGRADED reply, then the frames."""
+    connector = aiohttp.UnixConnector(path=socket)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async with session.post("http://docker/v1.41/containers/create",
+                                json={"Image": "busybox",
+                                      "Cmd": ["sh", "-c", "echo out; echo err >&2"]}) as made:
+            check(made.status == 201, f"create {made.status}")
+            cid = (await made.json())["Id"]
+    reader, writer = await asyncio.open_unix_connection(socket)
+    writer.write((f"POST /v1.41/containers/{cid}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+                  "Host: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                  "Content-Length: 0\r\n\r\n").encode())
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    check(head.startswith(b"HTTP/1.1 101 UPGRADED\r\n"), head.decode())
+    check(b"Upgrade: tcp\r\n" in head and b"Connection: Upgrade\r\n" in head, head.decode())
+    check(b"application/vnd.docker.raw-stream" in head, head.decode())
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=socket)) as session:
+        async with session.post(f"http://docker/v1.41/containers/{cid}/start") as started:
+            check(started.status == 204, f"start {started.status}")
+    body = await asyncio.wait_for(reader.read(), 10)
+    check(body == b"\x01\0\0\0\0\0\0\x04out\n\x02\0\0\0\0\0\0\x04err\n", repr(body))
+    writer.close()
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=socket)) as session:
+        async with session.post(f"http://docker/v1.41/containers/{cid}/wait") as waited:
+            check(json.loads(await waited.read()) == {"Error": None, "StatusCode": 0}, "wait")
+        async with session.delete(f"http://docker/v1.41/containers/{cid}") as removed:
+            check(removed.status == 204, f"remove {removed.status}")
+
+
+def events(client, since):
+    seen = [event["Action"] for event in client.events(since=since, until=int(time.time()) + 1,
+                                                        decode=True,
+                                                        filters={"type": "container"})]
+    for action in ("create", "start", "die", "destroy", "kill", "stop", "pause", "unpause",
+                   "rename", "restart"):
+        check(action in seen, f"{action} in {seen}")
+    check(any(a.startswith("exec_create") for a in seen), f"exec events in {seen}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--socket", required=True)
+    args = parser.parse_args()
+    check(docker.__version__ == "5.0.3", f"docker-py {docker.__version__}")
+    since = int(time.time()) - 1
+    client = docker.DockerClient(base_url="unix://" + args.socket, version="1.41")
+    collection(client)
+    container_methods(client)
+    attach_and_resize(client)
+    asyncio.run(raw_upgrade(args.socket))
+    events(client, since)
+    check(client.containers.list(all=True) == [], "every container removed")
+    print("the container flow passed")
+
+
+if __name__ == "__main__":
+    main()

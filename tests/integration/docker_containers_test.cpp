@@ -1,0 +1,145 @@
+// groved's Docker container endpoints end to end: Debian's docker CLI (docker run, ps, logs,
+// exec, stop/start/restart/kill, pause, wait, rename, inspect, top, stats, rm, prune), a daemon
+// killed and restarted under a running container, and docker-py 5.0.3 with aiohttp
+// (tests/docker_containers_flow.py).
+
+#include <algorithm>
+#include <csignal>
+#include <thread>
+
+#include "docker_fixture.hpp"
+#include "helpers/requirements.hpp"
+
+namespace grove::testing {
+namespace {
+
+class DockerContainersTest : public DockerFixture {
+protected:
+    void SetUp() override {
+        DockerFixture::SetUp();
+        if (!IsSkipped()) {
+            GROVE_REQUIRE(missing_file(kDockerCli, "docker.io"));
+        }
+    }
+
+    // `docker inspect --format <format> <name>`, without the newline.
+    std::string inspect(const std::string& name, const std::string& format) {
+        std::string out = docker_ok({"inspect", "--format", format, name});
+        while (!out.empty() && out.back() == '\n') {
+            out.pop_back();
+        }
+        return out;
+    }
+
+    // Polls `docker logs` until it holds `count` lines or more.
+    std::string logs_with(const std::string& name, size_t count) {
+        std::string out;
+        for (int i = 0; i < 100; ++i) {
+            out = docker_ok({"logs", name});
+            if (static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= count) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return out;
+    }
+};
+
+TEST_F(DockerContainersTest, ROOT_RunPrintsOutputAndExitCodes) {
+    GROVE_REQUIRE(missing_root());
+    EXPECT_EQ(docker_ok({"run", "--rm", "busybox", "echo", "hi"}), "hi\n");
+    const auto failed = docker({"run", "--name", "three", "busybox", "sh", "-c", "exit 3"});
+    EXPECT_EQ(failed.status.code, 3) << failed.err;
+    EXPECT_EQ(inspect("three", "{{.State.Status}} {{.State.ExitCode}}"), "exited 3");
+    docker_ok({"rm", "three"});
+    EXPECT_EQ(docker_ok({"run", "-i", "--rm", "busybox", "cat"}, "data\nmore\n"), "data\nmore\n");
+    const auto both = docker({"run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2"});
+    EXPECT_EQ(both.out, "out\n");
+    EXPECT_EQ(both.err, "err\n");
+    // --rm removed each one.
+    EXPECT_EQ(docker_ok({"ps", "-aq"}), "");
+}
+
+TEST_F(DockerContainersTest, ROOT_Lifecycle) {
+    GROVE_REQUIRE(missing_root());
+    const std::string id = docker_ok({"run", "-d", "--name", "loop", "--label", "team=a", "busybox",
+                                      "sh", "-c", "while :; do echo tick; sleep 0.1; done"});
+    ASSERT_EQ(id.size(), 65u) << id;
+    EXPECT_EQ(docker_ok({"ps", "-q", "--no-trunc"}), id);
+    EXPECT_EQ(docker_ok({"ps", "--filter", "label=team=a", "--format", "{{.Names}} {{.Image}}"}),
+              "loop busybox\n");
+    EXPECT_EQ(docker_ok({"ps", "--filter", "label=team=b", "-q"}), "");
+    EXPECT_NE(logs_with("loop", 2).find("tick\ntick\n"), std::string::npos);
+    EXPECT_EQ(docker_ok({"exec", "loop", "sh", "-c", "echo in $(hostname)"}),
+              "in " + id.substr(0, 12) + "\n");
+    EXPECT_EQ(docker({"exec", "loop", "sh", "-c", "exit 9"}).status.code, 9);
+
+    const std::string top = docker_ok({"top", "loop"});
+    EXPECT_NE(top.find("PID"), std::string::npos) << top;
+    EXPECT_NE(top.find("while :"), std::string::npos) << top;
+    const std::string stats =
+        docker_ok({"stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "loop"});
+    EXPECT_TRUE(stats.starts_with("loop ")) << stats;
+
+    docker_ok({"pause", "loop"});
+    EXPECT_EQ(inspect("loop", "{{.State.Status}} {{.State.Paused}}"), "paused true");
+    docker_ok({"unpause", "loop"});
+    EXPECT_EQ(inspect("loop", "{{.State.Status}}"), "running");
+
+    docker_ok({"stop", "-t", "1", "loop"});
+    // sh is not the container's pid 1 (grove-init is), so TERM ends it.
+    EXPECT_EQ(inspect("loop", "{{.State.Status}} {{.State.ExitCode}}"), "exited 143");
+    EXPECT_EQ(docker_ok({"ps", "-q"}), "");
+    docker_ok({"start", "loop"});
+    EXPECT_EQ(inspect("loop", "{{.State.Running}}"), "true");
+    const std::string started = inspect("loop", "{{.State.StartedAt}}");
+    docker_ok({"restart", "-t", "0", "loop"});
+    EXPECT_NE(inspect("loop", "{{.State.StartedAt}}"), started);
+    docker_ok({"kill", "--signal", "KILL", "loop"});
+    EXPECT_EQ(docker_ok({"wait", "loop"}), "137\n");
+
+    docker_ok({"rename", "loop", "loop2"});
+    EXPECT_EQ(inspect(id.substr(0, 12), "{{.Name}} {{.Config.Image}} {{.Config.Tty}}"),
+              "/loop2 busybox false");
+    EXPECT_EQ(docker({"inspect", "loop"}).status.code, 1);
+
+    docker_ok({"run", "-d", "--name", "runner", "busybox", "sleep", "30"});
+    const auto refused = docker({"rm", "runner"});
+    EXPECT_NE(refused.status.code, 0);
+    EXPECT_NE(refused.err.find("cannot remove a running container"), std::string::npos)
+        << refused.err;
+    docker_ok({"rm", "-f", "runner"});
+
+    const std::string pruned = docker_ok({"container", "prune", "-f"});
+    EXPECT_NE(pruned.find(id.substr(0, 64)), std::string::npos) << pruned;
+    EXPECT_EQ(docker_ok({"ps", "-aq"}), "");
+}
+
+// Containers outlive groved: a kill -9 and a restart in the middle lose no log line, and the
+// container is stopped afterwards with the right exit code.
+TEST_F(DockerContainersTest, ROOT_DaemonRestartKeepsContainers) {
+    GROVE_REQUIRE(missing_root());
+    docker_ok({"run", "-d", "--name", "ticker", "busybox", "sh", "-c",
+               "trap 'exit 42' TERM; while :; do echo tick; sleep 0.2; done"});
+    const std::string ticks = logs_with("ticker", 2);
+    const auto before = static_cast<size_t>(std::count(ticks.begin(), ticks.end(), '\n'));
+    stop_daemon(SIGKILL);
+    start_daemon();
+    EXPECT_EQ(inspect("ticker", "{{.State.Status}}"), "running");
+    const std::string after = logs_with("ticker", before + 3);
+    EXPECT_GE(static_cast<size_t>(std::count(after.begin(), after.end(), '\n')), before + 3);
+    docker_ok({"stop", "ticker"});
+    EXPECT_EQ(inspect("ticker", "{{.State.Status}} {{.State.ExitCode}}"), "exited 42");
+    docker_ok({"rm", "ticker"});
+}
+
+TEST_F(DockerContainersTest, ROOT_PythonClients) {
+    GROVE_REQUIRE(missing_root());
+    GROVE_REQUIRE(missing_python_clients());
+    expect_flow({kDebianPython, GROVE_TESTS_DIR "/docker_containers_flow.py", "--socket",
+                 docker_socket().string()},
+                "the container flow passed");
+}
+
+}  // namespace
+}  // namespace grove::testing

@@ -1,0 +1,90 @@
+// The create body as the engine's spec: what docker CLI and docker-py send, and what grove
+// refuses rather than ignores.
+
+#include "docker_api/container_spec_json.hpp"
+
+#include <csignal>
+
+#include <gtest/gtest.h>
+
+namespace grove::docker_api {
+namespace {
+
+Result<CreateRequest> parse(std::string_view text) {
+    auto json = base::parse_json(text);
+    EXPECT_TRUE(json) << text;
+    return create_request_from_json(json.value_or(base::Json()));
+}
+
+TEST(ContainerSpecJson, ReadsConfigAndHostConfig) {
+    const auto request = parse(R"({
+        "Image": "busybox", "Cmd": ["sh", "-c", "echo hi"], "Entrypoint": "/bin/env",
+        "Env": ["A=1"], "WorkingDir": "/tmp", "User": "1000:1000", "Hostname": "h",
+        "Labels": {"team": "a"}, "Tty": true, "OpenStdin": true, "StdinOnce": true,
+        "AttachStdin": true, "AttachStdout": true, "StopSignal": "SIGUSR1", "StopTimeout": 3,
+        "HostConfig": {"Memory": 67108864, "NanoCpus": 500000000, "PidsLimit": 64,
+                       "ReadonlyRootfs": true, "AutoRemove": true, "NetworkMode": "host",
+                       "CpuShares": 512, "CapAdd": null, "Binds": [], "Privileged": false}})");
+    ASSERT_TRUE(request) << request.error().to_string();
+    const auto& spec = request->spec;
+    EXPECT_EQ(spec.image, "busybox");
+    EXPECT_EQ(spec.cmd, (std::vector<std::string>{"sh", "-c", "echo hi"}));
+    EXPECT_EQ(spec.entrypoint, std::vector<std::string>{"/bin/env"});
+    EXPECT_EQ(spec.env, std::vector<std::string>{"A=1"});
+    EXPECT_EQ(spec.workdir, "/tmp");
+    EXPECT_EQ(spec.user, "1000:1000");
+    EXPECT_EQ(spec.hostname, "h");
+    EXPECT_EQ(spec.labels.at("team"), "a");
+    EXPECT_TRUE(spec.tty);
+    EXPECT_TRUE(spec.open_stdin);
+    EXPECT_EQ(spec.stop_signal, SIGUSR1);
+    EXPECT_EQ(spec.stop_timeout_s, 3);
+    EXPECT_EQ(spec.limits.memory_bytes, uint64_t{64} << 20);
+    EXPECT_EQ(spec.limits.cpus, 0.5);
+    EXPECT_EQ(spec.limits.pids, 64u);
+    EXPECT_TRUE(spec.read_only);
+    EXPECT_EQ(spec.network, containers::Network::kHost);
+    const auto& extras = request->extras;
+    EXPECT_EQ(extras.image_name, "busybox");
+    EXPECT_TRUE(extras.auto_remove);
+    EXPECT_TRUE(extras.stdin_once);
+    EXPECT_TRUE(extras.attach_stdin);
+    EXPECT_TRUE(extras.attach_stdout);
+    EXPECT_FALSE(extras.attach_stderr);
+    EXPECT_EQ(extras.network_mode, "host");
+    EXPECT_EQ(extras.cpu_shares, 512);
+}
+
+TEST(ContainerSpecJson, DefaultsAndQuota) {
+    const auto request =
+        parse(R"({"Image": "busybox", "HostConfig": {"CpuQuota": 50000, "CpuPeriod": 100000}})");
+    ASSERT_TRUE(request) << request.error().to_string();
+    EXPECT_FALSE(request->spec.cmd);
+    EXPECT_FALSE(request->spec.entrypoint);
+    EXPECT_EQ(request->spec.limits.cpus, 0.5);
+    EXPECT_FALSE(request->spec.limits.memory_bytes);
+    EXPECT_EQ(request->spec.network, containers::Network::kNone);
+    EXPECT_EQ(request->extras.network_mode, "default");
+    EXPECT_FALSE(request->spec.stop_timeout_s);
+}
+
+TEST(ContainerSpecJson, RefusesWhatTheEngineCannotDo) {
+    for (const char* body : {
+             R"({"Image": "busybox", "HostConfig": {"Privileged": true}})",
+             R"({"Image": "busybox", "HostConfig": {"CapAdd": ["NET_ADMIN"]}})",
+             R"({"Image": "busybox", "HostConfig": {"Binds": ["/:/host"]}})",
+             R"({"Image": "busybox", "HostConfig": {"Tmpfs": {"/run": ""}}})",
+             R"({"Image": "busybox", "HostConfig": {"NetworkMode": "container:x"}})",
+             R"({"Image": "busybox", "HostConfig": {"NanoCpus": 1, "CpuQuota": 1}})",
+             R"({"Image": "busybox", "StopSignal": "SIGNOPE"})",
+             R"({"Image": "busybox", "Cmd": 3})",
+             R"({"Cmd": ["true"]})",
+         }) {
+        const auto request = parse(body);
+        ASSERT_FALSE(request) << body;
+        EXPECT_EQ(request.error().code(), Code::kInvalidArgument) << body;
+    }
+}
+
+}  // namespace
+}  // namespace grove::docker_api
