@@ -135,6 +135,7 @@ http::Router docker_router(const DockerServices& services) {
     add_image_routes(routes, services);
     add_pull_routes(routes, services);
     add_archive_routes(routes, services);
+    add_container_file_routes(routes, services, services.containers);
 
     http::Router root(options);
     root.mount("", routes);

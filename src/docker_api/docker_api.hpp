@@ -20,6 +20,10 @@
 #include "image/image_store.hpp"
 #include "registry/registry_config.hpp"
 
+namespace grove::containers {
+class Manager;
+}
+
 namespace grove::docker_api {
 
 inline constexpr std::string_view kApiVersion = "1.41";
@@ -31,6 +35,7 @@ struct DockerServices {
     const registry::RegistryConfig& registry;
     const api::Authenticator& auth;
     DockerEvents& events;
+    containers::Manager& containers;
 };
 
 http::Router docker_router(const DockerServices& services);

@@ -45,5 +45,8 @@ void add_event_routes(http::Router& router, const DockerServices& services);
 void add_image_routes(http::Router& router, const DockerServices& services);
 void add_pull_routes(http::Router& router, const DockerServices& services);
 void add_archive_routes(http::Router& router, const DockerServices& services);
+void add_container_file_routes(http::Router& router,
+                               const DockerServices& services,
+                               containers::Manager& manager);
 
 }  // namespace grove::docker_api

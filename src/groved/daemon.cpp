@@ -115,6 +115,10 @@ Result<void> Daemon::open_services() {
                                api::Authenticator::read_token_file(config_.token_file));
     }
     auth_ = std::make_unique<api::Authenticator>(auth);
+    // Adopts the containers a previous daemon left running (their shims outlive it).
+    GROVE_ASSIGN_OR_RETURN(
+        containers_,
+        containers::Manager::open(*images_, {.root = images_->paths().root, .log = log_}));
     return {};
 }
 
@@ -123,8 +127,11 @@ Result<void> Daemon::listen() {
     const api::ContreeServices services{*images_, *operations_, *files_, *auth_};
     const http::Router contree = api::contree_router(
         services, {.prefixes = config_.api_prefixes, .max_upload_bytes = config_.max_upload_bytes});
-    const http::Router docker = docker_api::docker_router(
-        {.images = *images_, .registry = *registry_, .auth = *auth_, .events = docker_events_});
+    const http::Router docker = docker_api::docker_router({.images = *images_,
+                                                           .registry = *registry_,
+                                                           .auth = *auth_,
+                                                           .events = docker_events_,
+                                                           .containers = *containers_});
     std::optional<gid_t> group;
     if (!config_.socket_group.empty()) {
         GROVE_ASSIGN_OR_RETURN(group, group_id(config_.socket_group));

@@ -22,6 +22,7 @@
 
 #include "api/auth.hpp"
 #include "base/log.hpp"
+#include "containers/manager.hpp"
 #include "daemon/files.hpp"
 #include "daemon/operations.hpp"
 #include "daemon/state_db.hpp"
@@ -92,6 +93,7 @@ private:
     std::unique_ptr<daemon::Operations> operations_;
     std::unique_ptr<api::Authenticator> auth_;
     std::unique_ptr<registry::RegistryConfig> registry_;  // the Docker API's pulls
+    std::unique_ptr<containers::Manager> containers_;     // the Docker API's containers
     docker_api::DockerEvents docker_events_;
     std::unique_ptr<http::Server> server_;
     std::vector<http::ListenerInfo> listeners_;

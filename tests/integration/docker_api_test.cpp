@@ -14,8 +14,10 @@
 #include <fmt/ranges.h>
 
 #include "base/child_process.hpp"
+#include "containers/manager.hpp"
 #include "groved_fixture.hpp"
 #include "helpers/local_registry.hpp"
+#include "helpers/process_probes.hpp"
 #include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
 
@@ -341,6 +343,122 @@ TEST_F(DockerApiTest, ROOT_PythonClients) {
         {kDebianPython, GROVE_TESTS_DIR "/docker_api_flow.py", "--socket", docker_socket().string(),
          "--registry", registry->host(), "--repository", "library/busybox", "--tag", "py"},
         "the Docker API flow passed");
+}
+
+// A manager of this process on groved's root: the container routes come with the lifecycle,
+// and a container made here is groved's too (the same containers.db and shims).
+struct LocalContainers {
+    std::unique_ptr<image::ImageStore> store;
+    std::unique_ptr<containers::Manager> manager;
+
+    static LocalContainers open(const std::filesystem::path& root) {
+        LocalContainers local;
+        auto store = image::ImageStore::open(root, base::Logger::stderr_text());
+        EXPECT_TRUE(store) << store.error().to_string();
+        local.store = std::move(store).value();
+        auto manager = containers::Manager::open(
+            *local.store,
+            {.root = root, .shim = GROVE_SHIM_BINARY, .log = base::Logger::stderr_text()});
+        EXPECT_TRUE(manager) << manager.error().to_string();
+        local.manager = std::move(manager).value();
+        return local;
+    }
+
+    // A busybox container that ran `script` to a clean exit; its id.
+    std::string ran(const std::string& script) {
+        auto c = manager->create(
+            {.image = "busybox", .cmd = std::vector<std::string>{"/bin/sh", "-c", script}});
+        EXPECT_TRUE(c) << c.error().to_string();
+        EXPECT_TRUE(manager->start(c->id));
+        EXPECT_EQ(manager->wait(c->id, containers::WaitCondition::kNotRunning)->exit_code, 0);
+        return c->id;
+    }
+};
+
+// docker cp both ways, diff, export and commit.
+TEST_F(DockerApiTest, ROOT_ContainerFilesWithTheDockerCli) {
+    GROVE_REQUIRE(missing_file(kDockerCli, "docker.io"));
+    auto local = LocalContainers::open(root());
+    auto& manager = local.manager;
+    ASSERT_TRUE(manager);
+    const std::string id =
+        local.ran("mkdir /data; echo one > /data/a; ln -s /../../../../etc /esc; rm /etc/group");
+    const auto out = dir_->path() / "out";
+    std::filesystem::create_directories(out);
+
+    docker_ok({"cp", id + ":/data/a", (out / "a").string()});
+    EXPECT_EQ(read_text(out / "a"), "one\n");
+    docker_ok({"cp", id + ":/data", (out / "data").string()});
+    EXPECT_EQ(read_text(out / "data" / "a"), "one\n");
+    const auto missing = docker({"cp", id + ":/nope", (out / "nope").string()});
+    EXPECT_FALSE(missing.status.success());
+    EXPECT_NE(missing.err.find("No such"), std::string::npos) << missing.err;
+
+    // Into it, also through a symlink that points at the host's /etc: it lands in the
+    // container's /etc, never the host's.
+    const std::string name = "grove-cp-" + id.substr(0, 12);
+    std::ofstream(out / name) << "two\n";
+    docker_ok({"cp", (out / name).string(), id + ":/data/"});
+    docker_ok({"cp", (out / name).string(), id + ":/esc/"});
+    EXPECT_FALSE(std::filesystem::exists("/etc/" + name));
+    auto files = manager->filesystem(id);
+    ASSERT_TRUE(files);
+    EXPECT_TRUE(files->lookup("/data/" + name));
+    EXPECT_TRUE(files->lookup("/etc/" + name));
+
+    const std::string diff = docker_ok({"diff", id});
+    for (const std::string line : {"C /etc", "D /etc/group", "A /data", "A /data/a", "A /esc"}) {
+        EXPECT_NE(diff.find(line + "\n"), std::string::npos) << diff;
+    }
+
+    docker_ok({"export", "-o", (out / "export.tar").string(), id});
+    auto listed =
+        base::run_command({.argv = {"tar", "-tf", (out / "export.tar").string()}}, seconds(30));
+    ASSERT_TRUE(listed && listed->status.success());
+    EXPECT_NE(listed->out.find("bin/busybox\n"), std::string::npos);
+    EXPECT_NE(listed->out.find("data/a\n"), std::string::npos);
+    EXPECT_EQ(listed->out.find("etc/group\n"), std::string::npos);
+
+    const std::string committed =
+        docker_ok({"commit", "--change", "CMD [\"cat\", \"/data/a\"]", "--change", "ENV MARK=1",
+                   "-a", "me", "-m", "files", id, "committed:1"});
+    EXPECT_TRUE(committed.starts_with("sha256:")) << committed;
+    EXPECT_EQ(docker_ok({"image", "inspect", "--format", "{{json .Config.Cmd}} {{.Author}}",
+                         "committed:1"}),
+              "[\"cat\",\"/data/a\"] me\n");
+    auto child = manager->create({.image = "committed:1"});
+    ASSERT_TRUE(child) << child.error().to_string();
+    ASSERT_TRUE(manager->start(child->id));
+    EXPECT_EQ(manager->wait(child->id, containers::WaitCondition::kNotRunning)->exit_code, 0);
+    std::string logged;
+    ASSERT_TRUE(manager->logs(child->id, {}, [&](const containers::LogRecord& record) {
+        logged += record.bytes;
+        return true;
+    }));
+    EXPECT_EQ(logged, "one\n");
+    // The image of a container is in use.
+    const auto rmi = docker({"rmi", "committed:1"});
+    EXPECT_FALSE(rmi.status.success());
+    ASSERT_TRUE(manager->remove(child->id, false));
+    ASSERT_TRUE(manager->remove(id, false));
+    docker_ok({"rmi", "committed:1"});
+}
+
+// docker-py's get_archive, put_archive, diff, export and commit (tests/
+// docker_container_files_flow.py).
+TEST_F(DockerApiTest, ROOT_ContainerFilesWithDockerPy) {
+    GROVE_REQUIRE(missing_file(kDebianPython, "python3"));
+    auto probe = base::run_command({.argv = {kDebianPython, "-c", "import docker"}}, seconds(30));
+    ASSERT_TRUE(probe);
+    GROVE_REQUIRE(probe->status.success() ? std::nullopt
+                                          : std::optional<std::string>("python3-docker missing"));
+    auto local = LocalContainers::open(root());
+    ASSERT_TRUE(local.manager);
+    const std::string id = local.ran("mkdir /data; echo one > /data/a");
+    expect_flow({kDebianPython, GROVE_TESTS_DIR "/docker_container_files_flow.py", "--socket",
+                 docker_socket().string(), "--container", id},
+                "the container files flow passed");
+    ASSERT_TRUE(local.manager->remove(id, false));
 }
 
 }  // namespace
