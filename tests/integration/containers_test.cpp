@@ -704,8 +704,10 @@ TEST_F(ContainersTest, ROOT_CommitMakesAChildImage) {
         {.tag = "committed:1",
          .author = "me",
          .comment = "a commit",
-         .changes = {"CMD [\"/bin/sh\", \"-c\", \"cat /committed; ls /etc; echo $FROM_CTR $A\"]",
-                     "ENV A=2"}});
+         .changes = {
+             "CMD [\"/bin/sh\", \"-c\", \"cat /committed; test -e /etc/group || echo no-group; "
+             "echo $FROM_CTR $A\"]",
+             "ENV A=2"}});
     ASSERT_TRUE(image) << image.error().to_string();
     EXPECT_EQ(image->parent, image_);
     EXPECT_EQ(image->tag, "committed:1");
@@ -717,7 +719,7 @@ TEST_F(ContainersTest, ROOT_CommitMakesAChildImage) {
     auto child = create({.image = "committed:1"});
     ASSERT_TRUE(manager_->start(child.id));
     EXPECT_EQ(wait_exit(child.id).exit_code, 0);
-    EXPECT_EQ(logs(child.id).first, "saved\npasswd\n1 2\n");
+    EXPECT_EQ(logs(child.id).first, "saved\nno-group\n1 2\n");
     auto config = base::parse_json(image->config_json);
     ASSERT_TRUE(config);
     EXPECT_EQ((*config)["author"], "me");
