@@ -85,21 +85,9 @@ Result<std::optional<Healthcheck>> resolve_healthcheck(const Healthcheck& given,
 }
 
 void Manager::probe_locked(const Container& c) {
-    if (!c.healthcheck) {
-        return;
+    if (c.healthcheck) {
+        spawn_locked(probers_, c.id, &Manager::probe);
     }
-    if (auto it = probers_.find(c.id); it != probers_.end()) {
-        if (!*it->second.done) {
-            return;  // it sees the new run by its start time
-        }
-        it->second.thread.join();  // done: it needs no lock any more
-        probers_.erase(it);
-    }
-    auto done = std::make_shared<bool>(false);
-    probers_.emplace(
-        c.id, Watcher{.thread = std::jthread(
-                          [this, id = c.id, done](std::stop_token stop) { probe(stop, id, done); }),
-                      .done = done});
 }
 
 HealthProbe Manager::run_probe(const std::string& id, const Healthcheck& check) {

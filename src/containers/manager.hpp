@@ -157,6 +157,18 @@ private:
     Result<void> start_locked(Container& container);
     // The layer directories a container of `image` stacks (the mount point layer on top).
     Result<image::RunDirs> layers(const store::ImageRecord& image, const ShimConfig& config);
+    struct Watcher {
+        std::jthread thread;
+        std::shared_ptr<bool> done;  // set under mutex_ when it stops watching
+    };
+    using ThreadBody = void (Manager::*)(std::stop_token,
+                                         const std::string&,
+                                         const std::shared_ptr<bool>&);
+    // Runs `body` as the thread of container `id` in `threads`, unless one still runs there; the
+    // caller holds mutex_.
+    void spawn_locked(std::map<std::string, Watcher, std::less<>>& threads,
+                      const std::string& id,
+                      ThreadBody body);
     // Restart policies (restart.cpp): a watcher thread per container with a policy, from its
     // start (or a manager's open) until the policy says no more; the caller holds mutex_.
     void watch_locked(const Container& container);
@@ -185,10 +197,6 @@ private:
     // exit and the removal between two looks finds it here.
     std::deque<std::pair<std::string, WaitResult>> removed_;
     store::Database db_;
-    struct Watcher {
-        std::jthread thread;
-        std::shared_ptr<bool> done;  // set under mutex_ when it stops watching
-    };
     std::map<std::string, Watcher, std::less<>> watchers_;  // by container id
     std::map<std::string, Watcher, std::less<>> probers_;   // by container id
     std::map<std::string, Health, std::less<>> health_;     // of running containers, by id

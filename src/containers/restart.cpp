@@ -54,22 +54,28 @@ Manager::~Manager() {
     probers.clear();
 }
 
-void Manager::watch_locked(const Container& c) {
-    if (c.restart.kind == RestartKind::kNo) {
-        return;
-    }
-    if (auto it = watchers_.find(c.id); it != watchers_.end()) {
+void Manager::spawn_locked(std::map<std::string, Watcher, std::less<>>& threads,
+                           const std::string& id,
+                           ThreadBody body) {
+    if (auto it = threads.find(id); it != threads.end()) {
         if (!*it->second.done) {
-            return;  // it watches already, and will see this start
+            return;  // the thread of this container still runs, and sees the new start
         }
         it->second.thread.join();  // done: it needs no lock any more
-        watchers_.erase(it);
+        threads.erase(it);
     }
     auto done = std::make_shared<bool>(false);
-    watchers_.emplace(
-        c.id, Watcher{.thread = std::jthread(
-                          [this, id = c.id, done](std::stop_token stop) { watch(stop, id, done); }),
-                      .done = done});
+    threads.emplace(id,
+                    Watcher{.thread = std::jthread([this, id, done, body](std::stop_token stop) {
+                                (this->*body)(stop, id, done);
+                            }),
+                            .done = done});
+}
+
+void Manager::watch_locked(const Container& c) {
+    if (c.restart.kind != RestartKind::kNo) {
+        spawn_locked(watchers_, c.id, &Manager::watch);
+    }
 }
 
 void Manager::watch(std::stop_token stop,
