@@ -2,6 +2,7 @@
 // Healthcheck runs its test as an exec in each run of the container, and keeps State.Health in
 // the manager's memory.
 
+#include <algorithm>
 #include <csignal>
 #include <poll.h>
 #include <thread>
@@ -24,6 +25,7 @@ constexpr int64_t kDefaultTimeoutNs = 30'000'000'000;
 constexpr int kDefaultRetries = 3;
 constexpr size_t kKeptProbes = 5;
 constexpr size_t kMaxOutput = 4096;
+constexpr int64_t kProbeSliceMs = 100;
 
 int64_t clock_ns() {
     timespec now{};
@@ -90,7 +92,9 @@ void Manager::probe_locked(const Container& c) {
     }
 }
 
-HealthProbe Manager::run_probe(const std::string& id, const Healthcheck& check) {
+HealthProbe Manager::run_probe(const std::string& id,
+                               const Healthcheck& check,
+                               std::stop_token stop) {
     HealthProbe outcome{.start_ns = clock_ns(), .end_ns = 0, .exit_code = -1, .output = {}};
     const auto finish = [&](std::string output) {
         outcome.end_ns = clock_ns();
@@ -116,14 +120,15 @@ HealthProbe Manager::run_probe(const std::string& id, const Healthcheck& check) 
     std::string bytes;
     for (;;) {
         const int64_t left_ms = (deadline - clock_ns()) / 1'000'000;
-        if (left_ms <= 0) {
+        if (left_ms <= 0 || stop.stop_requested()) {
             if (auto info = exec_inspect(*exec); info && info->pid > 0) {
                 ::kill(info->pid, SIGKILL);
             }
             return finish(fmt::format("Health check exceeded timeout ({}ms)", timeout / 1'000'000));
         }
+        // In slices, so that a manager going away does not wait for a long probe.
         pollfd pfd{.fd = stream->get(), .events = POLLIN, .revents = 0};
-        if (::poll(&pfd, 1, static_cast<int>(left_ms)) <= 0) {
+        if (::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left_ms, kProbeSliceMs))) <= 0) {
             continue;
         }
         char buf[4096];
@@ -181,7 +186,7 @@ void Manager::probe(std::stop_token stop,
             continue;
         }
         lock.unlock();
-        HealthProbe result = run_probe(id, check);
+        HealthProbe result = run_probe(id, check, stop);
         lock.lock();
         auto it = health_.find(id);
         if (it == health_.end()) {

@@ -177,7 +177,7 @@ private:
     // first start until its removal; the caller holds mutex_.
     void probe_locked(const Container& container);
     void probe(std::stop_token stop, const std::string& id, const std::shared_ptr<bool>& done);
-    HealthProbe run_probe(const std::string& id, const Healthcheck& check);
+    HealthProbe run_probe(const std::string& id, const Healthcheck& check, std::stop_token stop);
     // Waits until no copy into a stopped `id` is under way; `lock` holds mutex_.
     void wait_not_busy(std::unique_lock<std::mutex>& lock, const std::string& id);
     // The shim's reply to `request`; FailedPrecondition unless the container runs.
