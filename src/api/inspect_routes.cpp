@@ -8,15 +8,13 @@
 //   GET /inspect/{uuid}/grep?pattern=..   matches (pattern, path and glob repeat)
 // A missing path is 404; a path of the wrong kind (a directory to download, a file to list) 422.
 
-#include <thread>
-
 #include "api/contree_json.hpp"
 #include "api/error_mapping.hpp"
 #include "api/ls_text.hpp"
 #include "api/query.hpp"
 #include "api/routes.hpp"
+#include "api/tar_stream.hpp"
 #include "base/error.hpp"
-#include "base/unique_fd.hpp"
 #include "inspect/file_info.hpp"
 #include "inspect/grep.hpp"
 #include "inspect/read_file.hpp"
@@ -115,45 +113,6 @@ Result<void> download(image::ImageStore& images,
     });
 }
 
-// The tar is written by a thread into a pipe (inspect::write_tar writes to an fd) while this
-// thread streams the pipe out; if the client goes away, closing the pipe's read end stops the
-// writer with EPIPE (the daemon ignores SIGPIPE).
-Result<void> stream_tar(const inspect::LayerStack& files,
-                        const inspect::UserDb& users,
-                        const std::string& path,
-                        http::ResponseWriter& writer) {
-    GROVE_ASSIGN_OR_RETURN(auto pipe, base::Pipe::create());
-    Result<void> produced;
-    std::jthread producer([&, out = std::move(pipe.write)]() mutable {
-        produced = inspect::write_tar(files, path, out.get(), &users);
-        out.reset();
-    });
-    std::vector<char> buf(256 * 1024);
-    Result<void> sent;
-    for (;;) {
-        const ssize_t n = ::read(pipe.read.get(), buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            sent = base::last_errno_error("read the tar stream");
-            break;
-        }
-        if (n == 0) {
-            break;
-        }
-        sent = writer.write(std::string_view(buf.data(), static_cast<size_t>(n)));
-        if (!sent) {
-            break;
-        }
-    }
-    pipe.read.reset();
-    producer.join();
-    GROVE_TRY(sent);
-    GROVE_TRY(produced);
-    return writer.finish();
-}
-
 Result<void> archive(image::ImageStore& images,
                      http::Request& request,
                      http::ResponseWriter& writer) {
@@ -166,7 +125,7 @@ Result<void> archive(image::ImageStore& images,
         if (request.method() == "HEAD") {
             return writer.finish();
         }
-        return stream_tar(files, users, path, writer);
+        return stream_tar(files, &users, path, {}, writer);
     });
 }
 

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include <grove/result.hpp>
 
@@ -40,6 +41,14 @@ struct ApplyLimits {
 struct ApplyOptions {
     Compression compression = Compression::kNone;
     ApplyLimits limits;
+    // False: a plain tar into a live filesystem (Docker's archive PUT), where `.wh.` names are
+    // ordinary files; true: a layer, whose whiteouts become overlayfs' form.
+    bool whiteouts = true;
+    // Refuse to replace a directory with a non-directory or the other way round (Docker's
+    // noOverwriteDirNonDir) instead of replacing it, as a layer does.
+    bool keep_dir_kinds = false;
+    // Every entry owned by this uid and gid instead of the tar's (Docker's copyUIDGID).
+    std::optional<std::pair<uint32_t, uint32_t>> owner;
     // Warnings about skipped entries and xattrs; null for none.
     const base::Logger* log = nullptr;
 };

@@ -36,6 +36,12 @@ Result<void> LayerWriter::write(TarReader& reader, archive_entry* entry) {
     }
     GROVE_TRY(normalise_entry_name(raw, options_.limits.max_path_length, "layer entry", name_));
     GROVE_TRY(check_limits(entry, raw));
+    if (options_.owner) {
+        archive_entry_set_uid(entry, options_.owner->first);
+        archive_entry_set_gid(entry, options_.owner->second);
+        archive_entry_set_uname(entry, nullptr);
+        archive_entry_set_gname(entry, nullptr);
+    }
     return base::with_context(write_entry(reader, entry, raw), "apply layer entry '{}'", raw);
 }
 
@@ -66,11 +72,11 @@ Result<void> LayerWriter::write_entry(TarReader& reader,
                                       archive_entry* entry,
                                       std::string_view raw) {
     // AUFS keeps hardlink targets in a top-level `.wh..wh.plnk/`; overlayfs has no use for it.
-    if (name_.starts_with(kWhiteoutMetaPrefix) && name_ != kOpaqueMarker) {
+    if (options_.whiteouts && name_.starts_with(kWhiteoutMetaPrefix) && name_ != kOpaqueMarker) {
         return {};
     }
     const auto [parent_path, base_name] = split_entry_name(name_);
-    if (base_name.starts_with(kWhiteoutPrefix)) {
+    if (options_.whiteouts && base_name.starts_with(kWhiteoutPrefix)) {
         return write_whiteout(parent_path, base_name);
     }
     const mode_t type = archive_entry_filetype(entry);
@@ -116,6 +122,7 @@ Result<void> LayerWriter::create_replacing(int parent, const char* base, Create 
     if (errno != EEXIST) {
         return base::last_errno_error("create '{}'", base);
     }
+    GROVE_TRY(check_not_directory(parent, base));
     GROVE_TRY(tree_.remove(parent, base));
     if (create() < 0) {
         return base::last_errno_error("create '{}'", base);
@@ -158,6 +165,10 @@ Result<void> LayerWriter::write_directory(int parent, const char* base, archive_
     constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     base::UniqueFd dir(::openat(parent, base, kFlags));
     if (!dir && (errno == ENOTDIR || errno == ELOOP)) {
+        if (options_.keep_dir_kinds) {
+            return base::make_error(Code::kInvalidArgument,
+                                    "cannot overwrite non-directory '{}' with directory", name_);
+        }
         GROVE_TRY(tree_.remove(parent, base));
         if (::mkdirat(parent, base, 0700) != 0) {
             return base::last_errno_error("create directory");
@@ -238,6 +249,16 @@ Result<void> LayerWriter::write_by_name(int parent, const char* base, archive_en
     const MetadataTarget target{.parent_fd = parent, .name = base};
     GROVE_TRY(apply_owner_mode_xattrs(target, entry, name_, options_.log));
     return apply_times(target, times_of(entry));
+}
+
+Result<void> LayerWriter::check_not_directory(int parent, const char* base) const {
+    struct stat st {};
+    if (!options_.keep_dir_kinds || ::fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISDIR(st.st_mode)) {
+        return {};
+    }
+    return base::make_error(Code::kInvalidArgument,
+                            "cannot overwrite directory '{}' with non-directory", name_);
 }
 
 void LayerWriter::skip(std::string_view what, std::string_view raw) const {

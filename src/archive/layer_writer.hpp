@@ -40,6 +40,8 @@ private:
                                archive_entry* entry);
     Result<void> write_hardlink(int parent, const char* base, const char* target);
     Result<void> write_by_name(int parent, const char* base, archive_entry* entry);
+    // With ApplyOptions::keep_dir_kinds, InvalidArgument when `base` in `parent` is a directory.
+    Result<void> check_not_directory(int parent, const char* base) const;
     void skip(std::string_view what, std::string_view raw) const;
 
     // Creates `base` in `parent` with `create` (a syscall returning -1 and errno on failure);

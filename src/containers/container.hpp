@@ -9,7 +9,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <grove/result.hpp>
 
 #include "containers/shim/shim_config.hpp"
 #include "runtime/cgroup/cgroup.hpp"
@@ -17,6 +20,44 @@
 namespace grove::containers {
 
 enum class Network { kNone, kHost };
+
+// Docker's restart policies: what happens when a container's command exits on its own.
+enum class RestartKind { kNo, kAlways, kUnlessStopped, kOnFailure };
+
+struct RestartPolicy {
+    RestartKind kind = RestartKind::kNo;
+    int max_retries = 0;  // on-failure: restarts after which it stays exited; 0: no limit
+};
+
+// Docker's names: "" and "no", "always", "unless-stopped", "on-failure"; InvalidArgument for
+// others, and for a retry count with anything but on-failure.
+Result<RestartPolicy> restart_policy(std::string_view name, int max_retries);
+std::string_view restart_name(RestartKind kind);
+
+// Docker's Healthcheck: a probe run as an exec in the running container.
+struct Healthcheck {
+    // ["CMD", argv...], ["CMD-SHELL", "command"] (run by /bin/sh -c) or ["NONE"]; an empty one
+    // in a spec means the image's.
+    std::vector<std::string> test;
+    int64_t interval_ns = 0;      // 0: 30 s, between the end of a probe and the next
+    int64_t timeout_ns = 0;       // 0: 30 s, after which the probe is killed and fails
+    int retries = 0;              // 0: 3 failures in a row make it unhealthy
+    int64_t start_period_ns = 0;  // failures this early after the start do not count
+};
+
+struct HealthProbe {
+    int64_t start_ns = 0;
+    int64_t end_ns = 0;
+    int exit_code = 0;   // -1: timed out
+    std::string output;  // stdout and stderr, at most 4 KiB
+};
+
+// Docker's State.Health.
+struct Health {
+    std::string status = "starting";  // "starting", "healthy", "unhealthy"
+    int failing_streak = 0;
+    std::vector<HealthProbe> log;  // the last 5 probes, oldest first
+};
 
 struct ContainerSpec {
     std::string image;  // a UUID, a unique UUID prefix or a tag
@@ -37,6 +78,8 @@ struct ContainerSpec {
     runtime::cgroup::Limits limits;
     Network network = Network::kNone;
     bool read_only = false;
+    RestartPolicy restart;
+    Healthcheck healthcheck;  // Test empty: the image's Healthcheck, if any
 };
 
 enum class Status { kCreated, kRunning, kPaused, kRestarting, kExited, kDead };
@@ -71,7 +114,15 @@ struct Container {
     int stop_timeout_s = 10;
     ShimConfig config;  // what the shim runs: argv, env, cwd, uid/gid, tty, limits, ...
     ContainerState state;
-    int restart_count = 0;
+    int restart_count = 0;  // automatic restarts (restart policies) since created
+    RestartPolicy restart;
+    // Stopped through stop() since its last start (Docker's HasBeenManuallyStopped): no
+    // restart policy brings it back, but "always" does when a manager opens the root again.
+    bool manually_stopped = false;
+    // Its probe (the spec's or the image's; none for "NONE"), and where the probes of the current
+    // run stand: kept in the manager's memory, so a new manager starts over at "starting".
+    std::optional<Healthcheck> healthcheck;
+    std::optional<Health> health;
 };
 
 // Docker's list filters; every set field must match.

@@ -37,14 +37,50 @@ CREATE TABLE containers (
 CREATE INDEX containers_created ON containers (created_ns DESC, id);
 )sql";
 
+// Version 2: restart policies, whether the user stopped the container since its last start, and
+// its healthcheck (JSON; '' for none).
+constexpr std::string_view kRestart = R"sql(
+ALTER TABLE containers ADD COLUMN restart_policy TEXT NOT NULL DEFAULT 'no';
+ALTER TABLE containers ADD COLUMN restart_max INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN healthcheck TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::array kMigrations{
     store::Migration{.version = 1, .sql = kInitial},
+    store::Migration{.version = 2, .sql = kRestart},
 };
 
 constexpr std::string_view kColumns =
     "id, name, image_uuid, image_ref, created_ns, entrypoint, cmd, user, labels, stop_signal, "
     "stop_timeout_s, config, status, pid, exit_code, oom_killed, error, started_ns, finished_ns, "
-    "restart_count";
+    "restart_count, restart_policy, restart_max, manually_stopped, healthcheck";
+
+std::string healthcheck_json(const std::optional<Healthcheck>& check) {
+    if (!check) {
+        return {};
+    }
+    return base::dump_json({{"test", check->test},
+                            {"interval_ns", check->interval_ns},
+                            {"timeout_ns", check->timeout_ns},
+                            {"retries", check->retries},
+                            {"start_period_ns", check->start_period_ns}});
+}
+
+Result<std::optional<Healthcheck>> healthcheck_from_json(const std::string& text) {
+    if (text.empty()) {
+        return std::optional<Healthcheck>();
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    Healthcheck check;
+    GROVE_ASSIGN_OR_RETURN(check.test, base::json_field<std::vector<std::string>>(json, "test"));
+    GROVE_ASSIGN_OR_RETURN(check.interval_ns, base::json_field<int64_t>(json, "interval_ns"));
+    GROVE_ASSIGN_OR_RETURN(check.timeout_ns, base::json_field<int64_t>(json, "timeout_ns"));
+    GROVE_ASSIGN_OR_RETURN(check.retries, base::json_field<int>(json, "retries"));
+    GROVE_ASSIGN_OR_RETURN(check.start_period_ns,
+                           base::json_field<int64_t>(json, "start_period_ns"));
+    return std::optional(std::move(check));
+}
 
 Result<Container> read_row(const store::Statement& row) {
     Container c;
@@ -77,6 +113,10 @@ Result<Container> read_row(const store::Statement& row) {
     c.state.started_ns = row.column_int64(17);
     c.state.finished_ns = row.column_int64(18);
     c.restart_count = static_cast<int>(row.column_int64(19));
+    GROVE_ASSIGN_OR_RETURN(
+        c.restart, restart_policy(row.column_text(20), static_cast<int>(row.column_int64(21))));
+    c.manually_stopped = row.column_int64(22) != 0;
+    GROVE_ASSIGN_OR_RETURN(c.healthcheck, healthcheck_from_json(row.column_text(23)));
     return c;
 }
 
@@ -109,9 +149,10 @@ Result<void> ContainerTable::insert(const Container& c) {
     GROVE_ASSIGN_OR_RETURN(const auto config, to_json(c.config));
     GROVE_ASSIGN_OR_RETURN(
         auto stmt,
-        db_.prepare(fmt::format("INSERT INTO containers ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                                "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-                                kColumns)));
+        db_.prepare(fmt::format(
+            "INSERT INTO containers ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+            kColumns)));
     stmt.bind(1, c.id)
         .bind(2, c.name)
         .bind(3, c.image_uuid)
@@ -131,7 +172,11 @@ Result<void> ContainerTable::insert(const Container& c) {
         .bind(17, c.state.error)
         .bind(18, c.state.started_ns)
         .bind(19, c.state.finished_ns)
-        .bind(20, c.restart_count);
+        .bind(20, c.restart_count)
+        .bind(21, restart_name(c.restart.kind))
+        .bind(22, c.restart.max_retries)
+        .bind(23, c.manually_stopped ? 1 : 0)
+        .bind(24, healthcheck_json(c.healthcheck));
     return base::with_context(stmt.run(), "record container '{}'", c.name);
 }
 
@@ -170,6 +215,14 @@ Result<void> ContainerTable::set_state(std::string_view id,
         .bind(7, state.started_ns)
         .bind(8, state.finished_ns)
         .bind(9, restart_count);
+    GROVE_TRY(stmt.run());
+    return expect_one(db_, id);
+}
+
+Result<void> ContainerTable::set_manually_stopped(std::string_view id, bool stopped) {
+    GROVE_ASSIGN_OR_RETURN(
+        auto stmt, db_.prepare("UPDATE containers SET manually_stopped = ?2 WHERE id = ?1"));
+    stmt.bind(1, id).bind(2, stopped ? 1 : 0);
     GROVE_TRY(stmt.run());
     return expect_one(db_, id);
 }

@@ -29,6 +29,7 @@ public:
     // Newest first.
     Result<std::vector<Container>> all();
     Result<void> set_state(std::string_view id, const ContainerState& state, int restart_count);
+    Result<void> set_manually_stopped(std::string_view id, bool stopped);
     Result<void> set_name(std::string_view id, std::string_view name);
     Result<void> set_config(std::string_view id, const ShimConfig& config);
     Result<void> remove(std::string_view id);

@@ -94,6 +94,11 @@ void split_lines(LogRecord&& record, const std::function<void(LogRecord&&)>& out
     }
 }
 
+// The name a container's pin on its image goes by (ImageStore::pin).
+std::string pin_holder(const std::string& id) {
+    return "container " + id;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Manager>> Manager::open(image::ImageStore& store, ManagerOptions options) {
@@ -108,8 +113,30 @@ Result<std::unique_ptr<Manager>> Manager::open(image::ImageStore& store, Manager
     GROVE_ASSIGN_OR_RETURN(
         auto db, store::Database::open(options.root / "containers.db", container_schema()));
     auto manager = std::make_unique<Manager>(store, std::move(options), std::move(db));
-    // Adopts what a previous manager left: running containers are checked against their shims.
-    GROVE_TRY(manager->list({.all = true}));
+    // Adopts what a previous manager left: running containers are checked against their shims,
+    // and every container pins its image (again: the pin is idempotent).
+    GROVE_ASSIGN_OR_RETURN(const auto all, manager->list({.all = true}));
+    std::lock_guard lock(manager->mutex_);
+    for (auto c : all) {
+        GROVE_TRY(store.pin(pin_holder(c.id), c.image_uuid));
+        // Restart policies resume: watchers for the running, restarts for those that exited
+        // while no manager was open, and, as dockerd at its start, "always" even after a stop.
+        if (c.restart.kind == RestartKind::kAlways && c.manually_stopped &&
+            c.state.status == Status::kExited) {
+            c.manually_stopped = false;
+            GROVE_TRY(ContainerTable(manager->db_).set_manually_stopped(c.id, false));
+        }
+        if (c.state.status == Status::kRestarting) {  // a manager stopped in the backoff
+            c.state.status = Status::kExited;
+            GROVE_TRY(ContainerTable(manager->db_).set_state(c.id, c.state, c.restart_count));
+        }
+        if (c.state.running() || (c.state.status == Status::kExited && !c.manually_stopped)) {
+            manager->watch_locked(c);
+        }
+        if (c.state.running()) {
+            manager->probe_locked(c);
+        }
+    }
     return manager;
 }
 
@@ -196,6 +223,9 @@ Result<Container> Manager::find_locked(std::string_view ref) {
     }
     Container c = *found;
     GROVE_TRY(reconcile(c));
+    if (const auto health = health_.find(c.id); health != health_.end()) {
+        c.health = health->second;
+    }
     return c;
 }
 
@@ -228,6 +258,9 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
         }
     }
     c.stop_timeout_s = spec.stop_timeout_s.value_or(kDefaultStopTimeoutS);
+    c.restart = spec.restart;
+    GROVE_ASSIGN_OR_RETURN(const auto image_json, base::parse_json(image.config_json));
+    GROVE_ASSIGN_OR_RETURN(c.healthcheck, resolve_healthcheck(spec.healthcheck, image_json));
 
     ShimConfig& shim = c.config;
     shim.id = c.id;
@@ -287,22 +320,35 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
             return inserted.error();
         }
     }
+    // Its layers must outlive it: the image is not removed while the container exists.
+    if (auto pinned = store_.pin(pin_holder(c.id), c.image_uuid); !pinned) {
+        GROVE_TRY(table.remove(c.id));
+        return pinned.error();
+    }
     remove_dir.dismiss();
     return c;
 }
 
-Result<void> Manager::start_locked(Container& c) {
-    GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(c.image_uuid));
+Result<image::RunDirs> Manager::layers(const store::ImageRecord& image, const ShimConfig& config) {
     std::vector<image::MountpointNeed> needs;
     for (auto& point :
          runtime::rootfs::mountpoints({.generated_files = runtime::rootfs::identity_files(
-                                           c.config.hostname, c.config.host_network)})) {
+                                           config.hostname, config.host_network)})) {
         needs.push_back({std::move(point.path), point.directory});
     }
+    return store_.prepare_run(image, needs);
+}
+
+void Manager::wait_not_busy(std::unique_lock<std::mutex>& lock, const std::string& id) {
+    changed_.wait(lock, [&] { return !busy_.contains(id); });
+}
+
+Result<void> Manager::start_locked(Container& c) {
+    GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(c.image_uuid));
     {
         // Only the layer directories are wanted (with the mount point layer on top): the run
         // directories it also makes go back to the store's janitor at once.
-        GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, store_.prepare_run(image, needs));
+        GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, layers(image, c.config));
         c.config.lowers = dirs.lowers_top_first();
     }
     const ContainerPaths p = paths(c.id);
@@ -358,12 +404,22 @@ Result<void> Manager::start_locked(Container& c) {
 }
 
 Result<bool> Manager::start(std::string_view ref) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     GROVE_ASSIGN_OR_RETURN(auto c, find_locked(ref));
+    if (busy_.contains(c.id)) {
+        wait_not_busy(lock, c.id);
+        GROVE_ASSIGN_OR_RETURN(c, find_locked(c.id));
+    }
     if (c.state.running()) {
         return false;
     }
+    if (c.manually_stopped) {
+        c.manually_stopped = false;
+        GROVE_TRY(ContainerTable(db_).set_manually_stopped(c.id, false));
+    }
     GROVE_TRY(base::with_context(start_locked(c), "start container '{}'", c.name));
+    watch_locked(c);
+    probe_locked(c);
     return true;
 }
 
@@ -398,7 +454,20 @@ Result<bool> Manager::wait_for_shim(const std::string& id, std::optional<millise
 }
 
 Result<bool> Manager::stop(std::string_view ref, std::optional<std::chrono::seconds> timeout) {
-    GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
+    Container c;
+    {
+        // Marked first, so that no restart policy brings it back once it exits.
+        std::lock_guard lock(mutex_);
+        GROVE_ASSIGN_OR_RETURN(c, find_locked(ref));
+        if (c.restart.kind != RestartKind::kNo) {
+            GROVE_TRY(ContainerTable(db_).set_manually_stopped(c.id, true));
+        }
+        if (c.state.status == Status::kRestarting) {  // waiting to be restarted: not any more
+            c.state.status = Status::kExited;
+            GROVE_TRY(ContainerTable(db_).set_state(c.id, c.state, c.restart_count));
+            return true;
+        }
+    }
     if (!c.state.running()) {
         return false;
     }
@@ -539,7 +608,8 @@ Result<void> Manager::remove(std::string_view ref, bool force) {
         }
         GROVE_TRY(wait_for_shim(c.id, std::nullopt));
     }
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    wait_not_busy(lock, c.id);
     GROVE_ASSIGN_OR_RETURN(c, find_locked(c.id));
     if (c.state.running()) {
         return base::make_error(Code::kFailedPrecondition, "container {} was started again",
@@ -552,6 +622,7 @@ Result<void> Manager::remove(std::string_view ref, bool force) {
         }
     }
     GROVE_TRY(ContainerTable(db_).remove(c.id));
+    GROVE_TRY(store_.unpin(pin_holder(c.id)));
     removed_.emplace_back(c.id, WaitResult{.exit_code = c.state.exit_code, .error = c.state.error});
     if (removed_.size() > kRememberedRemovals) {
         removed_.pop_front();
@@ -602,6 +673,9 @@ Result<std::vector<Container>> Manager::list(const ListFilter& filter) {
     std::vector<Container> out;
     for (auto& c : all) {
         GROVE_TRY(reconcile(c));
+        if (const auto health = health_.find(c.id); health != health_.end()) {
+            c.health = health->second;
+        }
         const bool matches =
             (filter.all || filter.limit || !filter.status.empty() || c.state.running()) &&
             any_or_empty(filter.status, [&](Status s) { return s == c.state.status; }) &&

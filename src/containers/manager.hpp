@@ -17,6 +17,8 @@
 //
 // A container is referred to by its id, a unique id prefix or its name ("/name" too). Methods
 // are thread-safe; those that wait (stop, wait, logs with follow) do so without blocking others.
+// A container with a restart policy is restarted by the manager (restart.cpp), with Docker's
+// backoff, while a manager is open on the root; one opened again restarts what exited meanwhile.
 // Errors follow Docker's statuses through their codes: NotFound (404), AlreadyExists for a
 // name in use (409), FailedPrecondition for a state conflict (409), InvalidArgument (400).
 
@@ -29,17 +31,24 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <grove/result.hpp>
 
+#include "archive/apply_layer.hpp"
+#include "base/json.hpp"
 #include "base/log.hpp"
 #include "base/unique_fd.hpp"
+#include "containers/commit_config.hpp"
 #include "containers/container.hpp"
+#include "containers/container_files.hpp"
 #include "containers/shim/log_file.hpp"
 #include "image/image_store.hpp"
+#include "inspect/layer_stack.hpp"
 #include "store/metadata/database.hpp"
 
 namespace grove::containers {
@@ -50,6 +59,11 @@ struct ManagerOptions {
     std::filesystem::path shim;
     base::Logger log;
 };
+
+// The healthcheck a container gets: `given` (a spec's), else the Healthcheck of the image config
+// `image_config`; none for ["NONE"] or when neither has one. InvalidArgument for a bad test.
+Result<std::optional<Healthcheck>> resolve_healthcheck(const Healthcheck& given,
+                                                       const base::Json& image_config);
 
 struct LogOptions {
     bool stdout = true;
@@ -111,8 +125,30 @@ public:
     Result<runtime::cgroup::Stats> stats(std::string_view ref);
     Result<void> close_stdin(std::string_view ref);
 
+    // The container's files in any state: its upper over its image's layers, read without
+    // mounting anything (docker cp from it, docker export). Reading while it runs sees what its
+    // writes left in the upper so far.
+    Result<inspect::LayerStack> filesystem(std::string_view ref);
+    // What it changed over its image (docker diff).
+    Result<std::vector<Change>> changes(std::string_view ref);
+    // docker cp into it (extract_tar): a running container's live filesystem through its init's
+    // root, since writing into an upper under a mounted overlay is undefined; a stopped one
+    // through an overlay mounted for the copy alone, detached (never on a path), during which
+    // it is not started nor removed.
+    Result<void> extract(std::string_view ref,
+                         std::string_view path,
+                         int input_fd,
+                         const archive::ApplyOptions& options);
+    // docker commit: a new image, child of the container's, whose layer is a copy of its upper
+    // (O(changed files)) and whose config is commit_config()'s.
+    Result<store::ImageRecord> commit(std::string_view ref, const CommitSpec& spec);
+
     Manager(image::ImageStore& store, ManagerOptions options, store::Database db)
         : store_(store), options_(std::move(options)), db_(std::move(db)) {}
+    Manager(const Manager&) = delete;
+    Manager& operator=(const Manager&) = delete;
+    // Stops the restart watchers; containers keep running.
+    ~Manager();
 
 private:
     ContainerPaths paths(const std::string& id) const;
@@ -121,6 +157,31 @@ private:
     Result<Container> find(std::string_view ref);
     Result<void> reconcile(Container& container);
     Result<void> start_locked(Container& container);
+    // The layer directories a container of `image` stacks (the mount point layer on top).
+    Result<image::RunDirs> layers(const store::ImageRecord& image, const ShimConfig& config);
+    struct Watcher {
+        std::jthread thread;
+        std::shared_ptr<bool> done;  // set under mutex_ when it stops watching
+    };
+    using ThreadBody = void (Manager::*)(std::stop_token,
+                                         const std::string&,
+                                         const std::shared_ptr<bool>&);
+    // Runs `body` as the thread of container `id` in `threads`, unless one still runs there; the
+    // caller holds mutex_.
+    void spawn_locked(std::map<std::string, Watcher, std::less<>>& threads,
+                      const std::string& id,
+                      ThreadBody body);
+    // Restart policies (restart.cpp): a watcher thread per container with a policy, from its
+    // start (or a manager's open) until the policy says no more; the caller holds mutex_.
+    void watch_locked(const Container& container);
+    void watch(std::stop_token stop, const std::string& id, const std::shared_ptr<bool>& done);
+    // Healthchecks (health.cpp): a prober thread per container with a healthcheck, from its
+    // first start until its removal; the caller holds mutex_.
+    void probe_locked(const Container& container);
+    void probe(std::stop_token stop, const std::string& id, const std::shared_ptr<bool>& done);
+    HealthProbe run_probe(const std::string& id, const Healthcheck& check, std::stop_token stop);
+    // Waits until no copy into a stopped `id` is under way; `lock` holds mutex_.
+    void wait_not_busy(std::unique_lock<std::mutex>& lock, const std::string& id);
     // The shim's reply to `request`; FailedPrecondition unless the container runs.
     Result<std::string> shim_request_running(std::string_view ref, std::string_view request);
     // Waits for the shim of `id` to end: true once it has, false when `timeout` passed.
@@ -132,10 +193,16 @@ private:
     std::mutex mutex_;                                    // guards db_ and every state change
     std::condition_variable changed_;                     // notified on a start or a removal
     std::map<std::string, ExecInfo, std::less<>> execs_;  // by exec id
+    // Stopped containers whose upper a copy has mounted: not started nor removed meanwhile.
+    std::set<std::string, std::less<>> busy_;
     // The last exits of removed containers, oldest first: a "removed" waiter that missed the
     // exit and the removal between two looks finds it here.
     std::deque<std::pair<std::string, WaitResult>> removed_;
     store::Database db_;
+    std::map<std::string, Watcher, std::less<>> watchers_;  // by container id
+    std::map<std::string, Watcher, std::less<>> probers_;   // by container id
+    std::map<std::string, Health, std::less<>> health_;     // of running containers, by id
+    std::condition_variable_any backoff_;  // never notified: a watcher's interruptible sleep
 };
 
 }  // namespace grove::containers

@@ -59,7 +59,9 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
             {"CpuQuota", 0},
             {"CpuPeriod", 0},
             {"PidsLimit", limits.pids ? base::Json(*limits.pids) : base::Json()},
-            {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}},
+            {"RestartPolicy",
+             {{"Name", containers::restart_name(c.restart.kind)},
+              {"MaximumRetryCount", c.restart.max_retries}}},
             {"Binds", base::Json()},
             {"CapAdd", base::Json()},
             {"CapDrop", base::Json()},
@@ -86,6 +88,25 @@ base::Json network_settings(const DockerExtras& e) {
                 {"IPAddress", ""},
                 {"IPPrefixLen", 0},
                 {"MacAddress", ""}}}}}};
+}
+
+base::Json healthcheck(const containers::Healthcheck& h) {
+    return {{"Test", h.test},
+            {"Interval", h.interval_ns},
+            {"Timeout", h.timeout_ns},
+            {"Retries", h.retries},
+            {"StartPeriod", h.start_period_ns}};
+}
+
+base::Json health(const containers::Health& h) {
+    base::Json log = base::Json::array();
+    for (const auto& probe : h.log) {
+        log.push_back({{"Start", docker_time(probe.start_ns)},
+                       {"End", docker_time(probe.end_ns)},
+                       {"ExitCode", probe.exit_code},
+                       {"Output", probe.output}});
+    }
+    return {{"Status", h.status}, {"FailingStreak", h.failing_streak}, {"Log", std::move(log)}};
 }
 
 std::string image_name(const containers::Container& c, const DockerExtras& e) {
@@ -127,7 +148,7 @@ base::Json inspect_json(const containers::Container& c, const DockerExtras& e) {
     const auto& argv = c.config.argv;
     const char* abbrev = ::sigabbrev_np(c.stop_signal);
     const std::string stop_signal = abbrev != nullptr ? "SIG" + std::string(abbrev) : "";
-    return {
+    base::Json out = {
         {"Id", c.id},
         {"Created", docker_time(c.created_ns)},
         {"Path", argv.empty() ? "" : argv.front()},
@@ -183,6 +204,13 @@ base::Json inspect_json(const containers::Container& c, const DockerExtras& e) {
           {"StopTimeout", c.stop_timeout_s}}},
         {"NetworkSettings", network_settings(e)},
     };
+    if (c.health) {
+        out["State"]["Health"] = health(*c.health);
+    }
+    if (c.healthcheck) {
+        out["Config"]["Healthcheck"] = healthcheck(*c.healthcheck);
+    }
+    return out;
 }
 
 base::Json list_entry(const containers::Container& c, const DockerExtras& e) {

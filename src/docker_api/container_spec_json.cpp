@@ -149,6 +149,23 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
                                 network);
     }
     extras.network_mode = network.empty() ? "default" : network;
+
+    if (const auto policy = host.find("RestartPolicy");
+        policy != host.end() && policy->is_object()) {
+        GROVE_ASSIGN_OR_RETURN(const std::string name, text(*policy, "Name"));
+        GROVE_ASSIGN_OR_RETURN(const int64_t max, number(*policy, "MaximumRetryCount"));
+        GROVE_ASSIGN_OR_RETURN(spec.restart,
+                               containers::restart_policy(name, static_cast<int>(max)));
+    }
+    if (const auto check = body.find("Healthcheck"); check != body.end() && check->is_object()) {
+        GROVE_ASSIGN_OR_RETURN(const auto test, string_list(*check, "Test"));
+        spec.healthcheck.test = test.value_or(std::vector<std::string>{});
+        GROVE_ASSIGN_OR_RETURN(spec.healthcheck.interval_ns, number(*check, "Interval"));
+        GROVE_ASSIGN_OR_RETURN(spec.healthcheck.timeout_ns, number(*check, "Timeout"));
+        GROVE_ASSIGN_OR_RETURN(const int64_t retries, number(*check, "Retries"));
+        spec.healthcheck.retries = static_cast<int>(retries);
+        GROVE_ASSIGN_OR_RETURN(spec.healthcheck.start_period_ns, number(*check, "StartPeriod"));
+    }
     return out;
 }
 

@@ -183,6 +183,16 @@ Result<void> remove_image(const DockerServices& services,
     if (auto ref = oci::Reference::parse(name); ref && !name.starts_with("sha256:")) {
         GROVE_ASSIGN_OR_RETURN(by_tag, find_tag(services.images, *ref));
     }
+    // A container's image stays while the container exists: refused, or forced to lose the name.
+    GROVE_ASSIGN_OR_RETURN(const auto user, services.images.user_of(image.uuid));
+    const bool in_use = user && user->starts_with("container ");
+    if (in_use && !query_flag(request, "force")) {
+        return base::make_error(Code::kFailedPrecondition,
+                                "conflict: unable to remove repository reference \"{}\" (must "
+                                "force) - container {} is using its referenced image {}",
+                                name, user->substr(std::string_view("container ").size(), 12),
+                                short_id(image.uuid));
+    }
     if (by_tag) {
         // A name: untag, and delete the image unless other images stand on it.
         GROVE_TRY(untag(services, image, *by_tag, removal));
@@ -197,7 +207,7 @@ Result<void> remove_image(const DockerServices& services,
             GROVE_TRY(untag(services, image, *image.tag, removal));
         }
     }
-    if (children.empty()) {
+    if (children.empty() && !in_use) {
         GROVE_TRY(delete_image(services, image, removal));
     }
     return send_json(writer, 200, removal.items);
@@ -218,7 +228,7 @@ Result<void> prune_images(const DockerServices& services,
     // Only root images (pulled, loaded, imported): an image with a parent is a state in grove's
     // tree (a ConTree run's result, a session's step), untagged by nature and named by UUID, which
     // Docker's idea of "dangling" would sweep away; `grove images prune` is the tool for those.
-    // One that a session pins is in use, as a container's image is for dockerd.
+    // One that a session or a container pins is in use, as a container's image is for dockerd.
     GROVE_ASSIGN_OR_RETURN(const auto found, services.images.list({}));
     const auto with_children = parents(found);
     for (const auto& image : found) {
@@ -227,11 +237,8 @@ Result<void> prune_images(const DockerServices& services,
             !label_matches(filters, labels_of(image))) {
             continue;
         }
-        GROVE_ASSIGN_OR_RETURN(const auto session,
-                               services.images.with_sessions([&](store::SessionTable& sessions) {
-                                   return sessions.pinning(image.uuid);
-                               }));
-        if (session) {
+        GROVE_ASSIGN_OR_RETURN(const auto user, services.images.user_of(image.uuid));
+        if (user) {
             continue;
         }
         if (image.tag) {

@@ -63,5 +63,8 @@ void add_archive_routes(http::Router& router, const DockerServices& services);
 void add_container_routes(http::Router& router, const DockerServices& services);
 void add_container_io_routes(http::Router& router, const DockerServices& services);
 void add_container_stats_routes(http::Router& router, const DockerServices& services);
+void add_container_file_routes(http::Router& router,
+                               const DockerServices& services,
+                               containers::Manager& manager);
 
 }  // namespace grove::docker_api

@@ -116,6 +116,7 @@ Result<void> Daemon::open_services() {
     }
     auth_ = std::make_unique<api::Authenticator>(auth);
 
+    // Adopts the containers a previous daemon left running (their shims outlive it).
     GROVE_ASSIGN_OR_RETURN(
         containers_,
         containers::Manager::open(*images_, {.root = images_->paths().root, .log = log_}));

@@ -96,8 +96,8 @@ private:
     std::unique_ptr<daemon::Operations> operations_;
     std::unique_ptr<api::Authenticator> auth_;
     std::unique_ptr<registry::RegistryConfig> registry_;  // the Docker API's pulls
+    std::unique_ptr<containers::Manager> containers_;     // the Docker API's containers
     docker_api::DockerEvents docker_events_;
-    std::unique_ptr<containers::Manager> containers_;  // the Docker API's containers
     std::unique_ptr<docker_api::DockerContainers> docker_containers_;
     std::unique_ptr<http::Server> server_;
     std::vector<http::ListenerInfo> listeners_;

@@ -8,10 +8,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <fmt/format.h>
+
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
 #include "store/metadata/gc_queries.hpp"
 #include "store/metadata/layer_table.hpp"
+#include "store/metadata/pin_table.hpp"
 #include "store/metadata/tag_table.hpp"
 #include "store/metadata/uuid.hpp"
 #include "store_lock.hpp"
@@ -176,6 +179,25 @@ Result<std::vector<store::ImageRecord>> ImageStore::children(std::string_view re
     store::ImageTable images(db_);
     GROVE_ASSIGN_OR_RETURN(const std::string uuid, images.resolve(ref));
     return images.children(uuid);
+}
+
+Result<void> ImageStore::pin(std::string_view holder, std::string_view uuid) {
+    std::lock_guard guard(db_mutex_);
+    return store::PinTable(db_).pin(holder, uuid);
+}
+
+Result<void> ImageStore::unpin(std::string_view holder) {
+    std::lock_guard guard(db_mutex_);
+    return store::PinTable(db_).unpin(holder);
+}
+
+Result<std::optional<std::string>> ImageStore::user_of(std::string_view uuid) {
+    std::lock_guard guard(db_mutex_);
+    GROVE_ASSIGN_OR_RETURN(const auto session, store::SessionTable(db_).pinning(uuid));
+    if (session) {
+        return fmt::format("session '{}'", *session);
+    }
+    return store::PinTable(db_).pinning(uuid);
 }
 
 Result<GcStats> ImageStore::collect_garbage() {

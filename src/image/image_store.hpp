@@ -99,6 +99,14 @@ public:
         return body(sessions);
     }
 
+    // `holder` (a long-lived container: "container <id>") uses the image `uuid` until unpinned:
+    // removing the image is refused, so GC keeps its layers (store/metadata/pin_table.hpp).
+    Result<void> pin(std::string_view holder, std::string_view uuid);
+    Result<void> unpin(std::string_view holder);
+    // What keeps the image `uuid` from removal, if anything: a session's history ("session
+    // 'name'") or a pin's holder.
+    Result<std::optional<std::string>> user_of(std::string_view uuid);
+
     // Removes the layers and blobs no image references. Waits for imports in flight.
     Result<GcStats> collect_garbage();
 

@@ -127,8 +127,9 @@ Result<std::string> get_xattr(const XattrTarget& target, const char* name) {
 }
 
 // Copies every xattr but overlay's bookkeeping (opaque markers and the like, which describe the
-// old stack): user.*, trusted.*, security.capability, POSIX ACLs, escaped overlay xattrs.
-Result<void> copy_xattrs(const XattrTarget& from, const XattrTarget& to) {
+// old stack): user.*, trusted.*, security.capability, POSIX ACLs, escaped overlay xattrs; and the
+// opaque marker with `keep_opaque`.
+Result<void> copy_xattrs(const XattrTarget& from, const XattrTarget& to, bool keep_opaque) {
     GROVE_ASSIGN_OR_RETURN(const std::string names, list_xattrs(from));
     for (size_t start = 0; start < names.size();) {
         size_t end = names.find('\0', start);
@@ -136,7 +137,8 @@ Result<void> copy_xattrs(const XattrTarget& from, const XattrTarget& to) {
         const std::string name = names.substr(start, end - start);
         start = end + 1;
         const std::string_view view(name);
-        if (view.starts_with(kOverlayPrefix) && !view.starts_with(kEscapedPrefix)) {
+        if (view.starts_with(kOverlayPrefix) && !view.starts_with(kEscapedPrefix) &&
+            !(keep_opaque && view == kOpaque)) {
             continue;
         }
         GROVE_ASSIGN_OR_RETURN(const std::string value, get_xattr(from, name.c_str()));
@@ -215,6 +217,7 @@ private:
     };
 
     Result<base::UniqueFd> open_layer_dir(size_t layer, const std::string& rel) const;
+    bool keep_opaque() const { return options_.keep_overlay_form; }
     Result<void> merge_dir(const DirTask& task, std::vector<DirTask>& todo);
     Result<void> make_dir(int src_parent,
                           const std::string& name,
@@ -275,8 +278,9 @@ Result<MergeStats> Merger::run(const fs::path& dest) {
         ::fchmod(dest_.get(), st.st_mode & 07777) != 0) {
         return base::last_errno_error("copy the root's attributes to '{}'", dest.string());
     }
-    GROVE_TRY(base::with_context(copy_xattrs(opened(top_root.get()), opened(dest_.get())),
-                                 "copy the root's xattrs to '{}'", dest.string()));
+    GROVE_TRY(
+        base::with_context(copy_xattrs(opened(top_root.get()), opened(dest_.get()), keep_opaque()),
+                           "copy the root's xattrs to '{}'", dest.string()));
     ++stats_.directories;
     DirTask root{.rel = {}, .layers = {}, .times = {st.st_atim, st.st_mtim}};
     for (size_t layer = 0; layer < layers_.size(); ++layer) {
@@ -341,7 +345,7 @@ Result<void> Merger::merge_dir(const DirTask& task, std::vector<DirTask>& todo) 
             if (is_whiteout(st) || !is_dir) {
                 // Topmost: a whiteout deletes the name, anything else is the entry. Below a
                 // directory: either ends the merge of that directory.
-                if (fresh && !is_whiteout(st)) {
+                if (fresh && (!is_whiteout(st) || options_.keep_overlay_form)) {
                     GROVE_TRY(place(dir.get(), name, st, dest_dir.get(), join(task.rel, name)));
                 }
                 entry.done = true;
@@ -385,8 +389,9 @@ Result<void> Merger::make_dir(int src_parent,
         ::fchmod(dir.get(), st.st_mode & 07777) != 0) {
         return base::last_errno_error("set owner and mode of directory '{}'", name);
     }
-    GROVE_TRY(base::with_context(copy_xattrs(entry_in(src_parent, name), opened(dir.get())),
-                                 "directory '{}'", name));
+    GROVE_TRY(base::with_context(
+        copy_xattrs(entry_in(src_parent, name), opened(dir.get()), keep_opaque()), "directory '{}'",
+        name));
     ++stats_.directories;
     return {};
 }
@@ -444,8 +449,8 @@ Result<void> Merger::copy(int src_parent,
             ::fchmod(to.get(), st.st_mode & 07777) != 0) {
             return base::last_errno_error("set owner and mode of '{}'", rel);
         }
-        GROVE_TRY(base::with_context(copy_xattrs(opened(from.get()), opened(to.get())), "copy '{}'",
-                                     rel));
+        GROVE_TRY(base::with_context(copy_xattrs(opened(from.get()), opened(to.get()), false),
+                                     "copy '{}'", rel));
         if (::futimens(to.get(), times) != 0) {
             return base::last_errno_error("set times of '{}'", rel);
         }
@@ -473,7 +478,8 @@ Result<void> Merger::copy(int src_parent,
             return base::last_errno_error("set mode of '{}'", rel);
         }
         GROVE_TRY(base::with_context(
-            copy_xattrs(entry_in(src_parent, name), entry_in(dst_parent, name)), "copy '{}'", rel));
+            copy_xattrs(entry_in(src_parent, name), entry_in(dst_parent, name), false), "copy '{}'",
+            rel));
         if (::utimensat(dst_parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
             return base::last_errno_error("set times of '{}'", rel);
         }

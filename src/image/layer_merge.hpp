@@ -39,6 +39,10 @@ enum class MergeLinks {
 
 struct MergeOptions {
     MergeLinks links = MergeLinks::kHardlink;
+    // Whiteouts and opaque markers are copied rather than applied: merging one layer with this
+    // and kCopy copies it in layer form (a container's upper committed as a new layer while the
+    // container keeps writing to its own).
+    bool keep_overlay_form = false;
 };
 
 struct MergeStats {

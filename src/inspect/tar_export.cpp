@@ -112,8 +112,18 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(int fd,
 
 class TarExporter {
 public:
-    TarExporter(const LayerStack& stack, const UserDb* users, ::archive* out, const Output& output)
-        : stack_(stack), users_(users), out_(out), output_(output) {}
+    TarExporter(const LayerStack& stack,
+                const UserDb* users,
+                ::archive* out,
+                const Output& output,
+                std::string start,
+                std::optional<std::string> top_name)
+        : stack_(stack),
+          users_(users),
+          out_(out),
+          output_(output),
+          start_(std::move(start)),
+          top_name_(std::move(top_name)) {}
 
     // Writes the entry of `node` and, for a regular file, its data.
     Result<WalkControl> add(const Node& node);
@@ -121,19 +131,28 @@ public:
 private:
     Result<void> add_xattrs(int fd, const Node& node, archive_entry* entry);
     Result<void> write_header(archive_entry* entry, const std::string& name);
+    // The entry name of `path`: relative to "/", or below top_name_.
+    std::string entry_name(const std::string& path) const {
+        if (!top_name_ || start_ == "/") {
+            return path.substr(1);
+        }
+        return *top_name_ + path.substr(start_.size());
+    }
 
     const LayerStack& stack_;
     const UserDb* users_;
     ::archive* out_;
     const Output& output_;
+    const std::string start_;  // the exported node's path
+    const std::optional<std::string> top_name_;
     // The first exported name of each multiply-linked inode: later names become tar hardlinks.
     std::map<std::pair<dev_t, ino_t>, std::string> links_;
 };
 
 Result<WalkControl> TarExporter::add(const Node& node) {
     const struct stat& st = node.st;
-    const std::string name = node.path.substr(1);
-    if (name.empty() || S_ISSOCK(st.st_mode)) {
+    const std::string name = entry_name(node.path);
+    if (node.path == "/" || S_ISSOCK(st.st_mode)) {
         return WalkControl::kContinue;
     }
     EntryPtr entry(archive_entry_new());
@@ -206,8 +225,9 @@ Result<void> TarExporter::write_header(archive_entry* entry, const std::string& 
 Result<void> write_tar(const LayerStack& stack,
                        std::string_view path,
                        int out_fd,
-                       const UserDb* users) {
-    GROVE_ASSIGN_OR_RETURN(const Node start, stack.lookup(path, Follow::kFinal));
+                       const UserDb* users,
+                       const TarOptions& options) {
+    GROVE_ASSIGN_OR_RETURN(const Node start, stack.lookup(path, options.follow));
     Output output{.fd = out_fd};
     ArchivePtr out(archive_write_new());
     base::ScopeExit discard_on_failure([&] { output.discard = true; });
@@ -220,7 +240,7 @@ Result<void> write_tar(const LayerStack& stack,
             ARCHIVE_OK) {
         return archive_error(out.get()).add_context("start tar stream");
     }
-    TarExporter exporter(stack, users, out.get(), output);
+    TarExporter exporter(stack, users, out.get(), output, start.path, options.top_name);
     GROVE_TRY(
         base::with_context(walk(stack, start, [&](const Node& node) { return exporter.add(node); }),
                            "export '{}'", path));

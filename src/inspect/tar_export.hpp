@@ -8,6 +8,8 @@
 // host security labels (the same rule as layer import, archive::xattr_allowed), nor sockets,
 // which tar cannot hold.
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include <grove/result.hpp>
@@ -17,12 +19,21 @@
 
 namespace grove::inspect {
 
-// Writes the tar of `path` (its final symlink followed) to `out_fd`, which is borrowed and
-// written sequentially, so it may be a blocking pipe or socket. The image root itself gets no
-// entry. `users` may be null (numeric owners only).
+struct TarOptions {
+    Follow follow = Follow::kFinal;  // kNoFinal: a final symlink is exported as itself
+    // Set: the exported path's entry is named this, and those below it accordingly (Docker's
+    // archive of a container path: "passwd" for /etc/passwd, "etc/passwd" for /etc), instead of
+    // names relative to "/". Ignored when exporting the root.
+    std::optional<std::string> top_name;
+};
+
+// Writes the tar of `path` to `out_fd`, which is borrowed and written sequentially, so it may be
+// a blocking pipe or socket. The image root itself gets no entry. `users` may be null (numeric
+// owners only).
 Result<void> write_tar(const LayerStack& stack,
                        std::string_view path,
                        int out_fd,
-                       const UserDb* users);
+                       const UserDb* users,
+                       const TarOptions& options = {});
 
 }  // namespace grove::inspect

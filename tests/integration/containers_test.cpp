@@ -3,14 +3,18 @@
 // with -9, logs, attach and stdin, tty, pause, update, and nothing left after removal.
 
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "base/child_process.hpp"
+#include "base/json.hpp"
 #include "base/temp_dir.hpp"
 #include "containers/manager.hpp"
 #include "helpers/mounts.hpp"
@@ -557,6 +561,291 @@ TEST_F(ContainersTest, ROOT_ReadOnlyRootfsAndHostname) {
                      {.hostname = "boxy", .read_only = true});
     wait_exit(c.id);
     EXPECT_EQ(logs(c.id).first, "boxy\nread-only\n");
+}
+
+// A tar of the files under `dir` (names relative to it), made by the system's tar.
+fs::path make_tar(const fs::path& dir, const fs::path& tar, std::vector<std::string> names = {}) {
+    std::vector<std::string> argv{"tar", "-C", dir.string(), "-cf", tar.string()};
+    if (names.empty()) {
+        names.push_back(".");
+    }
+    argv.insert(argv.end(), names.begin(), names.end());
+    auto out = base::run_command({.argv = argv}, std::chrono::seconds(30));
+    EXPECT_TRUE(out && out->status.success()) << (out ? out->err : out.error().to_string());
+    return tar;
+}
+
+std::string write_text(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+    return text;
+}
+
+TEST_F(ContainersTest, ROOT_ChangesAreTheUpperOverTheImage) {
+    auto c = started(
+        "echo x >> /etc/passwd; rm /etc/group; mkdir /new; echo n > /new/f; rm -rf /usr; "
+        "mkdir -p /usr/local");
+    ASSERT_EQ(wait_exit(c.id).exit_code, 0);
+    auto changes = manager_->changes(c.id);
+    ASSERT_TRUE(changes) << changes.error().to_string();
+    std::vector<std::pair<std::string, ChangeKind>> got;
+    for (const auto& change : *changes) {
+        got.emplace_back(change.path, change.kind);
+    }
+    const std::vector<std::pair<std::string, ChangeKind>> want{
+        {"/etc", ChangeKind::kModified},        {"/etc/group", ChangeKind::kDeleted},
+        {"/etc/passwd", ChangeKind::kModified}, {"/new", ChangeKind::kAdded},
+        {"/new/f", ChangeKind::kAdded},         {"/usr", ChangeKind::kDeleted},
+        {"/usr/local", ChangeKind::kAdded}};
+    EXPECT_EQ(got, want);
+    // A fresh container has none.
+    auto fresh = create({.cmd = std::vector<std::string>{"true"}});
+    EXPECT_TRUE(manager_->changes(fresh.id)->empty());
+}
+
+TEST_F(ContainersTest, ROOT_FilesReadThroughTheStackStayInside) {
+    // The symlinks point at the host's root and at a host directory: both resolve inside.
+    const fs::path host_dir = dir_->path() / "outside";
+    fs::create_directories(host_dir);
+    write_text(host_dir / "secret", "host\n");
+    auto c = started(fmt::format("ln -s /../../../.. /up; ln -s {} /out; echo mine > /tmp/f",
+                                 host_dir.string()));
+    ASSERT_EQ(wait_exit(c.id).exit_code, 0);
+    auto files = manager_->filesystem(c.id);
+    ASSERT_TRUE(files) << files.error().to_string();
+    auto passwd = files->lookup("/up/etc/passwd");
+    ASSERT_TRUE(passwd) << passwd.error().to_string();
+    EXPECT_EQ(passwd->path, "/etc/passwd");
+    EXPECT_EQ(files->lookup("/out/secret").error().code(), Code::kNotFound);
+    EXPECT_TRUE(files->lookup("/tmp/f"));
+    EXPECT_TRUE(files->lookup("/bin/busybox"));
+    EXPECT_EQ(manager_->filesystem("nope").error().code(), Code::kNotFound);
+}
+
+TEST_F(ContainersTest, ROOT_ExtractIntoAStoppedContainer) {
+    const fs::path src = dir_->path() / "src";
+    write_text(src / "hello", "hi\n");
+    write_text(src / "sub" / "inner", "in\n");
+    const fs::path tar = make_tar(src, dir_->path() / "in.tar");
+    const fs::path host_dir = dir_->path() / "outside";
+    fs::create_directories(host_dir);
+    // /link leads to the container's own copy of the host directory's path.
+    auto c = started(fmt::format("mkdir -p {0}; ln -s {0} /link", host_dir.string()));
+    ASSERT_EQ(wait_exit(c.id).exit_code, 0);
+
+    auto in = base::UniqueFd::open(tar, O_RDONLY);
+    ASSERT_TRUE(in);
+    auto extracted = manager_->extract(c.id, "/link", in->get(), {.whiteouts = false});
+    ASSERT_TRUE(extracted) << extracted.error().to_string();
+    EXPECT_TRUE(fs::is_empty(host_dir));
+    EXPECT_EQ(grove::testing::mounts_under(root()), "");
+    const auto upper = root() / "containers" / c.id / "upper";
+    EXPECT_EQ(grove::testing::read_text(upper / host_dir.relative_path() / "sub" / "inner"),
+              "in\n");
+
+    // A missing directory, a file, and a tar whose entry climbs a symlink it planted.
+    in = base::UniqueFd::open(tar, O_RDONLY);
+    EXPECT_EQ(manager_->extract(c.id, "/nope", in->get(), {}).error().code(), Code::kNotFound);
+    in = base::UniqueFd::open(tar, O_RDONLY);
+    EXPECT_EQ(manager_->extract(c.id, "/etc/passwd", in->get(), {}).error().code(),
+              Code::kInvalidArgument);
+    const fs::path evil = dir_->path() / "evil";
+    fs::create_directories(evil / "a");
+    fs::create_symlink(host_dir, evil / "esc");
+    const fs::path evil_tar = make_tar(evil, dir_->path() / "evil.tar", {"esc"});
+    fs::remove(evil / "esc");
+    fs::create_directories(evil / "esc");
+    write_text(evil / "esc" / "planted", "x");
+    auto appended = base::run_command(
+        {.argv = {"tar", "-C", evil.string(), "-rf", evil_tar.string(), "esc/planted"}},
+        std::chrono::seconds(30));
+    ASSERT_TRUE(appended && appended->status.success());
+    in = base::UniqueFd::open(evil_tar, O_RDONLY);
+    EXPECT_FALSE(manager_->extract(c.id, "/", in->get(), {}));
+    EXPECT_TRUE(fs::is_empty(host_dir));
+
+    // A container never started gets them too, and sees them when it starts.
+    auto reader = create({.cmd = std::vector<std::string>{"cat", "/src/hello", "/src/sub/inner"}});
+    const fs::path named = make_tar(dir_->path(), dir_->path() / "named.tar", {"src"});
+    in = base::UniqueFd::open(named, O_RDONLY);
+    ASSERT_TRUE(manager_->extract(reader.id, "/", in->get(), {}));
+    ASSERT_TRUE(manager_->start(reader.id));
+    EXPECT_EQ(wait_exit(reader.id).exit_code, 0);
+    EXPECT_EQ(logs(reader.id).first, "hi\nin\n");
+}
+
+TEST_F(ContainersTest, ROOT_ExtractIntoARunningContainer) {
+    const fs::path src = dir_->path() / "src";
+    write_text(src / "hello", "live\n");
+    const fs::path tar = make_tar(src, dir_->path() / "in.tar");
+    auto c = started("echo ready; while [ ! -e /tmp/hello ]; do sleep 0.02; done; cat /tmp/hello");
+    logs(c.id, "ready");
+    auto in = base::UniqueFd::open(tar, O_RDONLY);
+    ASSERT_TRUE(in);
+    auto extracted = manager_->extract(c.id, "/tmp", in->get(),
+                                       {.whiteouts = false, .owner = std::pair{7u, 8u}});
+    ASSERT_TRUE(extracted) << extracted.error().to_string();
+    EXPECT_EQ(wait_exit(c.id).exit_code, 0);
+    EXPECT_EQ(logs(c.id).first, "ready\nlive\n");
+    auto files = manager_->filesystem(c.id);
+    ASSERT_TRUE(files);
+    auto hello = files->lookup("/tmp/hello");
+    ASSERT_TRUE(hello);
+    EXPECT_EQ(hello->st.st_uid, 7u);
+    EXPECT_EQ(hello->st.st_gid, 8u);
+}
+
+TEST_F(ContainersTest, ROOT_CommitMakesAChildImage) {
+    auto c = started("echo saved > /committed; rm /etc/group; echo ready; sleep 1000",
+                     {.env = {"FROM_CTR=1"}});
+    logs(c.id, "ready");
+    auto image = manager_->commit(
+        c.id,
+        {.tag = "committed:1",
+         .author = "me",
+         .comment = "a commit",
+         .changes = {
+             "CMD [\"/bin/sh\", \"-c\", \"cat /committed; test -e /etc/group || echo no-group; "
+             "echo $FROM_CTR $A\"]",
+             "ENV A=2"}});
+    ASSERT_TRUE(image) << image.error().to_string();
+    EXPECT_EQ(image->parent, image_);
+    EXPECT_EQ(image->tag, "committed:1");
+    // Paused around the copy, running again after it.
+    EXPECT_EQ(inspect(c.id).state.status, Status::kRunning);
+    ASSERT_TRUE(manager_->kill(c.id, SIGKILL));
+    wait_exit(c.id);
+
+    auto child = create({.image = "committed:1"});
+    ASSERT_TRUE(manager_->start(child.id));
+    EXPECT_EQ(wait_exit(child.id).exit_code, 0);
+    EXPECT_EQ(logs(child.id).first, "saved\nno-group\n1 2\n");
+    auto config = base::parse_json(image->config_json);
+    ASSERT_TRUE(config);
+    EXPECT_EQ((*config)["author"], "me");
+    EXPECT_EQ(manager_->commit(c.id, {.changes = {"FROM x"}}).error().code(),
+              Code::kInvalidArgument);
+}
+
+TEST_F(ContainersTest, ROOT_AContainersImageIsPinned) {
+    auto c = create({.cmd = std::vector<std::string>{"true"}});
+    auto removed = store_->remove(image_, {.force = true});
+    ASSERT_FALSE(removed);
+    EXPECT_EQ(removed.error().code(), Code::kFailedPrecondition);
+    EXPECT_NE(removed.error().message().find(c.id), std::string::npos);
+    EXPECT_EQ(store_->user_of(image_).value(), "container " + c.id);
+    // Still pinned by a manager opened again (a daemon restart), and GC keeps its layers.
+    open_manager();
+    ASSERT_TRUE(store_->collect_garbage());
+    ASSERT_TRUE(manager_->start(c.id));
+    EXPECT_EQ(wait_exit(c.id).exit_code, 0);
+    EXPECT_FALSE(store_->remove(image_, {.force = true}));
+    ASSERT_TRUE(manager_->remove(c.id, false));
+    EXPECT_EQ(store_->user_of(image_).value(), std::nullopt);
+    EXPECT_TRUE(store_->remove(image_, {.force = true}));
+}
+
+// Polls inspect until `done` holds (5 s at most).
+template <typename Done>
+Container inspect_until(Manager& manager, const std::string& id, Done done) {
+    for (int i = 0; i < 500; ++i) {
+        auto c = manager.inspect(id);
+        if (c && done(*c)) {
+            return *c;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "container " << id << " never reached the state";
+    return manager.inspect(id).value_or(Container{});
+}
+
+TEST_F(ContainersTest, ROOT_RestartPolicies) {
+    EXPECT_EQ(restart_policy("always", 2).error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(restart_policy("sometimes", 0).error().code(), Code::kInvalidArgument);
+
+    // on-failure:2: two restarts (after 100 and 200 ms), then it stays exited.
+    auto failing = started("echo run; exit 3",
+                           {.restart = {.kind = RestartKind::kOnFailure, .max_retries = 2}});
+    auto done = inspect_until(*manager_, failing.id, [](const Container& c) {
+        return c.restart_count == 2 && c.state.status == Status::kExited;
+    });
+    EXPECT_EQ(done.state.exit_code, 3);
+    EXPECT_EQ(logs(failing.id).first, "run\nrun\nrun\n");
+
+    // always: back after a clean exit too, until stopped.
+    auto always = started("echo up; sleep 0.05", {.restart = {.kind = RestartKind::kAlways}});
+    inspect_until(*manager_, always.id, [](const Container& c) { return c.restart_count >= 2; });
+    ASSERT_TRUE(manager_->stop(always.id, std::chrono::seconds(0)));
+    const auto stopped = inspect(always.id);
+    EXPECT_EQ(stopped.state.status, Status::kExited);
+    EXPECT_TRUE(stopped.manually_stopped);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // longer than any backoff yet
+    EXPECT_EQ(inspect(always.id).restart_count, stopped.restart_count);
+    EXPECT_EQ(inspect(always.id).state.status, Status::kExited);
+
+    // no: stays exited.
+    auto plain = started("exit 1");
+    EXPECT_EQ(wait_exit(plain.id).exit_code, 1);
+    EXPECT_EQ(inspect(plain.id).restart_count, 0);
+
+    // unless-stopped, exiting while no manager is open: the next one restarts it.
+    auto later = started(
+        "if [ -e /tmp/n ]; then cat /tmp/n; sleep 100; fi; echo run > /tmp/n; echo ready; "
+        "while [ ! -e /tmp/go ]; do sleep 0.02; done",
+        {.restart = {.kind = RestartKind::kUnlessStopped}});
+    logs(later.id, "ready");
+    const int pid = inspect(later.id).state.pid;
+    manager_.reset();
+    std::ofstream(fmt::format("/proc/{}/root/tmp/go", pid)) << "";
+    const auto exit_file = root() / "containers" / later.id / "exit.json";
+    for (int i = 0; i < 500 && !fs::exists(exit_file); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    open_manager();
+    inspect_until(*manager_, later.id, [](const Container& c) {
+        return c.restart_count == 1 && c.state.status == Status::kRunning;
+    });
+    EXPECT_EQ(logs(later.id, "ready\nrun\n").first, "ready\nrun\n");
+    ASSERT_TRUE(manager_->remove(later.id, true));
+}
+
+TEST_F(ContainersTest, ROOT_HealthchecksRunAsExecs) {
+    constexpr int64_t kMs = 1'000'000;
+    auto c = started("touch /tmp/ok; echo ready; sleep 1000",
+                     {.healthcheck = {.test = {"CMD-SHELL", "echo probed; test -e /tmp/ok"},
+                                      .interval_ns = 50 * kMs,
+                                      .retries = 2}});
+    logs(c.id, "ready");
+    auto healthy = inspect_until(*manager_, c.id, [](const Container& x) {
+        return x.health && x.health->status == "healthy";
+    });
+    ASSERT_FALSE(healthy.health->log.empty());
+    EXPECT_EQ(healthy.health->log.back().exit_code, 0);
+    EXPECT_EQ(healthy.health->log.back().output, "probed\n");
+    fs::remove(fmt::format("/proc/{}/root/tmp/ok", healthy.state.pid));
+    auto unhealthy = inspect_until(*manager_, c.id, [](const Container& x) {
+        return x.health && x.health->status == "unhealthy";
+    });
+    EXPECT_GE(unhealthy.health->failing_streak, 2);
+    EXPECT_LE(unhealthy.health->log.size(), 5u);
+    EXPECT_EQ(unhealthy.health->log.back().exit_code, 1);
+    // Probes leave no exec behind.
+    EXPECT_FALSE(fs::exists(root() / "containers" / c.id / "execs") &&
+                 !fs::is_empty(root() / "containers" / c.id / "execs"));
+
+    // A probe past its timeout is killed and fails.
+    auto slow = started("sleep 1000", {.healthcheck = {.test = {"CMD", "sleep", "10"},
+                                                       .interval_ns = 20 * kMs,
+                                                       .timeout_ns = 100 * kMs,
+                                                       .retries = 1}});
+    auto timed_out = inspect_until(*manager_, slow.id, [](const Container& x) {
+        return x.health && x.health->status == "unhealthy";
+    });
+    EXPECT_EQ(timed_out.health->log.back().exit_code, -1);
+    EXPECT_NE(timed_out.health->log.back().output.find("exceeded timeout"), std::string::npos);
+    ASSERT_TRUE(manager_->kill(slow.id, SIGKILL));
+    wait_exit(slow.id);
+    inspect_until(*manager_, slow.id, [](const Container& x) { return !x.health; });
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "base/child_process.hpp"
 #include "docker_fixture.hpp"
 #include "helpers/local_registry.hpp"
+#include "helpers/process_probes.hpp"
 #include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
 
@@ -24,7 +25,18 @@ namespace {
 
 using std::chrono::seconds;
 
-class DockerApiTest : public DockerFixture {};
+class DockerApiTest : public DockerFixture {
+protected:
+    // A busybox container that ran `script` to a clean exit; its id.
+    std::string ran(const std::string& script) {
+        std::string id = docker_ok({"create", "busybox", "sh", "-c", script});
+        while (!id.empty() && id.back() == '\n') {
+            id.pop_back();
+        }
+        docker_ok({"start", "-a", id});
+        return id;
+    }
+};
 
 TEST_F(DockerApiTest, ROOT_PingAndVersionHeaders) {
     for (const char* method : {"GET", "HEAD"}) {
@@ -289,6 +301,75 @@ TEST_F(DockerApiTest, ROOT_PythonClients) {
         {kDebianPython, GROVE_TESTS_DIR "/docker_api_flow.py", "--socket", docker_socket().string(),
          "--registry", registry->host(), "--repository", "library/busybox", "--tag", "py"},
         "the Docker API flow passed");
+}
+
+// docker cp both ways, diff, export and commit.
+TEST_F(DockerApiTest, ROOT_ContainerFilesWithTheDockerCli) {
+    GROVE_REQUIRE(missing_file(kDockerCli, "docker.io"));
+    const std::string id =
+        ran("mkdir /data; echo one > /data/a; ln -s /../../../../etc /esc; rm /etc/group");
+    const auto out = dir_->path() / "out";
+    std::filesystem::create_directories(out);
+
+    docker_ok({"cp", id + ":/data/a", (out / "a").string()});
+    EXPECT_EQ(read_text(out / "a"), "one\n");
+    docker_ok({"cp", id + ":/data", (out / "data").string()});
+    EXPECT_EQ(read_text(out / "data" / "a"), "one\n");
+    const auto missing = docker({"cp", id + ":/nope", (out / "nope").string()});
+    EXPECT_FALSE(missing.status.success());
+    EXPECT_NE(missing.err.find("No such"), std::string::npos) << missing.err;
+
+    // Into it, also through a symlink that points at the host's /etc: it lands in the
+    // container's /etc, never the host's.
+    const std::string name = "grove-cp-" + id.substr(0, 12);
+    std::ofstream(out / name) << "two\n";
+    docker_ok({"cp", (out / name).string(), id + ":/data/"});
+    docker_ok({"cp", (out / name).string(), id + ":/esc/"});
+    EXPECT_FALSE(std::filesystem::exists("/etc/" + name));
+
+    const std::string diff = docker_ok({"diff", id});
+    for (const std::string line : {"C /etc", "D /etc/group", "A /data", "A /data/a", "A /esc",
+                                   "A /data/" + name, "A /etc/" + name}) {
+        EXPECT_NE(diff.find(line + "\n"), std::string::npos) << diff;
+    }
+
+    docker_ok({"export", "-o", (out / "export.tar").string(), id});
+    auto listed =
+        base::run_command({.argv = {"tar", "-tf", (out / "export.tar").string()}}, seconds(30));
+    ASSERT_TRUE(listed && listed->status.success());
+    EXPECT_NE(listed->out.find("bin/busybox\n"), std::string::npos);
+    EXPECT_NE(listed->out.find("data/a\n"), std::string::npos);
+    EXPECT_EQ(listed->out.find("etc/group\n"), std::string::npos);
+
+    const std::string committed =
+        docker_ok({"commit", "--change", "CMD [\"cat\", \"/data/a\"]", "--change", "ENV MARK=1",
+                   "-a", "me", "-m", "files", id, "committed:1"});
+    EXPECT_TRUE(committed.starts_with("sha256:")) << committed;
+    EXPECT_EQ(docker_ok({"image", "inspect", "--format", "{{json .Config.Cmd}} {{.Author}}",
+                         "committed:1"}),
+              "[\"cat\",\"/data/a\"] me\n");
+    EXPECT_EQ(docker_ok({"run", "--name", "grove-child", "committed:1"}), "one\n");
+    // The image of a container is in use.
+    const auto rmi = docker({"rmi", "committed:1"});
+    EXPECT_FALSE(rmi.status.success());
+    EXPECT_NE(rmi.err.find("is using its referenced image"), std::string::npos) << rmi.err;
+    docker_ok({"rm", "grove-child", id});
+    docker_ok({"rmi", "committed:1"});
+}
+
+// docker-py's get_archive, put_archive, diff, export and commit (tests/
+// docker_container_files_flow.py).
+TEST_F(DockerApiTest, ROOT_ContainerFilesWithDockerPy) {
+    GROVE_REQUIRE(missing_file(kDebianPython, "python3"));
+    auto probe = base::run_command({.argv = {kDebianPython, "-c", "import docker"}}, seconds(30));
+    ASSERT_TRUE(probe);
+    GROVE_REQUIRE(probe->status.success() ? std::nullopt
+                                          : std::optional<std::string>("python3-docker missing"));
+    const std::string id = ran("mkdir /data; echo one > /data/a");
+    expect_flow({kDebianPython, GROVE_TESTS_DIR "/docker_container_files_flow.py", "--socket",
+                 docker_socket().string(), "--container", id},
+                "the container files flow passed");
+    docker_ok({"rm", id});
 }
 
 }  // namespace

@@ -117,6 +117,33 @@ TEST_F(DockerContainersTest, ROOT_Lifecycle) {
 
 // Containers outlive groved: a kill -9 and a restart in the middle lose no log line, and the
 // container is stopped afterwards with the right exit code.
+TEST_F(DockerContainersTest, ROOT_RestartPolicyAndHealthcheck) {
+    GROVE_REQUIRE(missing_root());
+    // Polls `format` of `name` until it reads `want`, for up to 15 s.
+    const auto becomes = [&](const std::string& name, const std::string& format,
+                             const std::string& want) {
+        for (int i = 0; i < 150 && inspect(name, format) != want; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return inspect(name, format);
+    };
+    docker_ok({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c",
+               "exit 1"});
+    EXPECT_EQ(inspect("flaky",
+                      "{{.HostConfig.RestartPolicy.Name}} "
+                      "{{.HostConfig.RestartPolicy.MaximumRetryCount}}"),
+              "on-failure 2");
+    EXPECT_EQ(becomes("flaky", "{{.RestartCount}} {{.State.Status}}", "2 exited"), "2 exited");
+
+    docker_ok({"run", "-d", "--name", "probed", "--health-cmd", "test -e /ready",
+               "--health-interval", "200ms", "--health-retries", "1", "busybox", "sh", "-c",
+               "sleep 0.5; touch /ready; sleep 100"});
+    EXPECT_EQ(becomes("probed", "{{.State.Health.Status}}", "healthy"), "healthy");
+    EXPECT_EQ(inspect("probed", "{{json .Config.Healthcheck.Test}}"),
+              R"(["CMD-SHELL","test -e /ready"])");
+    docker_ok({"rm", "-f", "flaky", "probed"});
+}
+
 TEST_F(DockerContainersTest, ROOT_DaemonRestartKeepsContainers) {
     GROVE_REQUIRE(missing_root());
     docker_ok({"run", "-d", "--name", "ticker", "busybox", "sh", "-c",

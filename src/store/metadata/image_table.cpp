@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "base/error.hpp"
+#include "store/metadata/pin_table.hpp"
 #include "store/metadata/session_table.hpp"
 #include "store/metadata/tag_table.hpp"
 #include "store/metadata/uuid.hpp"
@@ -231,6 +232,11 @@ Result<void> ImageTable::remove(std::string_view uuid, ImageRemoveOptions option
             return base::make_error(Code::kFailedPrecondition,
                                     "image is in the history of session '{}'; remove it first",
                                     *session);
+        }
+        GROVE_ASSIGN_OR_RETURN(const auto holder, PinTable(db_).pinning(uuid));
+        if (holder) {
+            return base::make_error(Code::kFailedPrecondition,
+                                    "image is in use by {}; remove it first", *holder);
         }
         if (image.tag) {
             if (!options.force) {

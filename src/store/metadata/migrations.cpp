@@ -111,10 +111,21 @@ CREATE TABLE session_branches (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: image pins (pin_table.hpp): a long-lived container keeps its image, RESTRICT as a
+// session's state does.
+constexpr std::string_view kPins = R"sql(
+CREATE TABLE image_pins (
+    holder TEXT PRIMARY KEY NOT NULL,
+    image  TEXT NOT NULL REFERENCES images (uuid) ON DELETE RESTRICT
+) WITHOUT ROWID;
+CREATE INDEX image_pins_image ON image_pins (image);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{.version = 1, .sql = kInitial},
     Migration{.version = 2, .sql = kFlatten},
     Migration{.version = 3, .sql = kSessions},
+    Migration{.version = 4, .sql = kPins},
 };
 
 }  // namespace

@@ -90,5 +90,31 @@ TEST_F(ContainerTableTest, NamesAreUniqueAndListIsNewestFirst) {
     EXPECT_EQ((*all)[1].name, "first");
 }
 
+TEST_F(ContainerTableTest, RestartPolicyManualStopAndHealthcheck) {
+    ContainerTable table(*db_);
+    auto c = make("policy", 1);
+    c.restart = {.kind = RestartKind::kOnFailure, .max_retries = 3};
+    c.healthcheck = Healthcheck{.test = {"CMD", "true"}, .interval_ns = 5, .retries = 2};
+    ASSERT_TRUE(table.insert(c));
+    auto plain = make("plain", 2);
+    ASSERT_TRUE(table.insert(plain));
+    ASSERT_TRUE(table.set_manually_stopped(c.id, true));
+
+    auto got = table.get(c.id);
+    ASSERT_TRUE(got) << got.error().to_string();
+    EXPECT_EQ(got->restart.kind, RestartKind::kOnFailure);
+    EXPECT_EQ(got->restart.max_retries, 3);
+    EXPECT_TRUE(got->manually_stopped);
+    ASSERT_TRUE(got->healthcheck);
+    EXPECT_EQ(got->healthcheck->test, (std::vector<std::string>{"CMD", "true"}));
+    EXPECT_EQ(got->healthcheck->interval_ns, 5);
+    EXPECT_EQ(got->healthcheck->retries, 2);
+    auto other = table.get(plain.id);
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->restart.kind, RestartKind::kNo);
+    EXPECT_FALSE(other->manually_stopped);
+    EXPECT_FALSE(other->healthcheck);
+}
+
 }  // namespace
 }  // namespace grove::containers

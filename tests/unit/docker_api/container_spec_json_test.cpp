@@ -55,6 +55,28 @@ TEST(ContainerSpecJson, ReadsConfigAndHostConfig) {
     EXPECT_EQ(extras.cpu_shares, 512);
 }
 
+TEST(ContainerSpecJson, RestartPolicyAndHealthcheck) {
+    const auto request = parse(R"({
+        "Image": "busybox",
+        "Healthcheck": {"Test": ["CMD-SHELL", "test -e /ready"], "Interval": 1000000000,
+                        "Timeout": 2000000000, "Retries": 4, "StartPeriod": 3000000000},
+        "HostConfig": {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2}}})");
+    ASSERT_TRUE(request) << request.error().to_string();
+    const auto& spec = request->spec;
+    EXPECT_EQ(spec.restart.kind, containers::RestartKind::kOnFailure);
+    EXPECT_EQ(spec.restart.max_retries, 2);
+    EXPECT_EQ(spec.healthcheck.test, (std::vector<std::string>{"CMD-SHELL", "test -e /ready"}));
+    EXPECT_EQ(spec.healthcheck.interval_ns, 1'000'000'000);
+    EXPECT_EQ(spec.healthcheck.timeout_ns, 2'000'000'000);
+    EXPECT_EQ(spec.healthcheck.retries, 4);
+    EXPECT_EQ(spec.healthcheck.start_period_ns, 3'000'000'000);
+
+    const auto bad =
+        parse(R"({"Image": "busybox", "HostConfig": {"RestartPolicy": {"Name": "x"}}})");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
+}
+
 TEST(ContainerSpecJson, DefaultsAndQuota) {
     const auto request =
         parse(R"({"Image": "busybox", "HostConfig": {"CpuQuota": 50000, "CpuPeriod": 100000}})");

@@ -5,6 +5,7 @@ add_executable(grove_unit_store_metadata
     ${CMAKE_CURRENT_LIST_DIR}/metadata_image_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/metadata_layer_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/metadata_list_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/metadata_pin_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/metadata_statement_cache_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/metadata_session_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/metadata_tag_test.cpp

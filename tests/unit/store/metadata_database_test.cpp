@@ -35,7 +35,7 @@ TEST_F(DatabaseTest, OpenConfiguresConnectionAndCreatesSchema) {
                          "SELECT group_concat(name, ',') FROM (SELECT name FROM "
                          "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
                          "ORDER BY name)"),
-              "image_blobs,images,layers,session_branches,session_states,sessions,tags");
+              "image_blobs,image_pins,images,layers,session_branches,session_states,sessions,tags");
     auto version = db().user_version();
     ASSERT_TRUE(version);
     EXPECT_EQ(*version, migrations().back().version);
