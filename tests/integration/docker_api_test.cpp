@@ -328,8 +328,9 @@ TEST_F(DockerApiTest, ROOT_ContainerFilesWithTheDockerCli) {
     EXPECT_FALSE(std::filesystem::exists("/etc/" + name));
 
     const std::string diff = docker_ok({"diff", id});
-    for (const std::string line : {"C /etc", "D /etc/group", "A /data", "A /data/a", "A /esc",
-                                   "A /data/" + name, "A /etc/" + name}) {
+    for (const std::string& line :
+         std::vector<std::string>{"C /etc", "D /etc/group", "A /data", "A /data/a", "A /esc",
+                                  "A /data/" + name, "A /etc/" + name}) {
         EXPECT_NE(diff.find(line + "\n"), std::string::npos) << diff;
     }
 
