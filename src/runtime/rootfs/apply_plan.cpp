@@ -186,7 +186,6 @@ int apply_op(const Plan& plan, const MountOp& op, size_t step, State& state) noe
             return bind && (op.flags & MS_RDONLY) != 0 ? make_read_only(*root_fd, target) : 0;
         }
         case OpKind::kMkdir:
-        case OpKind::kCreateFile:
         case OpKind::kDevice:
         case OpKind::kSymlink: {
             const char* name = nullptr;
@@ -199,15 +198,12 @@ int apply_op(const Plan& plan, const MountOp& op, size_t step, State& state) noe
                 rc = mkdirat(dir.fd, name, op.mode);
             } else if (op.kind == OpKind::kSymlink) {
                 rc = symlinkat(op.source.c_str(), dir.fd, name);
-            } else if (op.kind == OpKind::kDevice) {
+            } else {
                 // chmod after: mknod's mode went through init's umask.
                 rc = mknodat(dir.fd, name, S_IFCHR | 0666, op.device);
                 if (rc == 0) {
                     return fchmodat(dir.fd, name, 0666, 0) == 0 ? 0 : neg_errno();
                 }
-            } else {
-                Fd file(openat(dir.fd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
-                rc = file.fd >= 0 ? 0 : -1;
             }
             return rc == 0 || errno == EEXIST ? 0 : neg_errno();
         }

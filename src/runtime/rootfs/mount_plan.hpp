@@ -29,7 +29,6 @@ enum class OpKind {
     kMount,            // mount(source, target, fstype, flags, data)
     kBind,             // bind host `source` onto `target`; read-only when flags has MS_RDONLY
     kMkdir,            // mkdir `target` (mode); existing is fine
-    kCreateFile,       // create an empty file `target` to bind a file onto
     kDevice,           // a character device `target` (`device`, mode 0666), as runc makes them
                        // outside a user namespace: cheaper than a bind, and no mount to undo
     kSymlink,          // symlink `target` -> `source`
