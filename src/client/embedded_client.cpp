@@ -185,9 +185,15 @@ Result<RunResult> EmbeddedClient::run(const std::string& uuid, const RunOptions&
                                .argv = options.command,
                                .shell = options.shell,
                                .cwd = options.cwd,
+                               .uid = options.uid,
+                               .gid = options.gid,
                                .hostname = options.hostname,
                                .stdin_data = options.stdin_data,
                                .timeout = options.timeout,
+                               .limits = {.memory_bytes = options.limits.memory_bytes,
+                                          .pids = options.limits.pids,
+                                          .cpus = options.limits.cpus},
+                               .max_layer_bytes = options.limits.max_layer_bytes,
                                .disposable = options.disposable,
                                .tag = options.tag};
     if (request.argv.empty() && !request.shell) {
@@ -207,6 +213,10 @@ Result<RunResult> EmbeddedClient::run(const std::string& uuid, const RunOptions&
         }
     };
     GROVE_ASSIGN_OR_RETURN(auto ran, runner_.run(request));
+    if (ran.layer_too_large) {
+        return base::make_error(Code::kResourceExhausted,
+                                "the run's changes outgrew max_layer_bytes; nothing was kept");
+    }
     RunResult result{.exit_code = ran.exit_code,
                      .timed_out = ran.timed_out,
                      .stdout_data = std::move(ran.stdout_data),
@@ -278,11 +288,30 @@ Result<SessionInfo> EmbeddedClient::record_run(std::string_view name, const Sess
 }
 
 Result<std::vector<SessionRun>> EmbeddedClient::session_history(std::string_view name,
-                                                                size_t limit) {
+                                                                size_t limit,
+                                                                std::string_view branch) {
     GROVE_ASSIGN_OR_RETURN(const auto states, store_->with_sessions([&](auto& table) {
-        return table.history(name, limit);
+        return table.history(name, limit, branch);
     }));
     return map_all<SessionRun>(states, session_run);
+}
+
+Error EmbeddedClient::no_operations() {
+    return Error(Code::kUnimplemented,
+                 "the embedded engine has no operations: its runs happen inside the process that "
+                 "asks for them (use a groved, --host, to queue, list and cancel them)");
+}
+
+Result<std::vector<OperationInfo>> EmbeddedClient::list_operations(const OperationListOptions&) {
+    return no_operations();
+}
+
+Result<OperationInfo> EmbeddedClient::wait_operation(std::string_view) {
+    return no_operations();
+}
+
+Result<void> EmbeddedClient::cancel_operation(std::string_view) {
+    return no_operations();
 }
 
 }  // namespace grove::client
