@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/error.hpp"
+#include "client/engine_request.hpp"
 #include "engine/host_cgroups.hpp"
 #include "image/registry_source.hpp"
 #include "image/source_spec.hpp"
@@ -181,29 +182,9 @@ Result<std::string> EmbeddedClient::read_file(const std::string& uuid, std::stri
 }
 
 Result<RunResult> EmbeddedClient::run(const std::string& uuid, const RunOptions& options) {
-    engine::RunRequest request{.image = uuid,
-                               .argv = options.command,
-                               .shell = options.shell,
-                               .cwd = options.cwd,
-                               .uid = options.uid,
-                               .gid = options.gid,
-                               .hostname = options.hostname,
-                               .stdin_data = options.stdin_data,
-                               .timeout = options.timeout,
-                               .limits = {.memory_bytes = options.limits.memory_bytes,
-                                          .pids = options.limits.pids,
-                                          .cpus = options.limits.cpus},
-                               .max_layer_bytes = options.limits.max_layer_bytes,
-                               .disposable = options.disposable,
-                               .tag = options.tag};
+    engine::RunRequest request = engine_request(uuid, options);
     if (request.argv.empty() && !request.shell) {
         return base::make_error(Code::kInvalidArgument, "a run needs a command or a shell string");
-    }
-    for (const auto& [key, value] : options.env) {
-        request.env.push_back(key + "=" + value);
-    }
-    for (const auto& file : options.files) {
-        request.files.push_back({.path = file.path, .content = file.content, .mode = file.mode});
     }
     request.on_output = [&](engine::Stream stream, std::string_view chunk) {
         const auto& sink =
