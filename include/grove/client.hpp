@@ -98,6 +98,15 @@ struct FileUpload {
     static Result<FileUpload> from_local(const std::filesystem::path& local, std::string path);
 };
 
+// Caps on one run's resources; unset: none (a groved may have its own).
+struct RunLimits {
+    std::optional<uint64_t> memory_bytes;
+    std::optional<uint64_t> pids;
+    std::optional<double> cpus;  // CPUs' worth of time, e.g. 0.5
+    // A run whose changes outgrow it is stopped and keeps nothing (an error).
+    std::optional<uint64_t> max_layer_bytes;
+};
+
 struct RunOptions {
     std::vector<std::string> command;        // the program and its args; or:
     std::optional<std::string> shell;        // run with /bin/sh -c
@@ -112,6 +121,9 @@ struct RunOptions {
     std::optional<std::chrono::milliseconds> timeout;  // the run is killed past it
     bool disposable = false;                           // keep no image
     std::optional<std::string> tag;                    // tag the result image
+    std::optional<uint32_t> uid;                       // unset: the image's User, else 0
+    std::optional<uint32_t> gid;
+    RunLimits limits;
 };
 
 struct RunResult {
@@ -171,6 +183,26 @@ struct SessionRun {
     std::chrono::nanoseconds elapsed{0};
     std::string stdout_data;
     std::string stderr_data;
+};
+
+// An operation of a groved: a run or an import, queued, executing or finished (ConTree's).
+struct OperationInfo {
+    std::string uuid;
+    std::string kind;    // "instance" or "image_import"
+    std::string status;  // PENDING, ASSIGNED, EXECUTING, SUCCESS, FAILED, CANCELLED
+    std::string error;   // why it failed; empty otherwise
+    Clock::time_point created;
+    double duration = 0;  // seconds executing (or queued, for one that never ran)
+    std::optional<std::string> result_image;
+    std::string command;  // an instance's command line, empty for an import
+    bool finished() const {
+        return status == "SUCCESS" || status == "FAILED" || status == "CANCELLED";
+    }
+};
+
+struct OperationListOptions {
+    std::optional<std::string> status;  // only those in this status
+    std::optional<size_t> number;       // at most this many, newest first
 };
 
 class Client;
@@ -236,8 +268,10 @@ public:
     Result<SessionInfo> branch(std::string_view name) const;    // at the head, checked out
     Result<SessionInfo> checkout(std::string_view name) const;  // an existing branch
     Result<SessionInfo> rollback(int64_t steps = 1) const;      // the head, `steps` runs back
-    // The checked-out head's runs, newest first, down to the base.
-    Result<std::vector<SessionRun>> history(size_t limit = 1000) const;
+    // The runs of `branch`'s head (the checked-out one when empty), newest first, down to the
+    // base. NotFound for an unknown branch.
+    Result<std::vector<SessionRun>> history(size_t limit = 1000,
+                                            std::string_view branch = {}) const;
 
 private:
     friend class Sessions;
@@ -258,6 +292,23 @@ public:
 private:
     friend class Client;
     explicit Sessions(Client& client) : client_(client) {}
+    Client& client_;
+};
+
+// groved's operations. The embedded client has none (its runs happen inside the calling process,
+// where their futures are): its calls are Unimplemented, saying so.
+class Operations {
+public:
+    Result<std::vector<OperationInfo>> list(const OperationListOptions& options = {}) const;
+    // Blocks until the operation finished; its final state.
+    Result<OperationInfo> wait(std::string_view uuid) const;
+    // A queued operation is cancelled at once, a running one killed (nothing committed);
+    // FailedPrecondition for a finished one.
+    Result<void> cancel(std::string_view uuid) const;
+
+private:
+    friend class Client;
+    explicit Operations(Client& client) : client_(client) {}
     Client& client_;
 };
 
@@ -290,6 +341,7 @@ public:
 
     Images images() { return Images(*this); }
     Sessions sessions() { return Sessions(*this); }
+    Operations operations() { return Operations(*this); }
 
     // The implementations' side: what Images, Image and Session are built on.
     virtual Result<std::vector<ImageInfo>> list_images(const ImageListOptions& options) = 0;
@@ -316,7 +368,12 @@ public:
     // Records `run` (its parent: the head it started from) and moves the head to it.
     virtual Result<SessionInfo> record_run(std::string_view name, const SessionRun& run) = 0;
     virtual Result<std::vector<SessionRun>> session_history(std::string_view name,
-                                                            size_t limit) = 0;
+                                                            size_t limit,
+                                                            std::string_view branch) = 0;
+    virtual Result<std::vector<OperationInfo>> list_operations(
+        const OperationListOptions& options) = 0;
+    virtual Result<OperationInfo> wait_operation(std::string_view uuid) = 0;
+    virtual Result<void> cancel_operation(std::string_view uuid) = 0;
 };
 
 }  // namespace grove

@@ -136,7 +136,8 @@ Result<void> history(image::ImageStore& images, http::Request& request, http::Re
         GROVE_ASSIGN_OR_RETURN(limit, base::json_as<size_t>(value, "limit"));
     }
     GROVE_ASSIGN_OR_RETURN(const auto states, images.with_sessions([&](auto& table) {
-        return table.history(param(request, "name"), limit);
+        return table.history(param(request, "name"), limit,
+                             request.query().get("branch").value_or(""));
     }));
     base::Json list = base::Json::array();
     for (const auto& state : states) {

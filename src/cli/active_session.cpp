@@ -6,21 +6,17 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "cli/config.hpp"
 
 namespace grove::cli {
 namespace {
 
 std::filesystem::path state_file() {
-    const char* config = std::getenv("XDG_CONFIG_HOME");
-    const char* home = std::getenv("HOME");
-    const std::filesystem::path dir = config != nullptr && *config != '\0'
-                                          ? std::filesystem::path(config)
-                                          : std::filesystem::path(home ? home : "/") / ".config";
-    return dir / "grove" / "active-sessions";
+    return config_dir() / "active-sessions";
 }
 
 std::string place(const GlobalOptions& options) {
-    return options.host.empty()
+    return !options.remote()
                ? "root=" + std::filesystem::absolute(options.root).lexically_normal().string()
                : "host=" + options.host;
 }

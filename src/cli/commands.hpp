@@ -27,5 +27,10 @@ void add_fs_cp(CLI::App& app, CommandEnv env);
 void add_fs_grep(CLI::App& app, CommandEnv env);
 void add_run(CLI::App& app, CommandEnv env);
 void add_session(CLI::App& app, CommandEnv env);
+void add_use(CLI::App& app, CommandEnv env);
+void add_tree(CLI::App& app, CommandEnv env);
+void add_completion(CLI::App& app, CommandEnv env);
+void add_container(CLI::App& app, CommandEnv env);
+void add_operations(CLI::App& app, CommandEnv env);
 
 }  // namespace grove::cli

@@ -33,6 +33,12 @@ const base::Logger& Context::log() {
 }
 
 Result<image::ImageStore*> Context::store() {
+    if (remote()) {
+        return base::make_error(Code::kUnimplemented,
+                                "this command works on the local store only, not against groved "
+                                "(--host {}) yet",
+                                options_.host);
+    }
     if (!store_) {
         GROVE_ASSIGN_OR_RETURN(
             store_, image::ImageStore::open(options_.root, log(), {.spare_run_dirs = 0}));
@@ -50,12 +56,21 @@ Result<engine::Runner*> Context::runner() {
     return runner_.get();
 }
 
+Result<containers::Manager*> Context::container_manager() {
+    if (!containers_) {
+        GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
+        GROVE_ASSIGN_OR_RETURN(
+            containers_,
+            containers::Manager::open(*image_store, {.root = options_.root, .log = log()}));
+    }
+    return containers_.get();
+}
+
 Result<Client*> Context::client() {
     if (!client_) {
-        if (!options_.host.empty()) {
-            const char* token = std::getenv("GROVE_TOKEN");
+        if (remote()) {
             GROVE_ASSIGN_OR_RETURN(
-                client_, Client::remote({.host = options_.host, .token = token ? token : ""}));
+                client_, Client::remote({.host = options_.host, .token = options_.token}));
         } else {
             GROVE_ASSIGN_OR_RETURN(
                 client_, Client::embedded({.root = options_.root,

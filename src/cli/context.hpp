@@ -3,9 +3,11 @@
 // The state every `grove` command shares: the global options given before the subcommand, and
 // the engine objects built from them on first use, so `grove --help` opens no store.
 //
-// Most commands drive the embedded engine (image::ImageStore on a local root) directly; the
-// session commands go through the client library (include/grove/client.hpp), which gives them the
-// remote mode (--host / GROVE_HOST). Moving the others over is the next step.
+// Commands go through the client library (include/grove/client.hpp), the same on the local store
+// and against groved (--host / GROVE_HOST). A few drive the embedded engine (image::ImageStore on
+// a local root) directly, for what the client does not carry: `run` with an image on the local
+// store, imports from files, removal, prune, cp and grep; against groved those that have no route
+// say so: store() is Unimplemented against groved.
 
 #include <memory>
 #include <string>
@@ -15,6 +17,7 @@
 #include <grove/result.hpp>
 
 #include "base/log.hpp"
+#include "containers/manager.hpp"
 #include "engine/runner.hpp"
 #include "image/image_store.hpp"
 #include "registry/client.hpp"
@@ -22,13 +25,23 @@
 namespace grove::cli {
 
 struct GlobalOptions {
-    std::string root;  // --root, $GROVE_ROOT, or kDefaultRoot
-    std::string host;  // --host or $GROVE_HOST: a groved to use instead of the local store
+    std::string root;   // --root, $GROVE_ROOT, or kDefaultRoot
+    std::string host;   // a groved to use instead of the local store (config.hpp's order)
+    std::string token;  // its bearer token
+    // The words after the first `--`, kept from the parser so `grove run -- cmd` cannot take
+    // `cmd` for an image; commands that take a command append them to it.
+    std::vector<std::string> after_dashes;
     std::vector<std::string> registry_mirrors;     // "docker.io=http://127.0.0.1:5000"
     std::vector<std::string> insecure_registries;  // "host[:port]"
     std::vector<std::string> auth_files;           // Docker config.json / containers auth.json
     bool debug = false;
     bool tune_cgroups = true;  // --no-cgroup-tuning clears it (engine/host_cgroups.hpp)
+    bool root_flag = false;    // --root was given
+    bool host_flag = false;    // --host was given
+
+    // A groved rather than the local store: a host is set, unless --root alone was given on the
+    // command line (which beats a host from the environment or the file).
+    bool remote() const { return !host.empty() && (host_flag || !root_flag); }
 };
 
 inline constexpr const char* kDefaultRoot = "/var/lib/grove";
@@ -40,14 +53,17 @@ public:
     explicit Context(const GlobalOptions& options) : options_(options) {}
 
     const GlobalOptions& options() const { return options_; }
+    bool remote() const { return options_.remote(); }
     const base::Logger& log();
+    // The local store; Unimplemented, saying so, against groved.
     Result<image::ImageStore*> store();
     // Runs on the local store, with the host's cgroups when it has usable ones.
     Result<engine::Runner*> runner();
     // The files of the image `ref` names (a UUID, a unique UUID prefix or a tag).
     Result<inspect::LayerStack> image_files(std::string_view ref);
-    // The client library: remote when --host is given (token from $GROVE_TOKEN), else embedded
-    // on --root.
+    // Long-lived containers on the local store.
+    Result<containers::Manager*> container_manager();
+    // The client library: remote when a host is set, else embedded on the root.
     Result<Client*> client();
     // `extra` adds credentials given on the command line for one domain.
     Result<registry::Client*> registry(
@@ -58,6 +74,7 @@ private:
     std::optional<base::Logger> log_;
     std::unique_ptr<image::ImageStore> store_;
     std::unique_ptr<engine::Runner> runner_;
+    std::unique_ptr<containers::Manager> containers_;
     std::unique_ptr<registry::Client> registry_;
     std::unique_ptr<Client> client_;
 };

@@ -228,8 +228,20 @@ Result<SessionInfo> Session::rollback(int64_t steps) const {
     return client_->rollback_session(name_, steps);
 }
 
-Result<std::vector<SessionRun>> Session::history(size_t limit) const {
-    return client_->session_history(name_, limit);
+Result<std::vector<SessionRun>> Session::history(size_t limit, std::string_view branch) const {
+    return client_->session_history(name_, limit, branch);
+}
+
+Result<std::vector<OperationInfo>> Operations::list(const OperationListOptions& options) const {
+    return client_.list_operations(options);
+}
+
+Result<OperationInfo> Operations::wait(std::string_view uuid) const {
+    return client_.wait_operation(uuid);
+}
+
+Result<void> Operations::cancel(std::string_view uuid) const {
+    return client_.cancel_operation(uuid);
 }
 
 Result<Session> Sessions::create(std::string_view name, std::string_view ref) const {

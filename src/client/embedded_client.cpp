@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/error.hpp"
+#include "client/engine_request.hpp"
 #include "engine/host_cgroups.hpp"
 #include "image/registry_source.hpp"
 #include "image/source_spec.hpp"
@@ -181,23 +182,9 @@ Result<std::string> EmbeddedClient::read_file(const std::string& uuid, std::stri
 }
 
 Result<RunResult> EmbeddedClient::run(const std::string& uuid, const RunOptions& options) {
-    engine::RunRequest request{.image = uuid,
-                               .argv = options.command,
-                               .shell = options.shell,
-                               .cwd = options.cwd,
-                               .hostname = options.hostname,
-                               .stdin_data = options.stdin_data,
-                               .timeout = options.timeout,
-                               .disposable = options.disposable,
-                               .tag = options.tag};
+    engine::RunRequest request = engine_request(uuid, options);
     if (request.argv.empty() && !request.shell) {
         return base::make_error(Code::kInvalidArgument, "a run needs a command or a shell string");
-    }
-    for (const auto& [key, value] : options.env) {
-        request.env.push_back(key + "=" + value);
-    }
-    for (const auto& file : options.files) {
-        request.files.push_back({.path = file.path, .content = file.content, .mode = file.mode});
     }
     request.on_output = [&](engine::Stream stream, std::string_view chunk) {
         const auto& sink =
@@ -207,6 +194,10 @@ Result<RunResult> EmbeddedClient::run(const std::string& uuid, const RunOptions&
         }
     };
     GROVE_ASSIGN_OR_RETURN(auto ran, runner_.run(request));
+    if (ran.layer_too_large) {
+        return base::make_error(Code::kResourceExhausted,
+                                "the run's changes outgrew max_layer_bytes; nothing was kept");
+    }
     RunResult result{.exit_code = ran.exit_code,
                      .timed_out = ran.timed_out,
                      .stdout_data = std::move(ran.stdout_data),
@@ -278,11 +269,30 @@ Result<SessionInfo> EmbeddedClient::record_run(std::string_view name, const Sess
 }
 
 Result<std::vector<SessionRun>> EmbeddedClient::session_history(std::string_view name,
-                                                                size_t limit) {
+                                                                size_t limit,
+                                                                std::string_view branch) {
     GROVE_ASSIGN_OR_RETURN(const auto states, store_->with_sessions([&](auto& table) {
-        return table.history(name, limit);
+        return table.history(name, limit, branch);
     }));
     return map_all<SessionRun>(states, session_run);
+}
+
+Error EmbeddedClient::no_operations() {
+    return Error(Code::kUnimplemented,
+                 "the embedded engine has no operations: its runs happen inside the process that "
+                 "asks for them (use a groved, --host, to queue, list and cancel them)");
+}
+
+Result<std::vector<OperationInfo>> EmbeddedClient::list_operations(const OperationListOptions&) {
+    return no_operations();
+}
+
+Result<OperationInfo> EmbeddedClient::wait_operation(std::string_view) {
+    return no_operations();
+}
+
+Result<void> EmbeddedClient::cancel_operation(std::string_view) {
+    return no_operations();
 }
 
 }  // namespace grove::client

@@ -44,9 +44,16 @@ public:
     Result<SessionInfo> checkout_session(std::string_view name, std::string_view branch) override;
     Result<SessionInfo> rollback_session(std::string_view name, int64_t steps) override;
     Result<SessionInfo> record_run(std::string_view name, const SessionRun& run) override;
-    Result<std::vector<SessionRun>> session_history(std::string_view name, size_t limit) override;
+    Result<std::vector<SessionRun>> session_history(std::string_view name,
+                                                    size_t limit,
+                                                    std::string_view branch) override;
+    Result<std::vector<OperationInfo>> list_operations(
+        const OperationListOptions& options) override;
+    Result<OperationInfo> wait_operation(std::string_view uuid) override;
+    Result<void> cancel_operation(std::string_view uuid) override;
 
 private:
+    static Error no_operations();
     Result<RunResult> run(const std::string& uuid, const RunOptions& options);
 
     EmbeddedOptions options_;

@@ -117,10 +117,15 @@ void HttpLoop::State::finish(CURL* easy, CURLcode code) {
     if (code != CURLE_OK) {
         const std::string detail = t->error[0] != '\0' ? t->error : curl_easy_strerror(code);
         const std::string where =
-            endpoint.unix_path.empty() ? endpoint.base_url : endpoint.unix_path;
+            endpoint.unix_path.empty() ? endpoint.base_url : "unix://" + endpoint.unix_path;
+        const std::string listen =
+            endpoint.unix_path.empty()
+                ? "tcp://" + endpoint.base_url.substr(endpoint.base_url.find("://") + 3)
+                : where;
         t->done(Error(Code::kUnavailable,
-                      fmt::format("groved at '{}' is not reachable ({}); is groved running?", where,
-                                  detail)));
+                      fmt::format("cannot reach groved at {}: is it running? start it with "
+                                  "`groved --listen {}` ({})",
+                                  where, listen, detail)));
         return;
     }
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->response.status);

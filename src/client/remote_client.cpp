@@ -113,6 +113,27 @@ private:
         if (options_.tag) {
             body["tag"] = *options_.tag;
         }
+        if (options_.uid) {
+            body["uid"] = *options_.uid;
+        }
+        if (options_.gid) {
+            body["gid"] = *options_.gid;
+        }
+        const RunLimits& limits = options_.limits;
+        Json caps = Json::object();
+        if (limits.memory_bytes) {
+            caps["memory_bytes"] = *limits.memory_bytes;
+        }
+        if (limits.pids) {
+            caps["pids"] = *limits.pids;
+        }
+        if (limits.cpus) {
+            caps["cpus"] = *limits.cpus;
+        }
+        if (limits.max_layer_bytes) {
+            caps["max_layer_bytes"] = *limits.max_layer_bytes;
+        }
+        body["resources_limits"] = std::move(caps);
         return body;
     }
 
@@ -427,10 +448,15 @@ Result<SessionInfo> RemoteClient::record_run(std::string_view name, const Sessio
     return session_call("POST", "/" + escape_query(name) + "/runs", base::dump_json(body));
 }
 
-Result<std::vector<SessionRun>> RemoteClient::session_history(std::string_view name, size_t limit) {
-    GROVE_ASSIGN_OR_RETURN(const auto response,
-                           http_->call({.path = "/grove/v1/sessions/" + escape_query(name) +
-                                                "/history?limit=" + std::to_string(limit)}));
+Result<std::vector<SessionRun>> RemoteClient::session_history(std::string_view name,
+                                                              size_t limit,
+                                                              std::string_view branch) {
+    std::string path =
+        "/grove/v1/sessions/" + escape_query(name) + "/history?limit=" + std::to_string(limit);
+    if (!branch.empty()) {
+        path += "&branch=" + escape_query(branch);
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto response, http_->call({.path = path}));
     GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
     std::vector<SessionRun> runs;
     for (const auto& state : body.value("states", Json::array())) {
@@ -438,6 +464,46 @@ Result<std::vector<SessionRun>> RemoteClient::session_history(std::string_view n
         runs.push_back(std::move(run));
     }
     return runs;
+}
+
+Result<std::vector<OperationInfo>> RemoteClient::list_operations(
+    const OperationListOptions& options) {
+    std::string path = "/v1/operations?limit=" + std::to_string(options.number.value_or(1000));
+    if (options.status) {
+        path += "&status=" + escape_query(*options.status);
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto response, http_->call({.path = path}));
+    GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
+    std::vector<OperationInfo> operations;
+    for (const auto& item : body.is_array() ? body : body.value("operations", Json::array())) {
+        GROVE_ASSIGN_OR_RETURN(auto operation, operation_from_json(item));
+        if (!operation.finished()) {
+            // The list leaves out the metadata (the command): asked for the few still going.
+            GROVE_ASSIGN_OR_RETURN(operation, get_operation(operation.uuid));
+        }
+        operations.push_back(std::move(operation));
+    }
+    return operations;
+}
+
+Result<OperationInfo> RemoteClient::get_operation(std::string_view uuid) {
+    GROVE_ASSIGN_OR_RETURN(const auto response,
+                           http_->call({.path = "/v1/operations/" + escape_query(uuid)}));
+    GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
+    return operation_from_json(body);
+}
+
+Result<OperationInfo> RemoteClient::wait_operation(std::string_view uuid) {
+    // The log ends with the completion; groved makes the operation finished before that.
+    const std::string events = "/v1/operations/" + escape_query(uuid) + "/events?follow=1";
+    GROVE_TRY(http_->call({.path = events, .on_body = [](std::string_view) {
+                           }}));
+    return get_operation(uuid);
+}
+
+Result<void> RemoteClient::cancel_operation(std::string_view uuid) {
+    GROVE_TRY(http_->call({.method = "DELETE", .path = "/v1/operations/" + escape_query(uuid)}));
+    return {};
 }
 
 }  // namespace grove::client

@@ -38,9 +38,16 @@ public:
     Result<SessionInfo> checkout_session(std::string_view name, std::string_view branch) override;
     Result<SessionInfo> rollback_session(std::string_view name, int64_t steps) override;
     Result<SessionInfo> record_run(std::string_view name, const SessionRun& run) override;
-    Result<std::vector<SessionRun>> session_history(std::string_view name, size_t limit) override;
+    Result<std::vector<SessionRun>> session_history(std::string_view name,
+                                                    size_t limit,
+                                                    std::string_view branch) override;
+    Result<std::vector<OperationInfo>> list_operations(
+        const OperationListOptions& options) override;
+    Result<OperationInfo> wait_operation(std::string_view uuid) override;
+    Result<void> cancel_operation(std::string_view uuid) override;
 
 private:
+    Result<OperationInfo> get_operation(std::string_view uuid);
     Result<SessionInfo> session_call(std::string method, std::string path, std::string body);
     // Follows an operation's events to its completion; the completion's data.
     Result<std::string> wait_for_image(const std::string& operation);

@@ -52,6 +52,36 @@ Result<ImageInfo> image_from_json(const base::Json& json) {
     });
 }
 
+Result<OperationInfo> operation_from_json(const base::Json& json) {
+    return guarded("operation", [&] {
+        OperationInfo info{.uuid = json.at("uuid").get<std::string>(),
+                           .kind = value_or<std::string>(json, "kind", ""),
+                           .status = value_or<std::string>(json, "status", ""),
+                           .error = optional_text(json, "error").value_or(""),
+                           .result_image = optional_text(json, "result_image_uuid")};
+        if (const auto created = optional_text(json, "created_at")) {
+            info.created = parse_iso8601(*created).value_or(Clock::time_point());
+        }
+        if (const auto duration = json.find("duration");
+            duration != json.end() && duration->is_number()) {
+            info.duration = duration->get<double>();
+        }
+        if (const auto metadata = json.find("metadata");
+            metadata != json.end() && metadata->is_object()) {
+            info.command = optional_text(*metadata, "command").value_or("");
+            if (const auto args = metadata->find("args");
+                args != metadata->end() && args->is_array()) {
+                for (const auto& arg : *args) {
+                    if (arg.is_string()) {
+                        info.command += " " + arg.get<std::string>();
+                    }
+                }
+            }
+        }
+        return info;
+    });
+}
+
 Result<SessionInfo> session_from_json(const base::Json& json) {
     return guarded("session", [&] {
         SessionInfo info{.name = json.at("name").get<std::string>(),

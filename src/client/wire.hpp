@@ -15,6 +15,7 @@ namespace grove::client {
 
 Result<ImageInfo> image_from_json(const base::Json& json);
 Result<SessionInfo> session_from_json(const base::Json& json);
+Result<OperationInfo> operation_from_json(const base::Json& json);
 Result<SessionRun> session_run_from_json(const base::Json& json);
 Result<FileEntry> file_entry_from_json(const base::Json& json);
 

@@ -343,7 +343,9 @@ TEST_F(RemoteClientTest, ROOT_ErrorsAreTyped) {
     auto absent = Client::remote({.host = socket().string()});
     ASSERT_FALSE(absent);
     EXPECT_EQ(absent.error().code(), Code::kUnavailable);
-    EXPECT_NE(absent.error().message().find("is groved running?"), std::string::npos);
+    EXPECT_NE(
+        absent.error().message().find("is it running? start it with `groved --listen unix://"),
+        std::string::npos);
     EXPECT_EQ(Client::remote({.host = "ftp://x"}).error().code(), Code::kInvalidArgument);
 }
 

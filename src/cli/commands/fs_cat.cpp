@@ -1,5 +1,6 @@
 // grove cat <image> <path>
-// Writes a file of an image to stdout (symlinks resolve inside the image, never on the host).
+// Writes a file of an image to stdout (symlinks resolve inside the image, never on the host),
+// through the client library: the same against groved.
 
 #include <unistd.h>
 
@@ -8,7 +9,6 @@
 #include "base/unique_fd.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "inspect/read_file.hpp"
 
 namespace grove::cli {
 
@@ -19,13 +19,10 @@ void add_fs_cat(CLI::App& app, CommandEnv env) {
     cmd->add_option("path", args->second, "A file in the image")->required();
     cmd->callback([args, env] {
         env.exit_code = exit_code_of([&]() -> Result<void> {
-            GROVE_ASSIGN_OR_RETURN(const auto files, env.context.image_files(args->first));
-            GROVE_TRY(inspect::read_file(files, args->second, [](std::span<const std::byte> chunk) {
-                return base::write_all(
-                    STDOUT_FILENO,
-                    std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size()));
-            }));
-            return {};
+            GROVE_ASSIGN_OR_RETURN(auto* client, env.context.client());
+            GROVE_ASSIGN_OR_RETURN(const auto image, client->images().use(args->first, true));
+            GROVE_ASSIGN_OR_RETURN(const auto content, image.read(args->second));
+            return base::write_all(STDOUT_FILENO, content);
         }());
     });
 }

@@ -18,7 +18,34 @@ struct Options {
     bool json = false;
 };
 
+// Against groved: what its inspect API tells (no owners, link counts or times).
+Result<void> run_remote(Context& context, const Options& options) {
+    GROVE_ASSIGN_OR_RETURN(auto* client, context.client());
+    GROVE_ASSIGN_OR_RETURN(const auto image, client->images().use(options.image, true));
+    GROVE_ASSIGN_OR_RETURN(const auto entries, image.ls(options.path));
+    if (options.json) {
+        base::Json out = base::Json::array();
+        for (const auto& entry : entries) {
+            out.push_back({{"name", entry.name},
+                           {"size", entry.size},
+                           {"mode", fmt::format("{:o}", entry.mode & 07777)},
+                           {"is_dir", entry.is_dir},
+                           {"target", entry.symlink_to}});
+        }
+        fmt::print("{}\n", out.dump(2));
+        return {};
+    }
+    for (const auto& entry : entries) {
+        fmt::print("{:06o} {:>10} {}{}\n", entry.mode, entry.size, entry.name,
+                   entry.is_symlink ? " -> " + entry.symlink_to : "");
+    }
+    return {};
+}
+
 Result<void> run(Context& context, const Options& options) {
+    if (context.remote()) {
+        return run_remote(context, options);
+    }
     GROVE_ASSIGN_OR_RETURN(const auto files, context.image_files(options.image));
     GROVE_ASSIGN_OR_RETURN(const auto users, inspect::UserDb::load(files));
     GROVE_ASSIGN_OR_RETURN(const auto entries, inspect::list_path(files, options.path, &users));

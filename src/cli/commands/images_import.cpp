@@ -1,7 +1,9 @@
 // grove images import <source> [--tag T] [--platform P] [--username U --password P]
 // <source>: a registry reference (busybox, host:5000/x:tag, docker://...), oci:<dir>[:ref],
 // oci-archive:<file>[:ref], docker-archive:<file>[:repo:tag] or rootfs:<dir-or-tarball>.
-// Prints per-layer progress on stderr and the image's UUID, last, on stdout.
+// Prints per-layer progress on stderr and the image's UUID, last, on stdout. Against groved,
+// through the client library: registry references only, no progress before the end.
+// `grove import` is the same command.
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,16 +27,41 @@ struct Options {
     bool quiet = false;
 };
 
+// Through groved's import (a registry reference only): it reports no progress before the end.
+Result<void> run_remote(Context& context, const Options& options) {
+    if (!options.platform.empty()) {
+        return base::make_error(Code::kUnimplemented, "--platform works on the local store only");
+    }
+    grove::ImportOptions import;
+    if (!options.tag.empty()) {
+        import.tag = options.tag;
+    }
+    if (!options.username.empty()) {
+        import.credentials = Credentials{options.username, options.password};
+    }
+    GROVE_ASSIGN_OR_RETURN(auto* client, context.client());
+    GROVE_ASSIGN_OR_RETURN(const auto image, client->images().import_from(options.source, import));
+    if (!options.quiet) {
+        fmt::print(stderr, "imported {}{}\n", options.source,
+                   image.info().tag ? " as " + *image.info().tag : "");
+    }
+    fmt::print("{}\n", image.uuid());
+    return {};
+}
+
 Result<void> run(Context& context, const Options& options) {
+    if (options.username.empty() != options.password.empty()) {
+        return base::make_error(Code::kInvalidArgument, "--username and --password go together");
+    }
+    if (context.remote()) {
+        return run_remote(context, options);
+    }
     image::ImportOptions import;
     if (!options.tag.empty()) {
         import.tag = options.tag;
     }
     if (!options.platform.empty()) {
         GROVE_ASSIGN_OR_RETURN(import.platform, oci::Platform::parse(options.platform));
-    }
-    if (options.username.empty() != options.password.empty()) {
-        return base::make_error(Code::kInvalidArgument, "--username and --password go together");
     }
     ImportProgress progress(stderr);
     if (!options.quiet) {

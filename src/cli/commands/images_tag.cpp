@@ -1,5 +1,6 @@
 // grove images tag <image> <tag>   (moves the tag if another image has it)
-// grove images untag <tag>
+// grove images untag <tag>          (the local store only)
+// `grove tag` and `grove untag` are the same commands.
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -17,9 +18,10 @@ void add_images_tag(CLI::App& images, CommandEnv env) {
         ->required();
     tag->callback([args, env] {
         env.exit_code = exit_code_of([&]() -> Result<void> {
-            GROVE_ASSIGN_OR_RETURN(auto* store, env.context.store());
-            GROVE_ASSIGN_OR_RETURN(const auto image, store->tag(args->first, args->second));
-            fmt::print("{}\n", image.uuid);
+            GROVE_ASSIGN_OR_RETURN(auto* client, env.context.client());
+            GROVE_ASSIGN_OR_RETURN(const auto image, client->images().use(args->first, true));
+            GROVE_ASSIGN_OR_RETURN(const auto tagged, image.tag(args->second));
+            fmt::print("{}\n", tagged.uuid());
             return {};
         }());
     });

@@ -1,21 +1,21 @@
 // grove session new NAME IMAGE | ls | branch NAME | checkout NAME | rollback [N] | log | rm NAME
-//               | run [-s STRING] [-e K=V]... [-t SECONDS] [--disposable] [--json] [-- cmd args]
+//               | run [run's flags] [-s STRING | -- cmd args]
 // Git-style sessions through the client library, on the local store or, with --host, a groved.
 // `new` makes the session active (active_session.hpp); the other verbs act on the active one.
-// `run` runs on the head and advances it (not when --disposable), streams the command's output
-// live and exits with its exit code. The verbs are a few lines each, so they share this file.
+// `run` is `grove run` with no image (run.cpp). The verbs are a few lines each, so they share
+// this file.
 
-#include <unistd.h>
+#include <cctype>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "base/error.hpp"
 #include "base/json.hpp"
-#include "base/unique_fd.hpp"
 #include "cli/active_session.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/run_flags.hpp"
 
 namespace grove::cli {
 namespace {
@@ -25,11 +25,6 @@ struct Options {
     std::string image;
     int64_t steps = 1;
     size_t limit = 20;
-    std::vector<std::string> command;
-    std::string shell;
-    std::vector<std::string> env;
-    double timeout_seconds = 0;
-    bool disposable = false;
     bool json = false;
 };
 
@@ -52,6 +47,31 @@ Result<void> create(Context& context, const Options& options) {
     GROVE_ASSIGN_OR_RETURN(const auto info, session.info());
     print_session(info);
     return {};
+}
+
+// `grove use IMAGE`: a session named after the image (its tag, else its UUID's first 8
+// characters; -2, -3... when taken) unless --name is given.
+Result<void> use(Context& context, const Options& options) {
+    GROVE_ASSIGN_OR_RETURN(auto* client, context.client());
+    if (!options.name.empty()) {
+        return create(context, options);
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto image, client->images().use(options.image, true));
+    std::string base = image.info().tag.value_or(image.uuid().substr(0, 8));
+    for (char& c : base) {
+        if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '.' && c != '_' && c != '-') {
+            c = '-';
+        }
+    }
+    for (int attempt = 1;; ++attempt) {
+        Options named = options;
+        named.name = attempt == 1 ? base : fmt::format("{}-{}", base, attempt);
+        named.image = image.uuid();
+        auto created = create(context, named);
+        if (created || created.error().code() != Code::kAlreadyExists || attempt == 100) {
+            return created;
+        }
+    }
 }
 
 Result<void> list(Context& context, const Options& options) {
@@ -127,47 +147,16 @@ Result<void> remove(Context& context, const Options& options) {
     return {};
 }
 
-Result<int> run(Context& context, const Options& options) {
-    GROVE_ASSIGN_OR_RETURN(const auto session, active(context));
-    RunOptions run{.command = options.command, .disposable = options.disposable};
-    if (!options.shell.empty()) {
-        run.shell = options.shell;
-    }
-    for (const auto& pair : options.env) {
-        const size_t eq = pair.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            return base::make_error(Code::kInvalidArgument, "-e '{}': want KEY=VALUE", pair);
-        }
-        run.env[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
-    if (options.timeout_seconds > 0) {
-        run.timeout =
-            std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
-    }
-    if (!options.json) {
-        run.stdout_to.callback = [](std::string_view chunk) {
-            (void)base::write_all(STDOUT_FILENO, chunk);
-        };
-        run.stderr_to.callback = [](std::string_view chunk) {
-            (void)base::write_all(STDERR_FILENO, chunk);
-        };
-    }
-    GROVE_ASSIGN_OR_RETURN(const auto result, session.run(run));
-    if (options.json) {
-        fmt::print(
-            "{}\n",
-            base::Json{{"exit_code", result.exit_code},
-                       {"timed_out", result.timed_out},
-                       {"stdout", result.stdout_data},
-                       {"stderr", result.stderr_data},
-                       {"elapsed_seconds", std::chrono::duration<double>(result.elapsed).count()},
-                       {"image", result.image ? base::Json(*result.image) : base::Json()}}
-                .dump());
-    }
-    return result.timed_out ? 124 : result.exit_code;
-}
-
 }  // namespace
+
+void add_use(CLI::App& app, CommandEnv env) {
+    auto options = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand(
+        "use", "Start a session on an image and make it active: `grove run` then builds on it");
+    cmd->add_option("image", options->image, "UUID, UUID prefix or tag")->required();
+    cmd->add_option("--name", options->name, "The session's name (default: from the image)");
+    cmd->callback([options, env] { env.exit_code = exit_code_of(use(env.context, *options)); });
+}
 
 void add_session(CLI::App& app, CommandEnv env) {
     auto options = std::make_shared<Options>();
@@ -213,17 +202,12 @@ void add_session(CLI::App& app, CommandEnv env) {
     rm_cmd->add_option("name", options->name, "The session's name")->required();
     rm_cmd->callback([=] { done(remove(env.context, *options)); });
 
-    CLI::App* run_cmd = session->add_subcommand("run", "Run on the head and advance it");
-    run_cmd->add_option("command", options->command, "The command and its arguments (after --)");
-    run_cmd->add_option("-s,--shell", options->shell, "Run this string with /bin/sh -c");
-    run_cmd->add_option("-e,--env", options->env, "KEY=VALUE (repeatable)")
-        ->allow_extra_args(false);
-    run_cmd->add_option("-t,--timeout", options->timeout_seconds,
-                        "Kill the run after this many seconds");
-    run_cmd->add_flag("--disposable", options->disposable, "Keep nothing, leave the head");
-    run_cmd->add_flag("--json", options->json, "Print one JSON object instead of streaming");
+    auto run_flags = std::make_shared<RunFlags>();
+    CLI::App* run_cmd = session->add_subcommand(
+        "run", "Run on the head and advance it (as `grove run` with no image)");
+    add_run_flags(*run_cmd, *run_flags);
     run_cmd->callback([=] {
-        auto code = run(env.context, *options);
+        auto code = run_command(env.context, *run_flags);
         env.exit_code = code ? *code : exit_code_of(code.error());
     });
 }

@@ -220,8 +220,17 @@ Result<SessionRecord> SessionTable::append(std::string_view name, SessionState s
     return get(name);
 }
 
-Result<std::vector<SessionState>> SessionTable::history(std::string_view name, size_t limit) {
+Result<std::vector<SessionState>> SessionTable::history(std::string_view name,
+                                                        size_t limit,
+                                                        std::string_view branch) {
     GROVE_ASSIGN_OR_RETURN(const SessionRecord session, get(name));
+    const auto from =
+        std::find_if(session.branches.begin(), session.branches.end(), [&](const SessionBranch& b) {
+            return b.name == (branch.empty() ? std::string_view(session.branch) : branch);
+        });
+    if (from == session.branches.end()) {
+        return base::make_error(Code::kNotFound, "session '{}' has no branch '{}'", name, branch);
+    }
     GROVE_ASSIGN_OR_RETURN(auto stmt, db_.prepare(fmt::format(R"sql(
         WITH RECURSIVE chain (id, depth) AS (
             SELECT ?1, 0
@@ -230,7 +239,7 @@ Result<std::vector<SessionState>> SessionTable::history(std::string_view name, s
             WHERE s.parent IS NOT NULL AND chain.depth + 1 < ?2)
         {} JOIN chain ON chain.id = session_states.id ORDER BY chain.depth)sql",
                                                               kSelectStates)));
-    stmt.bind(1, session.current().head).bind(2, limit);
+    stmt.bind(1, from->head).bind(2, limit);
     std::vector<SessionState> states;
     for (;;) {
         GROVE_ASSIGN_OR_RETURN(const bool row, stmt.step());

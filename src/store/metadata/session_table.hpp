@@ -79,8 +79,11 @@ public:
     // Records a run from the checked-out head and moves the head to it. `state.parent` must be
     // that head: Aborted when another client moved it meanwhile (re-read and retry).
     Result<SessionRecord> append(std::string_view name, SessionState state);
-    // The checked-out head's states, head first, down to the base (at most `limit`).
-    Result<std::vector<SessionState>> history(std::string_view name, size_t limit);
+    // The states of `branch`'s head (the checked-out one when empty), head first, down to the
+    // base (at most `limit`). NotFound for an unknown branch.
+    Result<std::vector<SessionState>> history(std::string_view name,
+                                              size_t limit,
+                                              std::string_view branch = {});
 
 private:
     Result<void> set_head(std::string_view name, std::string_view branch, int64_t head);

@@ -72,6 +72,14 @@ TEST_F(SessionTableTest, BranchesCheckoutAndRollback) {
     ASSERT_TRUE(rolled) << rolled.error().to_string();
     EXPECT_EQ(rolled->current().image, base);
     EXPECT_EQ(sessions.rollback("s", 1).error().code(), Code::kOutOfRange);
+
+    // Any branch's history, whichever is checked out: what `grove tree` draws.
+    auto other = sessions.history("s", 100, "try");
+    ASSERT_TRUE(other) << other.error().to_string();
+    ASSERT_EQ(other->size(), 3u);
+    EXPECT_EQ((*other)[0].command, "b");
+    EXPECT_EQ(sessions.history("s", 100)->size(), 1u) << "main, checked out, is at the base";
+    EXPECT_EQ(sessions.history("s", 100, "none").error().code(), Code::kNotFound);
     EXPECT_EQ(sessions.checkout("s", "try")->current().image, b);
 }
 

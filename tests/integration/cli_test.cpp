@@ -1,0 +1,367 @@
+// The `grove` CLI as people use it, each command run twice: on the fixture's store (embedded)
+// and against the fixture's groved (--host). Plus what only one place has: the configuration
+// file and its order, the error for a daemon that is not there, shell completion, and what a real
+// terminal gets (a pty through script(1)): box drawing, colours, NO_COLOR.
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/child_process.hpp"
+#include "base/json.hpp"
+#include "groved_fixture.hpp"
+#include "helpers/requirements.hpp"
+#include "helpers/test_images.hpp"
+
+namespace grove::testing {
+namespace {
+
+class CliTest : public GrovedFixture, public ::testing::WithParamInterface<bool> {
+protected:
+    std::vector<std::string> env(std::vector<std::string> extra = {}) const {
+        extra.push_back("XDG_CONFIG_HOME=" + (dir_->path() / "config").string());
+        extra.push_back("PATH=/usr/bin:/bin");
+        return extra;
+    }
+
+    std::vector<std::string> place() const {
+        if (GetParam()) {
+            return {"--host", "unix://" + socket().string()};
+        }
+        return {"--root", root().string()};
+    }
+
+    // Runs `grove <place> <args...>` with `extra_env`.
+    base::CommandOutput grove(std::vector<std::string> args,
+                              std::vector<std::string> extra_env = {},
+                              bool with_place = true) {
+        std::vector<std::string> argv = {GROVE_BINARY};
+        if (with_place) {
+            const auto where = place();
+            argv.insert(argv.end(), where.begin(), where.end());
+        }
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto out = base::run_command({.argv = argv, .env = env(std::move(extra_env))},
+                                     std::chrono::minutes(1));
+        EXPECT_TRUE(out) << out.error().to_string();
+        return out.value_or(base::CommandOutput{.status = {.code = -1}});
+    }
+
+    // The same in a pseudo-terminal (script(1)): what a person sees, escapes included.
+    std::string on_tty(std::vector<std::string> args, std::vector<std::string> extra_env) {
+        std::string line = GROVE_BINARY;
+        for (const auto& word : place()) {
+            line += " '" + word + "'";
+        }
+        for (const auto& word : args) {
+            line += " '" + word + "'";
+        }
+        auto out = base::run_command(
+            {.argv = {"script", "-qec", line, "/dev/null"}, .env = env(std::move(extra_env))},
+            std::chrono::minutes(1));
+        EXPECT_TRUE(out) << out.error().to_string();
+        return out ? out->out : "";
+    }
+
+    static base::Json json(const base::CommandOutput& out) {
+        auto parsed = base::parse_json(out.out);
+        EXPECT_TRUE(parsed) << out.out << out.err;
+        return parsed.value_or(base::Json());
+    }
+};
+
+TEST_P(CliTest, ROOT_RunWithNoImageRunsOnTheActiveSessionAndAdvancesIt) {
+    auto none = grove({"run", "--", "true"});
+    EXPECT_EQ(none.status.code, 1);
+    EXPECT_NE(none.err.find("no active session"), std::string::npos) << none.err;
+
+    auto used = grove({"use", "busybox"});
+    ASSERT_TRUE(used.status.success()) << used.err;
+    EXPECT_NE(used.out.find("session busybox on branch main"), std::string::npos) << used.out;
+    ASSERT_TRUE(grove({"use", "busybox"}).status.success()) << "a second session: busybox-2";
+
+    auto first = grove({"run", "--", "sh", "-c", "echo 1 > /n; echo ran"});
+    ASSERT_TRUE(first.status.success()) << first.err;
+    EXPECT_EQ(first.out, "ran\n");
+    EXPECT_EQ(grove({"run", "--disposable", "-s", "echo 2 > /n"}).status.code, 0);
+    auto read = grove({"run", "--json", "--", "cat", "/n"});
+    EXPECT_EQ(json(read)["stdout"], "1\n") << "the disposable run left the head";
+    EXPECT_TRUE(json(read)["result_image"].is_string());
+    EXPECT_EQ(grove({"run", "-s", "exit 42"}).status.code, 42);
+    EXPECT_EQ(grove({"run", "-t", "0.3", "-s", "sleep 30"}).status.code, 124);
+
+    auto sessions = json(grove({"session", "ls", "--json"}));
+    ASSERT_EQ(sessions.size(), 2u);
+    EXPECT_EQ(sessions[1]["name"], "busybox-2");
+    EXPECT_EQ(sessions[1]["active"], true);
+
+    // An image before `--` (or -I) is a plain run of that image, sessions untouched.
+    auto plain = grove({"run", "busybox", "--", "echo", "hi"});
+    EXPECT_EQ(plain.out, "hi\n") << plain.err;
+    auto flagged = grove({"run", "-I", "busybox", "--json", "--", "cat", "/n"});
+    EXPECT_EQ(flagged.status.code, 1) << "busybox has no /n";
+    EXPECT_EQ(json(flagged)["exit_code"], 1);
+    auto log = json(grove({"session", "log", "--json"}));
+    EXPECT_EQ(log.size(), 5u) << log.dump() << ": base, echo, cat, exit 42, timeout";
+}
+
+TEST_P(CliTest, ROOT_TreeDrawsTheSessionsBranchesWithTheHeadMarked) {
+    ASSERT_TRUE(grove({"session", "new", "work", "busybox"}).status.success());
+    ASSERT_TRUE(grove({"run", "-s", "echo 1 > /n"}).status.success());
+    ASSERT_TRUE(grove({"session", "branch", "try"}).status.success());
+    ASSERT_EQ(grove({"run", "-s", "echo 2 >> /n; exit 3"}).status.code, 3);
+    ASSERT_TRUE(grove({"session", "checkout", "main"}).status.success());
+    ASSERT_TRUE(grove({"run", "-s", "echo 3 >> /n"}).status.success());
+    ASSERT_TRUE(grove({"session", "rollback"}).status.success());
+    ASSERT_TRUE(grove({"run", "-s", "echo 4 >> /n"}).status.success());
+
+    // #4 was rolled back: no branch reaches it, so the tree (like git's log) leaves it out.
+    auto tree = grove({"tree"});
+    ASSERT_TRUE(tree.status.success()) << tree.err;
+    EXPECT_EQ(tree.out.find("\x1b["), std::string::npos) << "no colours when piped";
+    EXPECT_EQ(tree.out.find("├"), std::string::npos) << "ASCII when piped: " << tree.out;
+    EXPECT_NE(tree.out.find("session work on branch main\n#1 "), std::string::npos) << tree.out;
+    EXPECT_NE(tree.out.find("[busybox] (base)\n`-- #2 "), std::string::npos) << tree.out;
+    EXPECT_NE(tree.out.find("echo 1 > /n\n    |-- #3 "), std::string::npos) << tree.out;
+    EXPECT_NE(tree.out.find("echo 2 >> /n; exit 3 (exit 3) <- try\n    `-- #5 "), std::string::npos)
+        << tree.out;
+    EXPECT_NE(tree.out.find("echo 4 >> /n <- HEAD -> main\n"), std::string::npos) << tree.out;
+    EXPECT_EQ(tree.out.find("#4"), std::string::npos) << tree.out;
+
+    auto states = json(grove({"tree", "--json"}))["states"];
+    ASSERT_EQ(states.size(), 4u) << states.dump();
+    EXPECT_EQ(states[3]["id"], 5);
+    EXPECT_EQ(states[3]["head"], true);
+    EXPECT_EQ(states[3]["branches"], base::Json::array({"main"}));
+    EXPECT_EQ(states[2]["branches"], base::Json::array({"try"}));
+    EXPECT_EQ(states[2]["exit_code"], 3);
+    EXPECT_EQ(states[0]["tag"], "busybox");
+
+    GROVE_REQUIRE(missing_programs({"script"}));
+    const std::string drawn = on_tty({"tree"}, {"LANG=C.UTF-8", "TERM=xterm"});
+    EXPECT_NE(drawn.find("└── #2 "), std::string::npos) << drawn;
+    EXPECT_NE(drawn.find("    ├── #3 "), std::string::npos) << drawn;
+    EXPECT_NE(drawn.find("\x1b[32mHEAD -> main\x1b[0m"), std::string::npos) << drawn;
+    const std::string plain = on_tty({"tree"}, {"LANG=C", "TERM=xterm", "NO_COLOR=1"});
+    EXPECT_EQ(plain.find("\x1b["), std::string::npos) << plain;
+    EXPECT_NE(plain.find("    |-- #3 "), std::string::npos) << plain;
+}
+
+TEST_P(CliTest, ROOT_ImagesTagCatAndLsWorkTheSameEverywhere) {
+    auto images = json(grove({"images", "--json"}));
+    ASSERT_EQ(images.size(), 1u);
+    EXPECT_EQ(images[0]["uuid"], busybox_);
+    EXPECT_EQ(images[0]["kind"], "imported");
+    auto table = grove({"images", "--tagged", "--prefix", "busy"});
+    EXPECT_NE(table.out.find("IMAGE"), std::string::npos);
+    EXPECT_NE(table.out.find(busybox_), std::string::npos) << table.out;
+    EXPECT_EQ(json(grove({"images", "ls", "--prefix", "nope", "--json"})).size(), 0u);
+    EXPECT_EQ(json(grove({"images", "--since", "2200-01-01", "--json"})).size(), 0u);
+
+    auto tagged = grove({"tag", "busybox", "team/base"});
+    ASSERT_TRUE(tagged.status.success()) << tagged.err;
+    EXPECT_EQ(tagged.out, busybox_ + "\n");
+    EXPECT_EQ(grove({"cat", "team/base", "/etc/passwd"}).out.substr(0, 5), "root:");
+    EXPECT_EQ(grove({"cat", "team/base", "/no/such/file"}).status.code, 1);
+    auto listed = json(grove({"ls", "team/base", "/etc", "--json"}));
+    bool has_passwd = false;
+    for (const auto& entry : listed) {
+        has_passwd = has_passwd || entry["name"] == "passwd";
+    }
+    EXPECT_TRUE(has_passwd) << listed.dump();
+    EXPECT_EQ(grove({"run", "--tag", "made", "team/base", "-s", "echo x > /x"}).status.code, 0);
+    EXPECT_EQ(grove({"cat", "made", "/x"}).out, "x\n");
+
+    auto removal = grove({"images", "rm", "made"});
+    if (GetParam()) {
+        EXPECT_EQ(removal.status.code, 1);
+        EXPECT_NE(removal.err.find("local store only"), std::string::npos) << removal.err;
+    }
+}
+
+TEST_P(CliTest, ROOT_PsWaitAndKillGrovedsOperations) {
+    if (!GetParam()) {
+        auto ps = grove({"ps", "--json"});
+        EXPECT_TRUE(ps.status.success()) << ps.err;
+        EXPECT_EQ(ps.out, "[]\n");
+        EXPECT_NE(ps.err.find("the embedded engine has no operations"), std::string::npos)
+            << ps.err;
+        EXPECT_EQ(grove({"kill", "0192a3b4-0000-7000-8000-000000000000"}).status.code, 1);
+        return;
+    }
+    const std::string done = spawn(R"({"image": ")" + busybox_ + R"(", "command": "true"})");
+    const std::string slow =
+        spawn(R"({"image": ")" + busybox_ + R"(", "command": "sleep", "args": ["60"]})");
+    auto waited = grove({"wait", done});
+    EXPECT_EQ(waited.status.code, 0) << waited.err;
+    EXPECT_EQ(waited.out, done + " SUCCESS\n");
+
+    auto running = json(grove({"ps", "--json"}));
+    ASSERT_EQ(running.size(), 1u) << running.dump();
+    EXPECT_EQ(running[0]["uuid"], slow);
+    EXPECT_EQ(running[0]["kind"], "instance");
+    EXPECT_EQ(running[0]["command"], "sleep 60");
+    EXPECT_NE(grove({"ps"}).out.find(slow), std::string::npos);
+
+    EXPECT_EQ(grove({"kill", slow}).out, slow + "\n");
+    auto cancelled = json(grove({"wait", "--json", slow}));
+    EXPECT_EQ(cancelled[0]["status"], "CANCELLED") << cancelled.dump();
+    EXPECT_EQ(grove({"wait", slow}).status.code, 1);
+    EXPECT_EQ(json(grove({"ps", "--json"})).size(), 0u);
+    EXPECT_EQ(json(grove({"ps", "-a", "--json"})).size(), 2u);
+    EXPECT_EQ(grove({"kill", slow}).status.code, 1) << "finished: not cancellable";
+}
+
+std::string place_name(const ::testing::TestParamInfo<bool>& place) {
+    return place.param ? "Remote" : "Embedded";
+}
+
+INSTANTIATE_TEST_SUITE_P(Places, CliTest, ::testing::Values(false, true), place_name);
+
+class CliSetupTest : public CliTest {};
+
+// Flags over the environment over ~/.config/grove/config, for host, token and root.
+TEST_P(CliSetupTest, ROOT_ConfigFileThenEnvironmentThenFlags) {
+    const std::string real = "unix://" + socket().string();
+    const std::string absent = "unix://" + (dir_->path() / "absent.sock").string();
+    std::filesystem::create_directories(dir_->path() / "config" / "grove");
+    const auto config = dir_->path() / "config" / "grove" / "config";
+    const std::string tcp = "http://127.0.0.1:" + std::to_string(port_);
+    const auto listed = [&](std::vector<std::string> env, std::vector<std::string> flags = {}) {
+        flags.insert(flags.end(), {"images", "--json"});
+        return grove(flags, std::move(env), false);
+    };
+
+    std::ofstream(config) << "# grove's settings\nhost = " << real << "\n";
+    EXPECT_TRUE(listed({}).status.success()) << "the file's host";
+    auto env_wins = listed({"GROVE_HOST=" + absent});
+    EXPECT_EQ(env_wins.status.code, 1);
+    EXPECT_NE(env_wins.err.find("cannot reach groved at " + absent +
+                                ": is it running? start it with `groved --listen " + absent),
+              std::string::npos)
+        << env_wins.err;
+    EXPECT_TRUE(listed({"GROVE_HOST=" + absent}, {"--host", real}).status.success()) << "flag";
+
+    std::ofstream(config) << "host = " << tcp << "\ntoken = wrong\n";
+    EXPECT_EQ(listed({}).status.code, 1) << "the file's wrong token";
+    EXPECT_TRUE(listed({std::string("GROVE_TOKEN=") + kTestToken}).status.success());
+    EXPECT_TRUE(listed({"GROVE_TOKEN=wrong"}, {"--token", kTestToken}).status.success());
+
+    std::ofstream(config) << "root = " << root().string() << "\n";
+    auto local = listed({});
+    ASSERT_TRUE(local.status.success()) << local.err;
+    EXPECT_NE(local.out.find(busybox_), std::string::npos) << "the file's root";
+    EXPECT_EQ(json(listed({"GROVE_ROOT=" + (dir_->path() / "empty").string()})).size(), 0u);
+    EXPECT_EQ(json(listed({"GROVE_ROOT=/nonexistent"}, {"--root", root().string()})).size(), 1u);
+    EXPECT_EQ(json(listed({"GROVE_HOST=" + absent}, {"--root", root().string()})).size(), 1u)
+        << "--root on the command line beats a host from the environment";
+
+    std::ofstream(config) << "colour = yes\n";
+    auto bad = listed({});
+    EXPECT_EQ(bad.status.code, 1);
+    EXPECT_NE(bad.err.find("config:1"), std::string::npos) << bad.err;
+}
+
+TEST_P(CliSetupTest, ROOT_CompletionAndHelp) {
+    auto script = grove({"completion", "bash"}, {}, false);
+    ASSERT_TRUE(script.status.success()) << script.err;
+    const auto file = dir_->path() / "grove.bash";
+    std::ofstream(file) << script.out;
+    auto completed = base::run_command(
+        {.argv = {"bash", "-c",
+                  "source " + file.string() +
+                      " && complete -p grove && COMP_WORDS=(grove ses) COMP_CWORD=1 && _grove && "
+                      "echo \"[${COMPREPLY[*]}]\" && COMP_WORDS=(grove session ro) COMP_CWORD=2 "
+                      "&& _grove && echo \"[${COMPREPLY[*]}]\""}},
+        std::chrono::seconds(10));
+    ASSERT_TRUE(completed);
+    EXPECT_TRUE(completed->status.success()) << completed->err;
+    EXPECT_NE(completed->out.find("complete -o default -F _grove grove"), std::string::npos);
+    EXPECT_NE(completed->out.find("[session]"), std::string::npos) << completed->out;
+    EXPECT_NE(completed->out.find("[rollback]"), std::string::npos) << completed->out;
+    EXPECT_NE(grove({"completion", "zsh"}, {}, false).out.find("bashcompinit"), std::string::npos);
+
+    for (const auto& command :
+         std::vector<std::vector<std::string>>{{"--help"},
+                                               {"run", "--help"},
+                                               {"tree", "--help"},
+                                               {"images", "--help"},
+                                               {"session", "rollback", "--help"},
+                                               {"use", "--help"}}) {
+        auto help = grove(command, {}, false);
+        EXPECT_TRUE(help.status.success()) << command.front();
+        EXPECT_NE(help.out.find("Usage"), std::string::npos) << help.out;
+    }
+}
+
+// On a store of their own (groved's Docker API has the fixture's containers), embedded only.
+TEST_P(CliSetupTest, ROOT_ContainersRunUnderTheirShimAfterTheCliExits) {
+    auto images = TestImages::load();
+    ASSERT_TRUE(images) << images.error().to_string();
+    const std::string own = (dir_->path() / "containers-root").string();
+    const auto local = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--root", own});
+        return grove(std::move(args), {}, false);
+    };
+    ASSERT_TRUE(
+        local({"import", "-q", images->oci_ref("busybox"), "--tag", "bb"}).status.success());
+
+    auto created = local({"container", "create", "--name", "web", "-e", "WHO=grove", "bb", "--",
+                          "sh", "-c", "echo ready $WHO; exec sleep 1000"});
+    ASSERT_TRUE(created.status.success()) << created.err;
+    EXPECT_EQ(created.out.size(), 65u) << created.out;
+    EXPECT_EQ(local({"container", "start", "web"}).out, "web\n");
+    auto running = json(local({"container", "ps", "--json"}));
+    ASSERT_EQ(running.size(), 1u) << running.dump();
+    EXPECT_EQ(running[0]["status"], "running");
+    EXPECT_EQ(running[0]["name"], "web");
+
+    auto exec = local(
+        {"container", "exec", "web", "--", "sh", "-c", "echo out $WHO; echo err >&2; exit 4"});
+    EXPECT_EQ(exec.status.code, 4) << exec.err;
+    EXPECT_EQ(exec.out, "out grove\n");
+    EXPECT_EQ(exec.err, "err\n");
+
+    ASSERT_TRUE(local({"container", "stop", "-t", "1", "web"}).status.success());
+    EXPECT_EQ(local({"container", "logs", "web"}).out, "ready grove\n");
+    EXPECT_EQ(json(local({"container", "ps", "--json"})).size(), 0u);
+    auto table = local({"container", "ps", "-a"});
+    EXPECT_NE(table.out.find("web"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("exited"), std::string::npos) << table.out;
+    ASSERT_TRUE(local({"container", "rm", "web"}).status.success());
+    EXPECT_EQ(json(local({"container", "ps", "-a", "--json"})).size(), 0u);
+
+    auto remote = grove({"--host", "unix://" + socket().string(), "container", "ps"}, {}, false);
+    EXPECT_EQ(remote.status.code, 1);
+    EXPECT_NE(remote.err.find("local store only"), std::string::npos) << remote.err;
+}
+
+// Per-layer lines redrawn in place on a terminal; one plain line per finished layer when piped.
+TEST_P(CliSetupTest, ROOT_ImportDrawsProgressOnATerminalOnly) {
+    GROVE_REQUIRE(missing_programs({"script"}));
+    auto images = TestImages::load();
+    ASSERT_TRUE(images) << images.error().to_string();
+    const auto import_into = [&](const std::string& root) {
+        return std::vector<std::string>{"--root", root, "import", images->oci_ref("busybox")};
+    };
+    auto piped = grove(import_into((dir_->path() / "piped").string()), {}, false);
+    ASSERT_TRUE(piped.status.success()) << piped.err;
+    EXPECT_EQ(piped.err.find("\x1b["), std::string::npos) << piped.err;
+    EXPECT_NE(piped.err.find("layer 1/1 "), std::string::npos) << piped.err;
+    EXPECT_NE(piped.err.find(" done "), std::string::npos) << piped.err;
+
+    std::string line = GROVE_BINARY;
+    for (const auto& word : import_into((dir_->path() / "tty").string())) {
+        line += " '" + word + "'";
+    }
+    auto drawn = base::run_command(
+        {.argv = {"script", "-qec", line, "/dev/null"}, .env = env({"TERM=xterm"})},
+        std::chrono::minutes(1));
+    ASSERT_TRUE(drawn);
+    EXPECT_NE(drawn->out.find("\x1b[2Klayer 1/1 "), std::string::npos) << drawn->out;
+    EXPECT_NE(drawn->out.find("\x1b[1F"), std::string::npos) << "redrawn in place: " << drawn->out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Once, CliSetupTest, ::testing::Values(false));
+
+}  // namespace
+}  // namespace grove::testing
