@@ -268,8 +268,14 @@ pid_t ChildProcess::release() {
 }
 
 Result<CommandOutput> run_command(SpawnOptions options, std::chrono::milliseconds timeout) {
-    GROVE_ASSIGN_OR_RETURN(Pipe out, Pipe::create(O_NONBLOCK));
-    GROVE_ASSIGN_OR_RETURN(Pipe err, Pipe::create(O_NONBLOCK));
+    GROVE_ASSIGN_OR_RETURN(Pipe out, Pipe::create());
+    GROVE_ASSIGN_OR_RETURN(Pipe err, Pipe::create());
+    // Our ends only: the child's output must block when the pipe is full, not fail with EAGAIN.
+    for (const Pipe* pipe : {&out, &err}) {
+        if (::fcntl(pipe->read.get(), F_SETFL, O_NONBLOCK) != 0) {
+            return last_errno_error("make the output pipe non-blocking");
+        }
+    }
     UniqueFd dev_null;
     if (options.stdin_fd < 0) {
         GROVE_ASSIGN_OR_RETURN(dev_null, UniqueFd::open("/dev/null", O_RDONLY));

@@ -120,4 +120,8 @@ int64_t now_ns() {
         .count();
 }
 
+int64_t to_ns(std::chrono::system_clock::time_point time) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
 }  // namespace grove::cli

@@ -2,6 +2,7 @@
 
 // How the CLI shows things to people (tables) and programs (--json).
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -21,5 +22,7 @@ base::Json file_json(const inspect::FileInfo& info);
 // An image as the CLI's and API's JSON show it.
 base::Json image_json(const store::ImageRecord& image);
 int64_t now_ns();
+// Nanoseconds since the epoch, as the two functions above take them.
+int64_t to_ns(std::chrono::system_clock::time_point time);
 
 }  // namespace grove::cli

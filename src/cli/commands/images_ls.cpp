@@ -31,10 +31,6 @@ Clock::time_point from_ns(int64_t ns) {
         std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
-int64_t to_ns(Clock::time_point time) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-}
-
 Result<void> run(Context& context, const Options& options) {
     ImageListOptions list{.tagged = options.tagged};
     if (!options.prefix.empty()) {

@@ -22,10 +22,6 @@ struct Options {
     bool json = false;
 };
 
-int64_t to_ns(Clock::time_point time) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-}
-
 base::Json operation_json(const OperationInfo& op) {
     return {{"uuid", op.uuid},
             {"kind", op.kind},

@@ -31,6 +31,14 @@ TEST(ChildProcess, CapturesOutputAndExitCode) {
     EXPECT_EQ(r->status.to_string(), "exit code 3");
 }
 
+TEST(ChildProcess, OutputLargerThanAPipeArrivesWhole) {
+    auto r = sh("head -c 1000000 /dev/zero; head -c 300000 /dev/zero >&2");
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    EXPECT_TRUE(r->status.success()) << r->err.substr(0, 200);
+    EXPECT_EQ(r->out.size(), 1000000u);
+    EXPECT_EQ(r->err.size(), 300000u);
+}
+
 TEST(ChildProcess, SearchesPath) {
     auto r = run_command({.argv = {"true"}}, kTimeout);
     ASSERT_TRUE(r) << r.error().to_string();
