@@ -1,9 +1,7 @@
 #include "containers/container_files.hpp"
 
 #include <algorithm>
-#include <dirent.h>
 #include <fcntl.h>
-#include <memory>
 #include <optional>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -11,6 +9,7 @@
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
+#include "image/archive_extract.hpp"
 #include "runtime/rootfs/in_root.hpp"
 
 namespace grove::containers {
@@ -26,10 +25,6 @@ bool is_opaque(int dir_fd) {
            value[0] == 'y';
 }
 
-struct DirCloser {
-    void operator()(DIR* dir) const { ::closedir(dir); }
-};
-
 // A directory of the upper still to list, with the lowers' merged directory of the same path
 // (none below an opaque or added directory: everything there is added).
 struct Pending {
@@ -42,26 +37,9 @@ Result<void> list_dir(Pending& dir,
                       const inspect::LayerStack& lowers,
                       std::vector<Change>& changes,
                       std::vector<Pending>& todo) {
-    GROVE_ASSIGN_OR_RETURN(auto iter_fd, dir.fd.dup());
-    DIR* raw = ::fdopendir(iter_fd.get());
-    if (raw == nullptr) {
-        return base::last_errno_error("list '{}'", dir.path);
-    }
-    (void)iter_fd.release();  // the DIR stream owns it
-    const std::unique_ptr<DIR, DirCloser> stream(raw);
-    for (;;) {
-        errno = 0;
-        const dirent* ent = ::readdir(stream.get());
-        if (ent == nullptr) {
-            if (errno != 0) {
-                return base::last_errno_error("list '{}'", dir.path);
-            }
-            return {};
-        }
-        const std::string name = ent->d_name;
-        if (name == "." || name == "..") {
-            continue;
-        }
+    GROVE_ASSIGN_OR_RETURN(const auto names, base::with_context(image::list_directory(dir.fd.get()),
+                                                                "list '{}'", dir.path));
+    for (const std::string& name : names) {
         const std::string path = dir.path + "/" + name;
         struct stat st {};
         if (::fstatat(dir.fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -99,6 +77,7 @@ Result<void> list_dir(Pending& dir,
         }
         todo.push_back({path, std::move(sub), std::move(lower)});
     }
+    return {};
 }
 
 }  // namespace
