@@ -536,13 +536,14 @@ Result<Container> Manager::update(std::string_view ref, const runtime::cgroup::L
 
 Result<WaitResult> Manager::wait(std::string_view ref,
                                  WaitCondition condition,
-                                 std::stop_token stop) {
+                                 std::stop_token stop,
+                                 std::optional<int64_t> seen_start) {
     GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
     const std::string id = c.id;
     if (condition == WaitCondition::kNextExit && !c.state.running()) {
         // Until this container starts again (its start time changes), not any other one.
         std::unique_lock lock(mutex_);
-        const int64_t last_start = c.state.started_ns;
+        const int64_t last_start = seen_start.value_or(c.state.started_ns);
         while (true) {
             GROVE_ASSIGN_OR_RETURN(const auto now, find_locked(id));
             if (now.state.started_ns != last_start) {

@@ -91,10 +91,13 @@ public:
     Result<void> unpause(std::string_view ref);
     // New limits, applied at once to a running container; unset fields are kept.
     Result<Container> update(std::string_view ref, const runtime::cgroup::Limits& limits);
-    // Cancelled when `stop` is requested.
+    // Cancelled when `stop` is requested. With kNextExit, `seen_start` is the start time the
+    // caller saw on a container that was not running then: a start and exit since count, even
+    // when both came before this call (docker run waits, then starts, which may win the race).
     Result<WaitResult> wait(std::string_view ref,
                             WaitCondition condition,
-                            std::stop_token stop = {});
+                            std::stop_token stop = {},
+                            std::optional<int64_t> seen_start = std::nullopt);
     // FailedPrecondition for a running container unless `force` (which kills it first).
     Result<void> remove(std::string_view ref, bool force);
     Result<void> rename(std::string_view ref, std::string_view name);

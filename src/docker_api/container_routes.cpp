@@ -190,9 +190,12 @@ Result<void> wait(const DockerServices& s, http::Request& request, http::Respons
     } else if (!condition.empty() && condition != "not-running") {
         return base::make_error(Code::kInvalidArgument, "invalid condition: \"{}\"", condition);
     }
-    // The docker CLI waits before it starts the container and needs the head at once.
+    // The docker CLI waits before it starts the container and needs the head at once; the start
+    // it then sends may even end before wait() looks, so next-exit counts from what `c` shows.
     GROVE_TRY(start_json_stream(writer));
-    auto waited = s.containers.manager().wait(c.id, wanted, request.stop_token());
+    auto waited = s.containers.manager().wait(
+        c.id, wanted, request.stop_token(),
+        c.state.running() ? std::nullopt : std::optional<int64_t>(c.state.started_ns));
     if (!waited && request.stop_token().stop_requested()) {
         return {};  // the client left (docker run -d waits, then exits)
     }

@@ -75,8 +75,10 @@ Result<void> events(DockerEvents& bus, http::Request& request, http::ResponseWri
             std::chrono::duration_cast<std::chrono::system_clock::duration>(
                 std::chrono::nanoseconds(*until)));
     }
-    GROVE_TRY(start_json_stream(writer));
+    // Subscribed before the head goes out: a client that acts once it has the head (aiodocker,
+    // docker-py's tests) must see the events of what it does.
     uint64_t cursor = since ? bus.begin() : bus.end();
+    GROVE_TRY(start_json_stream(writer));
     const auto stop = request.stop_token();
     for (;;) {
         const bool past = until && daemon::now_ns() >= *until;

@@ -458,6 +458,14 @@ TEST_F(ContainersTest, ROOT_WaitConditions) {
     ASSERT_TRUE(manager_->start(other.id)) << "another container's start is not this one's";
     ASSERT_TRUE(manager_->start(later.id));
     after_start.join();
+    // A start and exit that both came before the waiter looked, after the caller saw it stopped
+    // (docker run's wait, then start): that exit is the next one.
+    const int64_t seen = manager_->inspect(later.id)->state.started_ns;
+    ASSERT_TRUE(manager_->start(later.id));
+    EXPECT_EQ(wait_exit(later.id).exit_code, 8);
+    auto raced = manager_->wait(later.id, WaitCondition::kNextExit, {}, seen);
+    ASSERT_TRUE(raced) << raced.error().to_string();
+    EXPECT_EQ(raced->exit_code, 8);
 
     std::stop_source stop;
     auto e = started("sleep 1000");
