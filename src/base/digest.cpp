@@ -97,6 +97,13 @@ Digest Sha256::finish() {
     return Digest("sha256:" + to_hex(std::span(out.data(), length)), 6);
 }
 
+std::string sha1_bytes(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned int length = 0;
+    EVP_Digest(data.data(), data.size(), out.data(), &length, EVP_sha1(), nullptr);
+    return {reinterpret_cast<const char*>(out.data()), length};
+}
+
 Result<Digest> sha256_fd(int fd) {
     Sha256 hasher;
     std::array<std::byte, 256 * 1024> buf;

@@ -56,4 +56,8 @@ private:
 // sha256 of everything readable from `fd`, from its current offset to EOF.
 Result<Digest> sha256_fd(int fd);
 
+// The 20 raw bytes of SHA-1, which the WebSocket handshake needs (RFC 6455 §4.2.2). SHA-1 is not
+// a content address grove accepts: Digest never holds one.
+std::string sha1_bytes(std::string_view data);
+
 }  // namespace grove::base

@@ -1,7 +1,7 @@
 #include "daemon/stream_repr.hpp"
 
+#include "base/base64.hpp"
 #include "base/error.hpp"
-#include "registry/base64.hpp"
 
 namespace grove::daemon {
 
@@ -19,7 +19,7 @@ base::Json stream_repr(std::string_view bytes) {
     if (is_plain_ascii(bytes)) {
         return {{"value", bytes}, {"encoding", "ascii"}};
     }
-    return {{"value", registry::base64_encode(bytes)}, {"encoding", "base64"}};
+    return {{"value", base::base64_encode(bytes)}, {"encoding", "base64"}};
 }
 
 Result<std::string> decode_stream_repr(const base::Json& repr) {
@@ -33,7 +33,7 @@ Result<std::string> decode_stream_repr(const base::Json& repr) {
         return value.value_or("");
     }
     if (*encoding == "base64") {
-        return base::with_context(registry::base64_decode(value.value_or("")), "stream value");
+        return base::with_context(base::base64_decode(value.value_or("")), "stream value");
     }
     return base::make_error(Code::kInvalidArgument, "unknown stream encoding '{}'", *encoding);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/tar_stream.hpp"
+#include "base/base64.hpp"
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
 #include "containers/manager.hpp"
@@ -19,7 +20,6 @@
 #include "docker_api/image_names.hpp"
 #include "docker_api/routes.hpp"
 #include "inspect/file_info.hpp"
-#include "registry/base64.hpp"
 
 namespace grove::docker_api {
 namespace {
@@ -88,7 +88,7 @@ Result<std::string> path_stat(const inspect::LayerStack& files, const std::strin
                              {"mode", go_file_mode(info)},
                              {"mtime", daemon::rfc3339_nanos(info.mtime_ns)},
                              {"linkTarget", link_target}};
-    return registry::base64_encode(base::dump_json(stat));
+    return base::base64_encode(base::dump_json(stat));
 }
 
 Result<void> get_archive(containers::Manager& manager,

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <mutex>
 
+#include "base/base64.hpp"
 #include "base/error.hpp"
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
@@ -11,7 +12,6 @@
 #include "docker_api/routes.hpp"
 #include "image/registry_source.hpp"
 #include "image/rootfs_source.hpp"
-#include "registry/base64.hpp"
 
 namespace grove::docker_api {
 namespace {
@@ -27,7 +27,7 @@ Result<std::optional<registry::Credentials>> registry_auth(const http::Request& 
         c = c == '-' ? '+' : c == '_' ? '/' : c;
     }
     text.resize((text.size() + 3) / 4 * 4, '=');
-    GROVE_ASSIGN_OR_RETURN(const std::string json_text, registry::base64_decode(text));
+    GROVE_ASSIGN_OR_RETURN(const std::string json_text, base::base64_decode(text));
     GROVE_ASSIGN_OR_RETURN(const base::Json json, base::parse_json(json_text));
     if (!json.is_object() || json.value("username", "").empty()) {
         return std::optional<registry::Credentials>();

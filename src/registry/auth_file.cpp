@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "base/base64.hpp"
 #include "base/error.hpp"
 #include "base/json.hpp"
-#include "base64.hpp"
 
 namespace grove::registry {
 namespace {
@@ -14,7 +14,7 @@ using base::Json;
 Result<std::optional<Credentials>> parse_entry(const Json& entry) {
     GROVE_ASSIGN_OR_RETURN(auto auth, base::json_optional_field<std::string>(entry, "auth"));
     if (auth && !auth->empty()) {
-        GROVE_ASSIGN_OR_RETURN(std::string decoded, base64_decode(*auth));
+        GROVE_ASSIGN_OR_RETURN(std::string decoded, base::base64_decode(*auth));
         const size_t colon = decoded.find(':');
         if (colon == std::string::npos) {
             return Error(Code::kInvalidArgument, "\"auth\" does not decode to 'user:password'");

@@ -1,9 +1,9 @@
 #include "authenticator.hpp"
 
 #include "auth_challenge.hpp"
+#include "base/base64.hpp"
 #include "base/error.hpp"
 #include "base/json.hpp"
-#include "base64.hpp"
 #include "status_error.hpp"
 
 namespace grove::registry {
@@ -59,7 +59,7 @@ std::vector<std::string> requested_scopes(const Challenge& challenge, const std:
 
 // "Basic <base64(user:password)>"
 std::string basic_authorization(const Credentials& credentials) {
-    return "Basic " + base64_encode(credentials.username + ":" + credentials.password);
+    return "Basic " + base::base64_encode(credentials.username + ":" + credentials.password);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-#include "base64.hpp"
+#include "base/base64.hpp"
 
 #include <array>
 
 #include "base/error.hpp"
 
-namespace grove::registry {
+namespace grove::base {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -70,4 +70,4 @@ Result<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
-}  // namespace grove::registry
+}  // namespace grove::base
