@@ -193,6 +193,7 @@ void Manager::probe(std::stop_token stop,
             continue;  // the run ended meanwhile
         }
         Health& health = it->second;
+        const std::string before = health.status;
         if (result.exit_code == 0) {
             health.status = "healthy";
             health.failing_streak = 0;
@@ -206,7 +207,23 @@ void Manager::probe(std::stop_token stop,
         if (health.log.size() > kKeptProbes) {
             health.log.erase(health.log.begin());
         }
+        if (health.status != before) {
+            const std::string status = health.status;
+            lock.unlock();
+            {
+                std::lock_guard listening(listener_mutex_);
+                if (health_listener_) {
+                    health_listener_(id, status);
+                }
+            }
+            lock.lock();
+        }
     }
+}
+
+void Manager::on_health_change(HealthListener listener) {
+    std::lock_guard lock(listener_mutex_);
+    health_listener_ = std::move(listener);
 }
 
 }  // namespace grove::containers

@@ -128,6 +128,12 @@ public:
     Result<runtime::cgroup::Stats> stats(std::string_view ref);
     Result<void> close_stdin(std::string_view ref);
 
+    // Called with a container's id and its new health status ("healthy", "unhealthy") each
+    // time a probe changes it (Docker's health_status event), from the prober's thread and
+    // outside the manager's lock. Setting another (or none) waits for a call under way.
+    using HealthListener = std::function<void(const std::string& id, const std::string& status)>;
+    void on_health_change(HealthListener listener);
+
     // The container's files in any state: its upper over its image's layers, read without
     // mounting anything (docker cp from it, docker export). Reading while it runs sees what its
     // writes left in the upper so far.
@@ -206,6 +212,8 @@ private:
     std::map<std::string, Watcher, std::less<>> probers_;   // by container id
     std::map<std::string, Health, std::less<>> health_;     // of running containers, by id
     std::condition_variable_any backoff_;  // never notified: a watcher's interruptible sleep
+    std::mutex listener_mutex_;            // held while health_listener_ is set or called
+    HealthListener health_listener_;
 };
 
 }  // namespace grove::containers

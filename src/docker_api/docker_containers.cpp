@@ -52,6 +52,11 @@ Result<std::unique_ptr<DockerContainers>> DockerContainers::open(containers::Man
     }
     auto self = std::make_unique<DockerContainers>(manager, events, std::move(dir), std::move(log));
     GROVE_ASSIGN_OR_RETURN(const auto running, manager.list({}));
+    manager.on_health_change([raw = self.get()](const std::string& id, const std::string& status) {
+        if (auto c = raw->manager_.inspect(id)) {
+            raw->publish("health_status: " + status, *c);
+        }
+    });
     std::lock_guard lock(self->mutex_);
     for (const auto& c : running) {
         self->watch_locked(c.id);
@@ -60,6 +65,7 @@ Result<std::unique_ptr<DockerContainers>> DockerContainers::open(containers::Man
 }
 
 DockerContainers::~DockerContainers() {
+    manager_.on_health_change(nullptr);
     std::map<std::string, std::unique_ptr<Watcher>, std::less<>> watchers;
     {
         std::lock_guard lock(mutex_);

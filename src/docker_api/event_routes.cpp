@@ -36,8 +36,19 @@ Result<std::optional<int64_t>> parse_event_time(const http::Request& request,
     return std::optional<int64_t>(at);
 }
 
+// The event filter, as dockerd: "health_status", "exec_create" and "exec_start" also match
+// their actions with a detail after the colon ("health_status: healthy").
+bool event_matches(const Filters& filters, std::string_view action) {
+    if (filters.accepts("event", action)) {
+        return true;
+    }
+    const std::string_view kind = action.substr(0, action.find(':'));
+    return (kind == "health_status" || kind == "exec_create" || kind == "exec_start") &&
+           filters.values("event").contains(std::string(kind));
+}
+
 bool matches(const Filters& filters, const DockerEvent& event) {
-    if (!filters.accepts("type", event.type) || !filters.accepts("event", event.action)) {
+    if (!filters.accepts("type", event.type) || !event_matches(filters, event.action)) {
         return false;
     }
     if (filters.has("image")) {

@@ -139,6 +139,22 @@ TEST_F(DockerContainersTest, ROOT_RestartPolicyAndHealthcheck) {
                "--health-interval", "200ms", "--health-retries", "1", "busybox", "sh", "-c",
                "sleep 0.5; touch /ready; sleep 100"});
     EXPECT_EQ(becomes("probed", "{{.State.Health.Status}}", "healthy"), "healthy");
+    // Each change was an event (unhealthy first, when a probe came before /ready), which
+    // `event=health_status` finds as dockerd does.
+    // The event follows the new status by a moment, as in dockerd.
+    std::string changes;
+    for (int i = 0; i < 50; ++i) {
+        changes =
+            docker_ok({"events", "--since", "0", "--until", "0s", "--filter", "event=health_status",
+                       "--format", "{{.Status}} {{.Actor.Attributes.name}}"});
+        if (changes.ends_with(": healthy probed\n")) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(changes == "health_status: healthy probed\n" ||
+                changes == "health_status: unhealthy probed\nhealth_status: healthy probed\n")
+        << changes;
     EXPECT_EQ(inspect("probed", "{{json .Config.Healthcheck.Test}}"),
               R"(["CMD-SHELL","test -e /ready"])");
     docker_ok({"rm", "-f", "flaky", "probed"});
