@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """groved's Docker container endpoints driven by docker-py 5.0.3 (Debian's python3-docker) and
 aiohttp: every method of Container and ContainerCollection (but the file ones: commit, diff,
-export, get_archive, put_archive), and attach's 101 upgrade read from a raw socket.
+export, get_archive, put_archive), attach's 101 upgrade read from a raw socket, attach/ws, and
+detach keys.
 
 Run by DockerContainersTest.ROOT_PythonClients against a groved serving the Docker API on
 --socket with the busybox image tagged "busybox". Prints "the container flow passed" when every
@@ -24,7 +25,22 @@ def check(condition, what):
         raise AssertionError(what)
 
 
-def read_frames(sock, until_eof=True):
+def read_exactly(sock, size):
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        check(chunk, f"stream ended after {data!r}")
+        data += chunk
+    return data
+
+
+def read_frame(sock):
+    """One multiplexed frame, as (stream, bytes), without waiting for the stream's end."""
+    stream, length = struct.unpack(">BxxxL", read_exactly(sock, 8))
+    return stream, read_exactly(sock, length)
+
+
+def read_frames(sock):
     """Docker's multiplexed frames from a raw socket, as (stream, bytes)."""
     data = b""
     while True:
@@ -211,6 +227,61 @@ async def raw_upgrade(socket):
             check(removed.status == 204, f"remove {removed.status}")
 
 
+async def websocket_attach(socket):
+    """attach/ws: stdin in through text frames, output out as raw text frames, pings answered."""
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=socket)) as session:
+        async with session.post("http://docker/v1.41/containers/create",
+                                json={"Image": "busybox", "OpenStdin": True,
+                                      "Cmd": ["sh", "-c", "read line; echo got $line; "
+                                              "echo err >&2"]}) as made:
+            cid = (await made.json())["Id"]
+        url = f"http://docker/v1.41/containers/{cid}/attach/ws?stream=1&stdin=1&stdout=1&stderr=1"
+        async with session.ws_connect(url, autoping=False) as ws:
+            async with session.post(f"http://docker/v1.41/containers/{cid}/start") as started:
+                check(started.status == 204, f"start {started.status}")
+            await ws.ping(b"p")
+            pong = await asyncio.wait_for(ws.receive(), 10)
+            check(pong.type == aiohttp.WSMsgType.PONG and pong.data == b"p", repr(pong))
+            await ws.send_str("hello\n")
+            got = ""
+            while True:
+                message = await asyncio.wait_for(ws.receive(), 10)
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                got += message.data
+            check(message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED),
+                  f"closed at the end: {message!r}")
+            check(got == "got hello\nerr\n", f"websocket output {got!r}")
+        async with session.delete(f"http://docker/v1.41/containers/{cid}?force=1") as removed:
+            check(removed.status == 204, f"remove {removed.status}")
+
+
+def detach_keys(client):
+    """The detach keys end an attach (and an exec's stream) and leave the process running."""
+    c = client.containers.run("busybox", "cat", stdin_open=True, detach=True)
+    sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1,
+                                   "detachKeys": "ctrl-x,x"})
+    raw = sock._sock
+    raw.sendall(b"one\n\x18two\n")  # ctrl-x not followed by x: it goes through
+    raw.settimeout(10)
+    got = b""
+    while len(got) < len(b"one\n\x18two\n"):
+        stream, data = read_frame(raw)
+        check(stream == 1, f"stdout frame {stream}")
+        got += data
+    check(got == b"one\n\x18two\n", f"held ctrl-x released: {got!r}")
+    raw.sendall(b"\x18x")
+    check(raw.recv(100) == b"", "detached: the server closed the stream")
+    c.reload()
+    check(c.status == "running", f"still running after a detach: {c.status}")
+    try:
+        c.attach_socket(params={"stdin": 1, "stream": 1, "detachKeys": "ctrl-1"})
+        raise AssertionError("bad detach keys accepted")
+    except docker.errors.APIError as error:
+        check(error.status_code == 400 and "Invalid detach keys" in str(error), str(error))
+    c.remove(force=True)
+
+
 def events(client, since):
     seen = [event["Action"] for event in client.events(since=since, until=int(time.time()) + 1,
                                                         decode=True,
@@ -232,6 +303,8 @@ def main():
     container_methods(client)
     attach_and_resize(client)
     asyncio.run(raw_upgrade(args.socket))
+    asyncio.run(websocket_attach(args.socket))
+    detach_keys(client)
     events(client, since)
     check(client.containers.list(all=True) == [], "every container removed")
     print("the container flow passed")

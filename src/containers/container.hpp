@@ -153,6 +153,7 @@ struct ExecConfig {
     std::string user;              // empty: the container's
     bool tty = false;
     bool open_stdin = false;
+    std::string detach_keys;  // kept for the API that attaches to it (Docker's DetachKeys)
 };
 
 struct ExecInfo {

@@ -1,14 +1,4 @@
-// A container's streams: logs, attach (hijacked), and exec (create, start hijacked, inspect,
-// resize).
-//
-// Attach sends output from the container's log rather than from a live attachment to its shim:
-// the docker CLI attaches before it starts the container, and a command as quick as `echo hi`
-// has written and exited before any attachment could be made, while the log has every byte.
-// stdin, when asked for, goes through an attachment to the shim made once the container runs.
-
-#include <poll.h>
-#include <sys/socket.h>
-#include <thread>
+// A container's logs, and exec (create, start hijacked, inspect, resize).
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,9 +6,9 @@
 #include "base/error.hpp"
 #include "base/parse_number.hpp"
 #include "base/time_point.hpp"
-#include "containers/shim/control.hpp"
 #include "daemon/wire_time.hpp"
 #include "docker_api/container_json.hpp"
+#include "docker_api/raw_streams.hpp"
 #include "docker_api/routes.hpp"
 
 namespace grove::docker_api {
@@ -26,22 +16,6 @@ namespace {
 
 using containers::Container;
 using containers::LogRecord;
-using std::chrono::milliseconds;
-
-constexpr milliseconds kPollSlice{100};
-constexpr milliseconds kDockerPyHeadDelay{100};
-
-// A log record as Docker sends it: raw with a tty, else in a multiplexed frame.
-std::string framed(const LogRecord& record, bool tty, bool timestamps) {
-    std::string payload =
-        timestamps ? docker_time(record.time_ns) + " " + record.bytes : record.bytes;
-    if (tty) {
-        return payload;
-    }
-    const auto header = containers::frame_header(static_cast<uint8_t>(record.stream),
-                                                 static_cast<uint32_t>(payload.size()));
-    return std::string(header.data(), header.size()) + payload;
-}
 
 // Docker's since/until: unix seconds, possibly fractional, or a time point; 0 when absent.
 Result<int64_t> log_time(const http::Request& request, std::string_view name) {
@@ -99,117 +73,6 @@ Result<void> logs(const DockerServices& s, http::Request& request, http::Respons
     return failed ? Result<void>() : writer.finish();
 }
 
-// Docker's hijack reply: 101 UPGRADED when the client asked to upgrade to tcp, else a 200 whose
-// body is the raw stream until the connection closes.
-Result<http::RawStream> hijack(http::Request& request, http::ResponseWriter& writer) {
-    http::HijackHead head;
-    head.headers.set("Content-Type", "application/vnd.docker.raw-stream");
-    if (request.wants_upgrade("tcp")) {
-        head.status = 101;
-        head.reason = "UPGRADED";
-        head.headers.set("Connection", "Upgrade");
-        head.headers.set("Upgrade", "tcp");
-    } else {
-        head.status = 200;
-    }
-    GROVE_ASSIGN_OR_RETURN(http::RawStream raw, writer.hijack(std::move(head)));
-    // docker-py reads the stream from the socket under its HTTP reader, so what arrives with the
-    // head is lost in that reader's buffer; no signal says it has read the head, so the stream
-    // waits for it a little. Other clients (the Go CLI, aiohttp) keep what they buffered.
-    if (request.header("User-Agent").value_or("").starts_with("docker-sdk-python")) {
-        std::this_thread::sleep_for(kDockerPyHeadDelay);
-    }
-    return raw;
-}
-
-// Moves bytes between the client and `fd` (a shim connection) until `fd` ends or `stop` is
-// requested: the client's bytes go to `fd`, and at the client's EOF `fd`'s write side is shut
-// down; `fd`'s bytes go to `on_output`.
-Result<void> pump(http::RawStream& raw,
-                  int fd,
-                  const std::function<Result<void>(std::string_view)>& on_output,
-                  std::stop_token stop = {}) {
-    std::string pending = raw.take_pending();
-    if (!pending.empty()) {
-        GROVE_TRY(base::write_all(fd, pending));
-    }
-    bool input_open = true;
-    char buf[16 * 1024];
-    while (!stop.stop_requested()) {
-        pollfd fds[2] = {{.fd = fd, .events = POLLIN, .revents = 0},
-                         {.fd = input_open ? raw.fd() : -1, .events = POLLIN, .revents = 0}};
-        if (::poll(fds, 2, static_cast<int>(kPollSlice.count())) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return base::last_errno_error("poll");
-        }
-        if (fds[0].revents != 0) {
-            const ssize_t n = ::read(fd, buf, sizeof(buf));
-            if (n <= 0) {
-                return {};  // the process (or container) ended, or detached
-            }
-            GROVE_TRY(on_output({buf, static_cast<size_t>(n)}));
-        }
-        if (fds[1].revents != 0) {
-            auto n = raw.read(buf, milliseconds(0));
-            if (!n && n.error().code() == Code::kDeadlineExceeded) {
-                continue;
-            }
-            if (!n || *n == 0) {
-                input_open = false;
-                ::shutdown(fd, SHUT_WR);
-                continue;
-            }
-            GROVE_TRY(base::write_all(fd, {buf, *n}));
-        }
-    }
-    return {};
-}
-
-Result<void> attach(const DockerServices& s, http::Request& request, http::ResponseWriter& writer) {
-    GROVE_ASSIGN_OR_RETURN(Container c, s.containers.find(param(request, "id")));
-    const DockerExtras extras = s.containers.extras(c.id);
-    const bool want_stdin = query_flag(request, "stdin");
-    const containers::LogOptions output{.stdout = query_flag(request, "stdout"),
-                                        .stderr = query_flag(request, "stderr")};
-    const bool tty = c.config.tty;
-    // AutoRemove waits for this stream to have sent the container's last bytes.
-    const auto hold = s.containers.hold(c.id);
-    GROVE_ASSIGN_OR_RETURN(http::RawStream raw, hijack(request, writer));
-    bool client_gone = false;
-    auto send = [&](const LogRecord& record) {
-        client_gone = client_gone || !raw.write(framed(record, tty, false));
-        return !client_gone;
-    };
-    if (query_flag(request, "logs")) {
-        GROVE_TRY(s.containers.manager().logs(c.id, output, send));
-    }
-    if (!query_flag(request, "stream") || client_gone) {
-        return {};
-    }
-    const auto stop = request.stop_token();
-    int64_t since = daemon::now_ns();
-    if (!c.state.running()) {
-        GROVE_ASSIGN_OR_RETURN(c, s.containers.wait_started(c.id, c.state.started_ns, stop));
-        since = c.state.started_ns;
-    }
-    std::jthread input;
-    if (want_stdin && c.config.open_stdin) {
-        GROVE_ASSIGN_OR_RETURN(base::UniqueFd conn,
-                               s.containers.manager().attach(c.id, extras.stdin_once));
-        input = std::jthread([&raw, conn = std::move(conn)](std::stop_token input_stop) {
-            // The shim's copy of the output is dropped: the log has it.
-            (void)pump(
-                raw, conn.get(), [](std::string_view) { return Result<void>(); }, input_stop);
-        });
-    }
-    containers::LogOptions follow = output;
-    follow.since_ns = since;
-    follow.follow = true;
-    return s.containers.manager().logs(c.id, follow, send, stop);
-}
-
 Result<void> exec_create(const DockerServices& s,
                          http::Request& request,
                          http::ResponseWriter& writer) {
@@ -231,6 +94,9 @@ Result<void> exec_create(const DockerServices& s,
     config.tty = tty.value_or(false);
     GROVE_ASSIGN_OR_RETURN(auto stdin, base::json_optional_field<bool>(body, "AttachStdin"));
     config.open_stdin = stdin.value_or(false);
+    GROVE_ASSIGN_OR_RETURN(auto keys, base::json_optional_field<std::string>(body, "DetachKeys"));
+    config.detach_keys = keys.value_or("");
+    GROVE_TRY(DetachKeys::parse(config.detach_keys));
     GROVE_ASSIGN_OR_RETURN(auto privileged, base::json_optional_field<bool>(body, "Privileged"));
     if (privileged.value_or(false)) {
         return base::make_error(Code::kInvalidArgument,
@@ -259,6 +125,7 @@ Result<void> exec_start(const DockerServices& s,
     if (!c.state.running()) {
         return base::make_error(Code::kFailedPrecondition, "Container {} is not running", c.id);
     }
+    GROVE_ASSIGN_OR_RETURN(DetachKeys keys, DetachKeys::parse(info.config.detach_keys));
     std::optional<http::RawStream> raw;
     if (!detach.value_or(false)) {
         // The head goes out before the process starts, so that its output comes after it.
@@ -270,8 +137,10 @@ Result<void> exec_start(const DockerServices& s,
     if (!raw) {
         return writer.send(http::Response::empty(200));  // closing the connection detaches
     }
-    // The shim frames the output already (raw with a tty).
-    return pump(*raw, conn.get(), [&](std::string_view data) { return raw->write(data); });
+    // The shim frames the output already (raw with a tty). Closing `conn` detaches.
+    GROVE_TRY(pump(*raw, conn.get(), std::move(keys),
+                   [&](std::string_view data) { return raw->write(data); }));
+    return {};
 }
 
 Result<void> exec_json(const DockerServices& s,
@@ -297,7 +166,7 @@ Result<void> exec_json(const DockerServices& s,
          {"OpenStdout", true},
          {"CanRemove", false},
          {"ContainerID", info.container_id},
-         {"DetachKeys", ""},
+         {"DetachKeys", info.config.detach_keys},
          {"Pid", info.pid}});
 }
 
@@ -317,7 +186,6 @@ void add_container_io_routes(http::Router& router, const DockerServices& service
         service_route(router, services, method, pattern, handler);
     };
     add("GET", "/containers/{id}/logs", logs);
-    add("POST", "/containers/{id}/attach", attach);
     add("POST", "/containers/{id}/exec", exec_create);
     add("POST", "/exec/{id}/start", exec_start);
     add("GET", "/exec/{id}/json", exec_json);

@@ -145,6 +145,7 @@ http::Router docker_router(const DockerServices& services) {
     add_archive_routes(routes, services);
     add_container_routes(routes, services);
     add_container_io_routes(routes, services);
+    add_container_attach_routes(routes, services);
     add_container_stats_routes(routes, services);
     add_container_file_routes(routes, services, services.containers.manager());
 
