@@ -24,6 +24,7 @@
 #include "oci/image_config.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 #include "runtime/rootfs/mount_plan.hpp"
+#include "runtime/seccomp/filter.hpp"
 
 namespace grove::containers {
 namespace {
@@ -354,6 +355,13 @@ Result<void> Manager::start_locked(Container& c) {
     const ContainerPaths p = paths(c.id);
     GROVE_ASSIGN_OR_RETURN(const auto config_text, to_json(c.config));
     GROVE_TRY(write_file_atomically(p.config(), config_text));
+    GROVE_ASSIGN_OR_RETURN(const auto* seccomp, runtime::seccomp::default_program());
+    {
+        // Not synced: each start writes it again before the shim reads it.
+        GROVE_ASSIGN_OR_RETURN(
+            auto fd, base::UniqueFd::open(p.seccomp(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+        GROVE_TRY(base::write_all(fd.get(), runtime::seccomp::program_bytes(*seccomp)));
+    }
     if (::unlink(p.exit().c_str()) != 0 && errno != ENOENT) {
         return base::last_errno_error("remove '{}'", p.exit().string());
     }

@@ -34,6 +34,9 @@ struct ContainerPaths {
     // flock'ed by the shim for its whole life: free means no shim.
     std::filesystem::path shim_lock() const { return dir / "shim.lock"; }
     std::filesystem::path shim_log() const { return dir / "shim.log"; }
+    // The compiled seccomp filter (runtime::seccomp::program_bytes), written by the manager at
+    // each start: groved compiles the profile once, not each shim.
+    std::filesystem::path seccomp() const { return dir / "seccomp.bpf"; }
     // The exit of exec `id` (an ExitRecord), written by the shim when the process ended.
     std::filesystem::path execs() const { return dir / "execs"; }
     std::filesystem::path exec_exit(const std::string& id) const {

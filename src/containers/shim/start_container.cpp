@@ -100,9 +100,14 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
     if (config.read_only) {
         GROVE_TRY(make_read_only(overlay.fd()));
     }
-    GROVE_ASSIGN_OR_RETURN(const auto* seccomp, runtime::seccomp::default_program());
+    GROVE_ASSIGN_OR_RETURN(auto seccomp_fd, base::UniqueFd::open(paths.seccomp(), O_RDONLY));
+    GROVE_ASSIGN_OR_RETURN(const std::string seccomp_bytes, base::read_all(seccomp_fd.get()));
+    GROVE_ASSIGN_OR_RETURN(auto seccomp,
+                           base::with_context(runtime::seccomp::program_from_bytes(seccomp_bytes),
+                                              "read '{}'", paths.seccomp().string()));
 
     StartedContainer started;
+    started.seccomp = std::make_unique<const runtime::seccomp::Program>(std::move(seccomp));
     runtime::process::ProcessSpec spec{
         .argv = config.argv,
         .env = config.env,
@@ -111,7 +116,7 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
         .gid = config.gid,
         .hostname = config.hostname,
         .plan = runtime::rootfs::build_plan(options),
-        .seccomp = seccomp,
+        .seccomp = started.seccomp.get(),
         .new_network = !config.host_network,
         .parent_death_signal = SIGKILL,
         .controlling_tty = config.tty,

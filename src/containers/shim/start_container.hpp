@@ -20,10 +20,11 @@ namespace grove::containers {
 
 struct StartedContainer {
     std::optional<runtime::process::SandboxProcess> process;
-    std::unique_ptr<runtime::cgroup::Cgroup> cgroup;  // null on a host without cgroups
-    base::UniqueFd stdin_write;                       // with open_stdin
-    base::UniqueFd stdout_read;                       // the pty's master with tty
-    base::UniqueFd stderr_read;                       // invalid with tty: a terminal has one stream
+    std::unique_ptr<runtime::cgroup::Cgroup> cgroup;           // null on a host without cgroups
+    std::unique_ptr<const runtime::seccomp::Program> seccomp;  // the container's and its execs'
+    base::UniqueFd stdin_write;                                // with open_stdin
+    base::UniqueFd stdout_read;                                // the pty's master with tty
+    base::UniqueFd stderr_read;  // invalid with tty: a terminal has one stream
     // The command's identity and restrictions, for processes exec'd next to it.
     runtime::process::ExecSpec exec_base;
 };

@@ -175,6 +175,23 @@ Result<const Program*> default_program() {
     return &*program;
 }
 
+std::string program_bytes(const Program& program) {
+    const auto bytes = std::as_bytes(program.instructions());
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+Result<Program> program_from_bytes(std::string_view bytes) {
+    const size_t count = bytes.size() / sizeof(sock_filter);
+    if (bytes.size() % sizeof(sock_filter) != 0 || count == 0 || count > BPF_MAXINSNS) {
+        return base::make_error(Code::kInvalidArgument,
+                                "a seccomp program of {} bytes is not 1 to {} instructions",
+                                bytes.size(), BPF_MAXINSNS);
+    }
+    std::vector<sock_filter> instructions(count);
+    std::memcpy(instructions.data(), bytes.data(), bytes.size());
+    return Program(std::move(instructions));
+}
+
 int install(const Program& program) noexcept {
     const std::span<const sock_filter> instructions = program.instructions();
     sock_fprog fprog{};

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <linux/filter.h>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,6 +42,13 @@ Result<Program> compile(const Profile& profile);
 // default_profile() compiled once per process; later calls return the same Program.
 // Thread-safe. A failure is cached too: it can only come from libseccomp itself.
 Result<const Program*> default_program();
+
+// The program as the kernel takes it (its sock_filter array), and back. A container's shim gets
+// the program groved compiled once, instead of compiling it at every start (libseccomp takes
+// milliseconds over the three-arch profile). InvalidArgument unless `bytes` holds 1 to
+// BPF_MAXINSNS whole instructions.
+std::string program_bytes(const Program& program);
+Result<Program> program_from_bytes(std::string_view bytes);
 
 // Installs `program` on the calling thread with seccomp(SECCOMP_SET_MODE_FILTER). Returns 0 or
 // -errno. Async-signal-safe: no allocation, no libseccomp, one syscall.

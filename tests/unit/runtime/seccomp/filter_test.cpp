@@ -215,5 +215,26 @@ TEST_F(DefaultFilter, UnshareCommandCannotCreateAUserNamespace) {
     EXPECT_EQ(run_shell(program_, "true"), 0);
 }
 
+// What the shim installs is what groved compiled: the bytes give back the same instructions,
+// and the program they make filters the same way.
+TEST_F(DefaultFilter, SurvivesTheTripThroughBytes) {
+    const std::string bytes = program_bytes(*program_);
+    EXPECT_EQ(bytes.size(), program_->size() * sizeof(sock_filter));
+    auto back = program_from_bytes(bytes);
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_EQ(program_bytes(*back), bytes);
+    EXPECT_EQ(
+        run_filtered(
+            &*back, [] { return result_errno(syscall(SYS_mount, "none", "/mnt", "tmpfs", 0, 0)); }),
+        EPERM);
+}
+
+TEST(ProgramBytes, RefusesWhatIsNotWholeInstructions) {
+    EXPECT_FALSE(program_from_bytes(""));
+    EXPECT_FALSE(program_from_bytes(std::string(sizeof(sock_filter) + 1, '\0')));
+    EXPECT_FALSE(program_from_bytes(std::string(sizeof(sock_filter) * (BPF_MAXINSNS + 1), '\0')));
+    EXPECT_TRUE(program_from_bytes(std::string(sizeof(sock_filter) * 2, '\0')));
+}
+
 }  // namespace
 }  // namespace grove::runtime::seccomp
