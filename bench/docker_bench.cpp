@@ -1,6 +1,8 @@
 // groved's Docker container endpoints against a real dockerd (Debian's docker.io, started by the
 // benchmark on a private socket and data root with no bridge, DockerPeer), measured the same way
 // on both sides in one process run:
+// - BM_*DockerPs: `docker ps -q`, the CLI's own floor under the CLI measurements (a Go binary's
+//   start and one round trip);
 // - BM_*DockerRunRm: `docker run --rm --network none busybox true` with the docker CLI;
 // - BM_*DockerExec: `docker exec <c> true` into a running `sleep` container, with the CLI;
 // - BM_*DockerApiLifecycle: create + start + wait + delete of `true` through the raw API over the
@@ -113,6 +115,13 @@ void time_cli(benchmark::State& state, const Target& target, std::vector<std::st
     }
 }
 
+// The docker CLI's own floor: a Go binary's start and one round trip, which every CLI
+// measurement below pays on both sides.
+template <typename Target>
+void ps(benchmark::State& state, const Target& target) {
+    time_cli(state, target, {"ps", "-q"});
+}
+
 template <typename Target>
 void run_rm(benchmark::State& state, const Target& target) {
     time_cli(state, target, {"run", "--rm", "--network", "none", "busybox:latest", "true"});
@@ -205,6 +214,12 @@ void api_lifecycle(benchmark::State& state, const Target& target) {
     curl_easy_cleanup(curl);
 }
 
+void BM_GroveDockerPs(benchmark::State& state) {
+    ps(state, groved());
+}
+void BM_PeerDockerPs(benchmark::State& state) {
+    ps(state, dockerd());
+}
 void BM_GroveDockerRunRm(benchmark::State& state) {
     run_rm(state, groved());
 }
@@ -224,6 +239,8 @@ void BM_PeerDockerApiLifecycle(benchmark::State& state) {
     api_lifecycle(state, dockerd());
 }
 
+BENCHMARK(BM_GroveDockerPs)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+BENCHMARK(BM_PeerDockerPs)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_PeerDockerRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
@@ -231,7 +248,8 @@ BENCHMARK(BM_PeerDockerExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinT
 BENCHMARK(BM_GroveDockerApiLifecycle)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_PeerDockerApiLifecycle)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 
-const bool kRegistered = (compare("BM_GroveDockerRunRm", "BM_PeerDockerRunRm"),
+const bool kRegistered = (compare("BM_GroveDockerPs", "BM_PeerDockerPs"),
+                          compare("BM_GroveDockerRunRm", "BM_PeerDockerRunRm"),
                           compare("BM_GroveDockerExec", "BM_PeerDockerExec"),
                           compare("BM_GroveDockerApiLifecycle", "BM_PeerDockerApiLifecycle"),
                           true);
