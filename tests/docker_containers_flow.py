@@ -195,6 +195,20 @@ def attach_and_resize(client):
     check(t.logs() == b"33 101\r\n", f"resized tty {t.logs()!r}")
     t.remove()
 
+    # An exec's own tty is resized too.
+    t = client.containers.run("busybox", "sleep 30", tty=True, detach=True)
+    ex = client.api.exec_create(t.id, ["sh", "-c", "sleep 0.5; stty size"], tty=True)
+    out = client.api.exec_start(ex["Id"], tty=True, stream=True)
+    client.api.exec_resize(ex["Id"], height=21, width=77)
+    got = b"".join(out)
+    check(got == b"21 77\r\n", f"resized exec tty {got!r}")
+    try:
+        client.api.exec_resize(ex["Id"], height=21, width=77)
+        raise AssertionError("resized an exec that ended")
+    except docker.errors.APIError as error:
+        check(error.status_code == 409, str(error))
+    t.remove(force=True)
+
 
 async def raw_upgrade(socket):
     """attach's hijack as aiodocker does it: a 101 UPGRADED reply, then the frames."""

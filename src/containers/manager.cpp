@@ -39,6 +39,7 @@ constexpr int kDeadShimExitCode = 128 + SIGKILL;
 constexpr size_t kRememberedRemovals = 256;
 // Blocking waits wake this often to notice a cancellation.
 constexpr milliseconds kWaitSlice{100};
+constexpr std::chrono::seconds kExecStartWait{2};
 
 Result<std::string> read_file(const fs::path& path) {
     GROVE_ASSIGN_OR_RETURN(auto fd, base::UniqueFd::open(path, O_RDONLY));
@@ -855,6 +856,7 @@ Result<base::UniqueFd> Manager::exec_start(std::string_view exec_id) {
         it->second.running = true;
         it->second.pid = std::atoi(pid.c_str());
     }
+    changed_.notify_all();
     return conn;
 }
 
@@ -876,6 +878,25 @@ Result<ExecInfo> Manager::exec_inspect(std::string_view exec_id) {
         }
     }
     return info;
+}
+
+Result<void> Manager::exec_resize(std::string_view exec_id, int rows, int cols) {
+    {
+        // Clients resize right after they start the exec, which may not have reached the shim
+        // yet: wait for the start a moment, as dockerd waits for it.
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, kExecStartWait, [&] {
+            const auto it = execs_.find(exec_id);
+            return it == execs_.end() || it->second.running || it->second.exit_code;
+        });
+    }
+    GROVE_ASSIGN_OR_RETURN(const ExecInfo info, exec_inspect(exec_id));
+    if (!info.running) {
+        return base::make_error(Code::kFailedPrecondition, "exec {} is not running", exec_id);
+    }
+    GROVE_TRY(shim_request_running(info.container_id,
+                                   fmt::format("resize {} {} {}", rows, cols, info.id)));
+    return {};
 }
 
 Result<runtime::cgroup::Stats> Manager::stats(std::string_view ref) {

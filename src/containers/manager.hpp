@@ -123,6 +123,9 @@ public:
     Result<std::string> exec_create(std::string_view ref, const ExecConfig& config);
     Result<base::UniqueFd> exec_start(std::string_view exec_id);
     Result<ExecInfo> exec_inspect(std::string_view exec_id);
+    // The window size of a running exec's tty (one being started is waited for a moment);
+    // FailedPrecondition when it does not run or has no tty.
+    Result<void> exec_resize(std::string_view exec_id, int rows, int cols);
 
     // The running container's cgroup statistics (docker stats, one sample).
     Result<runtime::cgroup::Stats> stats(std::string_view ref);

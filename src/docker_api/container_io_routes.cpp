@@ -170,12 +170,14 @@ Result<void> exec_json(const DockerServices& s,
          {"Pid", info.pid}});
 }
 
-// An exec's tty keeps the size it started with; the request is accepted (clients resize after
-// every start) once the exec is known.
 Result<void> exec_resize(const DockerServices& s,
                          http::Request& request,
                          http::ResponseWriter& writer) {
-    GROVE_TRY(s.containers.manager().exec_inspect(param(request, "id")));
+    GROVE_ASSIGN_OR_RETURN(const auto rows, query_int(request, "h"));
+    GROVE_ASSIGN_OR_RETURN(const auto cols, query_int(request, "w"));
+    GROVE_TRY(s.containers.manager().exec_resize(param(request, "id"),
+                                                 static_cast<int>(rows.value_or(0)),
+                                                 static_cast<int>(cols.value_or(0))));
     return writer.send(http::Response::empty(200));
 }
 

@@ -19,19 +19,6 @@ namespace {
 
 using containers::Container;
 
-// An integer query parameter; nullopt when absent or empty.
-Result<std::optional<int64_t>> query_int(const http::Request& request, std::string_view name) {
-    const auto text = request.query().get(name);
-    if (!text || text->empty()) {
-        return std::optional<int64_t>();
-    }
-    const auto value = base::parse_number<int64_t>(*text);
-    if (!value) {
-        return base::make_error(Code::kInvalidArgument, "invalid {} '{}'", name, *text);
-    }
-    return std::optional<int64_t>(*value);
-}
-
 Result<std::optional<std::chrono::seconds>> stop_timeout(const http::Request& request) {
     GROVE_ASSIGN_OR_RETURN(const auto t, query_int(request, "t"));
     if (!t || *t < 0) {

@@ -4,6 +4,7 @@
 
 #include "api/error_mapping.hpp"
 #include "base/error.hpp"
+#include "base/parse_number.hpp"
 #include "base/version.hpp"
 #include "docker_api/routes.hpp"
 
@@ -109,6 +110,18 @@ void route(http::Router& router,
             return handler(request, writer);
         },
         options);
+}
+
+Result<std::optional<int64_t>> query_int(const http::Request& request, std::string_view name) {
+    const auto text = request.query().get(name);
+    if (!text || text->empty()) {
+        return std::optional<int64_t>();
+    }
+    const auto value = base::parse_number<int64_t>(*text);
+    if (!value) {
+        return base::make_error(Code::kInvalidArgument, "invalid {} '{}'", name, *text);
+    }
+    return std::optional<int64_t>(*value);
 }
 
 bool query_flag(const http::Request& request, std::string_view name, bool fallback) {

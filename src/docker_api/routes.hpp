@@ -3,6 +3,8 @@
 // Internal to the Docker API: the helpers every route file shares, and the functions that add
 // each group of routes (one file per group).
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +56,8 @@ Result<base::Json> read_json_body(http::Request& request);
 std::string param(const http::Request& request, std::string_view name);
 // Docker's boolean query parameters: "1", "true", "True" (absent: `fallback`).
 bool query_flag(const http::Request& request, std::string_view name, bool fallback = false);
+// An integer query parameter; nullopt when absent or empty.
+Result<std::optional<int64_t>> query_int(const http::Request& request, std::string_view name);
 
 void add_system_routes(http::Router& router, const DockerServices& services);
 void add_event_routes(http::Router& router, const DockerServices& services);

@@ -5,7 +5,8 @@
 //
 //   kill <signal>          -> ok            signal the container's command (via its init)
 //   pause | resume         -> ok            freeze or thaw its cgroup
-//   resize <rows> <cols>   -> ok            the tty's window size
+//   resize <rows> <cols> [<exec id>]
+//                          -> ok            the window size of the container's tty, or an exec's
 //   update <limits json>   -> ok            new cgroup limits (shim_config.hpp)
 //   stats                  -> ok <json>     the cgroup's statistics (shim_config.hpp)
 //   exec <id> <json>       -> ok <pid>      start an ExecRequest (shim_config.hpp); then as

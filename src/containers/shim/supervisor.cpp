@@ -1,5 +1,6 @@
 #include "containers/shim/supervisor.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -23,6 +24,17 @@ namespace {
 
 constexpr size_t kChunk = 64 * 1024;
 constexpr size_t kMaxStdinBacklog = 1 << 20;
+
+std::vector<std::string_view> split_words(std::string_view text) {
+    std::vector<std::string_view> words;
+    size_t at = 0;
+    while ((at = text.find_first_not_of(' ', at)) != std::string_view::npos) {
+        const size_t end = std::min(text.find(' ', at), text.size());
+        words.push_back(text.substr(at, end - at));
+        at = end;
+    }
+    return words;
+}
 
 // One request line, read with a deadline: a client that connects and says nothing cannot hold
 // the loop for long.
@@ -420,27 +432,40 @@ private:
             return {};
         }
         if (verb == "resize") {
-            const size_t space = args.find(' ');
-            const auto rows = base::parse_number<long>(args.substr(0, space));
-            const auto cols = space == std::string_view::npos
-                                  ? std::nullopt
-                                  : base::parse_number<long>(args.substr(space + 1));
-            if (!config_.tty) {
-                return base::make_error(Code::kFailedPrecondition, "the container has no tty");
-            }
-            if (!rows || !cols || *rows <= 0 || *cols <= 0 || *rows > 65535 || *cols > 65535) {
-                return base::make_error(Code::kInvalidArgument, "bad size '{}'", args);
-            }
-            const winsize size{.ws_row = static_cast<unsigned short>(*rows),
-                               .ws_col = static_cast<unsigned short>(*cols),
-                               .ws_xpixel = 0,
-                               .ws_ypixel = 0};
-            if (::ioctl(container_.stdout_read.get(), TIOCSWINSZ, &size) != 0) {
-                return base::last_errno_error("resize the tty");
-            }
-            return {};
+            return resize(args);
         }
         return base::make_error(Code::kInvalidArgument, "unknown request '{}'", verb);
+    }
+
+    // "<rows> <cols>" for the container's tty, "<rows> <cols> <exec id>" for an exec's.
+    Result<void> resize(std::string_view args) {
+        const auto words = split_words(args);
+        const auto rows = words.size() >= 2 ? base::parse_number<long>(words[0]) : std::nullopt;
+        const auto cols = words.size() >= 2 ? base::parse_number<long>(words[1]) : std::nullopt;
+        if (!rows || !cols || *rows <= 0 || *cols <= 0 || *rows > 65535 || *cols > 65535 ||
+            words.size() > 3) {
+            return base::make_error(Code::kInvalidArgument, "bad size '{}'", args);
+        }
+        int tty = config_.tty ? container_.stdout_read.get() : -1;
+        if (words.size() == 3) {
+            const auto exec = std::find_if(execs_.begin(), execs_.end(),
+                                           [&](const Exec& e) { return e.id == words[2]; });
+            if (exec == execs_.end()) {
+                return base::make_error(Code::kNotFound, "exec {} is not running", words[2]);
+            }
+            tty = exec->tty ? exec->started.stdout_read.get() : -1;
+        }
+        if (tty < 0) {
+            return base::make_error(Code::kFailedPrecondition, "no tty to resize");
+        }
+        const winsize size{.ws_row = static_cast<unsigned short>(*rows),
+                           .ws_col = static_cast<unsigned short>(*cols),
+                           .ws_xpixel = 0,
+                           .ws_ypixel = 0};
+        if (::ioctl(tty, TIOCSWINSZ, &size) != 0) {
+            return base::last_errno_error("resize the tty");
+        }
+        return {};
     }
 
     Result<void> set_paused(bool paused) {
