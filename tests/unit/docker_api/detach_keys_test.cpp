@@ -8,7 +8,9 @@ namespace {
 TEST(DetachKeys, DefaultIsCtrlPCtrlQ) {
     auto keys = DetachKeys::parse("");
     ASSERT_TRUE(keys) << keys.error().message();
-    const auto scan = keys->feed("ls\n\x10\x11" "after");
+    const auto scan = keys->feed(
+        "ls\n\x10\x11"
+        "after");
     EXPECT_EQ(scan.forward, "ls\n");
     EXPECT_TRUE(scan.detached);
 }
