@@ -134,7 +134,31 @@ Result<void> configure_inside(int netns_fd, const Endpoint& endpoint) {
 }  // namespace
 
 std::string host_veth_name(const std::string& owner) {
-    return "gv" + owner.substr(0, 12);  // IFNAMSIZ leaves 15 characters
+    return "gv" + fs::path(owner).filename().string().substr(0, 12);  // IFNAMSIZ leaves 15
+}
+
+BridgeNetwork::Hold::~Hold() {
+    if (!fd_.valid()) {
+        return;
+    }
+    fd_.reset();
+    (void)BridgeNetwork({.dir = dir_}).detach_stale();  // removes the bridge if now unused
+}
+
+Result<BridgeNetwork::Hold> BridgeNetwork::hold() {
+    std::error_code ec;
+    fs::create_directories(options_.dir, ec);
+    if (ec) {
+        return base::errno_error(ec.value(), "create '{}'", options_.dir.string());
+    }
+    GROVE_ASSIGN_OR_RETURN(auto fd,
+                           base::UniqueFd::open(options_.dir / "keep", O_RDONLY | O_CREAT, 0600));
+    while (::flock(fd.get(), LOCK_SH) != 0) {
+        if (errno != EINTR) {
+            return base::last_errno_error("hold '{}'", (options_.dir / "keep").string());
+        }
+    }
+    return Hold(options_.dir, std::move(fd));
 }
 
 Result<Endpoint> BridgeNetwork::attach(const std::string& owner, int netns_fd) {
@@ -150,7 +174,7 @@ Result<Endpoint> BridgeNetwork::attach(const std::string& owner, int netns_fd) {
                       .subnet = bridge->subnet,
                       .gateway = bridge->subnet.gateway(),
                       .mac = mac_for(address),
-                      .mtu = bridge->link.mtu,
+                      .mtu = uplink_mtu(netlink),
                       .host_veth = host_veth_name(owner)};
     if (auto stale = netlink.link(endpoint.host_veth)) {  // left by a shim killed with -9
         GROVE_TRY(netlink.delete_link(stale->index));
@@ -170,11 +194,12 @@ Result<void> BridgeNetwork::detach(const std::string& owner) {
     return remove_if_unused();
 }
 
-Result<void> BridgeNetwork::detach_all_but(const std::vector<std::string>& live) {
+Result<void> BridgeNetwork::detach_stale() {
     GROVE_ASSIGN_OR_RETURN(const auto lock, lock_dir(options_.dir));
     GROVE_ASSIGN_OR_RETURN(const auto leases, ipam().leases());
     for (const auto& lease : leases) {
-        if (std::find(live.begin(), live.end(), lease.owner) == live.end()) {
+        std::error_code ec;
+        if (!fs::exists(lease.owner, ec) && !ec) {
             GROVE_TRY(detach_locked(lease.owner));
         }
     }
@@ -204,6 +229,10 @@ Result<void> BridgeNetwork::remove_if_unused() {
     GROVE_ASSIGN_OR_RETURN(const auto leases, ipam().leases());
     if (!leases.empty()) {
         return {};
+    }
+    auto keep = base::UniqueFd::open(options_.dir / "keep", O_RDONLY);
+    if (keep && ::flock(keep->get(), LOCK_EX | LOCK_NB) != 0) {
+        return {};  // a daemon holds the bridge
     }
     GROVE_ASSIGN_OR_RETURN(auto netlink, Netlink::open());
     if (auto bridge = netlink.link(options_.bridge)) {

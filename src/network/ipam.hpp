@@ -1,8 +1,8 @@
 #pragma once
 
-// The addresses handed out on the bridge's subnet: one file per address under a directory of
-// the store root (`<root>/network/leases/<address>`, holding the container's id), so a restarted
-// daemon, and every shim, sees which addresses live containers hold. Callers serialise through
+// The addresses handed out on the bridge's subnet: one file per address in a directory
+// (`/run/grove/network/leases/<address>`, holding its owner), so a restarted daemon, and every
+// shim, sees which addresses live containers hold. Callers serialise through
 // BridgeNetwork's lock; creating a lease with O_EXCL keeps it safe even without.
 
 #include <filesystem>

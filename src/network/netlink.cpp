@@ -14,6 +14,16 @@
 namespace grove::network {
 namespace {
 
+// NLMSG_DATA without its C cast.
+template <typename T>
+T* payload(nlmsghdr* header) {
+    return reinterpret_cast<T*>(reinterpret_cast<char*>(header) + NLMSG_HDRLEN);
+}
+template <typename T>
+const T* payload(const nlmsghdr* header) {
+    return reinterpret_cast<const T*>(reinterpret_cast<const char*>(header) + NLMSG_HDRLEN);
+}
+
 // A netlink message under construction: the header, the family's struct, then attributes
 // (nested ones through begin/end).
 class Message {
@@ -24,7 +34,7 @@ public:
         auto* header = reinterpret_cast<nlmsghdr*>(buffer_.data());
         header->nlmsg_type = type;
         header->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-        std::memcpy(NLMSG_DATA(header), &family, sizeof(Family));
+        std::memcpy(payload<char>(header), &family, sizeof(Family));
     }
 
     void put(uint16_t type, const void* data, size_t size) {
@@ -74,8 +84,8 @@ template <typename Family>
 std::vector<const rtattr*> attributes(const std::vector<char>& message) {
     const auto* header = reinterpret_cast<const nlmsghdr*>(message.data());
     std::vector<const rtattr*> found(IFLA_MAX + RTA_MAX + IFA_MAX + 1, nullptr);
-    const auto* attr = reinterpret_cast<const rtattr*>(
-        static_cast<const char*>(NLMSG_DATA(header)) + NLMSG_ALIGN(sizeof(Family)));
+    const auto* attr =
+        reinterpret_cast<const rtattr*>(payload<char>(header) + NLMSG_ALIGN(sizeof(Family)));
     int left = static_cast<int>(header->nlmsg_len) - static_cast<int>(NLMSG_LENGTH(sizeof(Family)));
     for (; RTA_OK(attr, left); attr = RTA_NEXT(attr, left)) {
         if (attr->rta_type < found.size()) {
@@ -87,8 +97,7 @@ std::vector<const rtattr*> attributes(const std::vector<char>& message) {
 
 template <typename Family>
 const Family& family_of(const std::vector<char>& message) {
-    return *static_cast<const Family*>(
-        NLMSG_DATA(reinterpret_cast<const nlmsghdr*>(message.data())));
+    return *payload<Family>(reinterpret_cast<const nlmsghdr*>(message.data()));
 }
 
 uint32_t u32_of(const rtattr* attr) {
@@ -140,7 +149,7 @@ Result<void> Netlink::request(std::vector<char> message, std::string_view what) 
             if (got->nlmsg_seq != sequence_ || got->nlmsg_type != NLMSG_ERROR) {
                 continue;
             }
-            const int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(got))->error;
+            const int err = -payload<nlmsgerr>(got)->error;
             if (err != 0) {
                 return base::errno_error(err, "netlink: {}", what);
             }
@@ -177,7 +186,7 @@ Result<std::vector<std::vector<char>>> Netlink::dump(std::vector<char> message,
                 return messages;
             }
             if (got->nlmsg_type == NLMSG_ERROR) {
-                const int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(got))->error;
+                const int err = -payload<nlmsgerr>(got)->error;
                 return base::errno_error(err, "netlink: {}", what);
             }
             const auto* bytes = reinterpret_cast<const char*>(got);

@@ -1,10 +1,14 @@
 #include "network/port_proxy.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <atomic>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <list>
 #include <map>
+#include <memory>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -57,13 +61,21 @@ void relay(base::UniqueFd client, Ipv4 target, uint16_t port) {
 }
 
 [[noreturn]] void serve_tcp(int listener, Ipv4 target, uint16_t port) {
-    std::list<std::jthread> connections;  // the process ends by SIGKILL, never joined
+    struct Connection {
+        std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
+        std::jthread thread;
+    };
+    std::list<Connection> connections;
     for (;;) {
         base::UniqueFd client(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+        connections.remove_if([](const Connection& c) { return c.done->load(); });  // joins
         if (client.valid()) {
-            connections.emplace_back([fd = std::move(client), target, port]() mutable {
-                relay(std::move(fd), target, port);
-            });
+            auto& c = connections.emplace_back();
+            c.thread =
+                std::jthread([fd = std::move(client), target, port, done = c.done]() mutable {
+                    relay(std::move(fd), target, port);
+                    done->store(true);
+                });
         }
     }
 }
@@ -161,6 +173,25 @@ Result<pid_t> start_proxy(std::vector<base::UniqueFd> sockets,
     if (::getppid() != parent) {
         ::_exit(0);
     }
+    // Only the sockets and stderr: a copy of the caller's other fds (the pipe a shim reports
+    // on, whose reader waits for its end; a container's stdin pipe; the shim's lock) would keep
+    // them open after the caller closed them.
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    std::vector<unsigned> keep;
+    for (const auto& sock : sockets) {
+        keep.push_back(static_cast<unsigned>(sock.get()));
+    }
+    std::sort(keep.begin(), keep.end());
+    unsigned from = 3;
+    for (const unsigned fd : keep) {
+        if (fd > from) {
+            ::close_range(from, fd - 1, 0);
+        }
+        from = fd + 1;
+    }
+    ::close_range(from, ~0U, 0);
     std::list<std::jthread> servers;
     for (size_t i = 0; i < sockets.size(); ++i) {
         const int fd = sockets[i].get();

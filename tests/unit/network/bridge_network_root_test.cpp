@@ -110,23 +110,48 @@ TEST(BridgeNetwork, ROOT_AttachMakesTheBridgeVethAndAddressesAndTheLastDetachRem
     });
 }
 
-TEST(BridgeNetwork, ROOT_DetachAllButReleasesWhatDeadShimsLeft) {
+TEST(BridgeNetwork, ROOT_DetachStaleReleasesTheLeasesOfRemovedContainers) {
+    GROVE_REQUIRE(missing_root());
+    GROVE_REQUIRE(missing_programs({"iptables"}));
+    auto dir = base::TempDir::create("bridge");
+    ASSERT_TRUE(dir);
+    in_fresh_netns([&] {
+        BridgeNetwork network({.dir = dir->path() / "network"});
+        const auto live = dir->path() / "containers" / "live";
+        const auto removed = dir->path() / "containers" / "removed";
+        std::filesystem::create_directories(live);
+        auto live_ns = make_netns();
+        auto removed_ns = make_netns();
+        ASSERT_TRUE(network.attach(live, live_ns.get()));
+        ASSERT_TRUE(network.attach(removed, removed_ns.get()));
+        ASSERT_TRUE(network.detach_stale());
+        const auto leases = *Ipam(dir->path() / "network" / "leases").leases();
+        ASSERT_EQ(leases.size(), 1U);
+        EXPECT_EQ(leases[0].owner, live.string());
+        EXPECT_FALSE(Netlink::open()->link(host_veth_name(removed)));
+        std::filesystem::remove(live);
+        ASSERT_TRUE(network.detach_stale());
+        EXPECT_FALSE(Netlink::open()->link(kBridgeName));
+    });
+}
+
+TEST(BridgeNetwork, ROOT_AHeldBridgeOutlivesItsLastContainerUntilTheHoldEnds) {
     GROVE_REQUIRE(missing_root());
     GROVE_REQUIRE(missing_programs({"iptables"}));
     auto dir = base::TempDir::create("bridge");
     ASSERT_TRUE(dir);
     in_fresh_netns([&] {
         BridgeNetwork network({.dir = dir->path()});
-        auto live_ns = make_netns();
-        auto dead_ns = make_netns();
-        ASSERT_TRUE(network.attach("live", live_ns.get()));
-        ASSERT_TRUE(network.attach("dead", dead_ns.get()));
-        ASSERT_TRUE(network.detach_all_but({"live"}));
-        const auto leases = *Ipam(dir->path() / "leases").leases();
-        ASSERT_EQ(leases.size(), 1U);
-        EXPECT_EQ(leases[0].owner, "live");
-        ASSERT_TRUE(network.detach_all_but({}));
+        auto held = network.hold();
+        ASSERT_TRUE(held);
+        std::optional<BridgeNetwork::Hold> hold(std::move(*held));
+        auto ns = make_netns();
+        ASSERT_TRUE(network.attach("one", ns.get()));
+        ASSERT_TRUE(network.detach("one"));
+        EXPECT_TRUE(Netlink::open()->link(kBridgeName));  // kept for the next container
+        hold.reset();
         EXPECT_FALSE(Netlink::open()->link(kBridgeName));
+        EXPECT_EQ(nat_rules().find("GROVE"), std::string::npos) << nat_rules();
     });
 }
 
