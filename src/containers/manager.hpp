@@ -49,6 +49,7 @@
 #include "containers/shim/log_file.hpp"
 #include "image/image_store.hpp"
 #include "inspect/layer_stack.hpp"
+#include "network/bridge_network.hpp"
 #include "store/metadata/database.hpp"
 
 namespace grove::containers {
@@ -58,6 +59,8 @@ struct ManagerOptions {
     // Empty: grove-shim next to the running executable (where groved is installed).
     std::filesystem::path shim;
     base::Logger log;
+    // The bridge network's host-wide state (network/bridge_network.hpp).
+    std::filesystem::path network_dir = network::kDefaultNetworkDir;
 };
 
 // The healthcheck a container gets: `given` (a spec's), else the Healthcheck of the image config
@@ -206,6 +209,8 @@ private:
     std::map<std::string, Watcher, std::less<>> probers_;   // by container id
     std::map<std::string, Health, std::less<>> health_;     // of running containers, by id
     std::condition_variable_any backoff_;  // never notified: a watcher's interruptible sleep
+    // Keeps the bridge up between containers while this manager is open.
+    std::optional<network::BridgeNetwork::Hold> network_hold_;
 };
 
 }  // namespace grove::containers
