@@ -128,40 +128,20 @@ Result<Netlink> Netlink::open() {
 }
 
 Result<void> Netlink::request(std::vector<char> message, std::string_view what) {
-    auto* header = reinterpret_cast<nlmsghdr*>(message.data());
-    header->nlmsg_flags |= NLM_F_ACK;
-    header->nlmsg_seq = ++sequence_;
-    if (::send(fd_.get(), message.data(), message.size(), 0) < 0) {
-        return base::last_errno_error("netlink: {}", what);
-    }
-    std::vector<char> reply(16384);
-    for (;;) {
-        const ssize_t n = ::recv(fd_.get(), reply.data(), reply.size(), 0);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return base::last_errno_error("netlink: {}", what);
-        }
-        int left = static_cast<int>(n);
-        for (auto* got = reinterpret_cast<nlmsghdr*>(reply.data()); NLMSG_OK(got, left);
-             got = NLMSG_NEXT(got, left)) {
-            if (got->nlmsg_seq != sequence_ || got->nlmsg_type != NLMSG_ERROR) {
-                continue;
-            }
-            const int err = -payload<nlmsgerr>(got)->error;
-            if (err != 0) {
-                return base::errno_error(err, "netlink: {}", what);
-            }
-            return {};
-        }
-    }
+    GROVE_TRY(exchange(std::move(message), NLM_F_ACK, what));
+    return {};
 }
 
 Result<std::vector<std::vector<char>>> Netlink::dump(std::vector<char> message,
                                                      std::string_view what) {
+    return exchange(std::move(message), NLM_F_DUMP, what);
+}
+
+Result<std::vector<std::vector<char>>> Netlink::exchange(std::vector<char> message,
+                                                         uint16_t flags,
+                                                         std::string_view what) {
     auto* header = reinterpret_cast<nlmsghdr*>(message.data());
-    header->nlmsg_flags |= NLM_F_DUMP;
+    header->nlmsg_flags |= flags;
     header->nlmsg_seq = ++sequence_;
     if (::send(fd_.get(), message.data(), message.size(), 0) < 0) {
         return base::last_errno_error("netlink: {}", what);
@@ -182,12 +162,14 @@ Result<std::vector<std::vector<char>>> Netlink::dump(std::vector<char> message,
             if (got->nlmsg_seq != sequence_) {
                 continue;
             }
-            if (got->nlmsg_type == NLMSG_DONE) {
+            if (got->nlmsg_type == NLMSG_DONE) {  // a dump's end
                 return messages;
             }
-            if (got->nlmsg_type == NLMSG_ERROR) {
-                const int err = -payload<nlmsgerr>(got)->error;
-                return base::errno_error(err, "netlink: {}", what);
+            if (got->nlmsg_type == NLMSG_ERROR) {  // an acknowledgement when 0
+                if (const int err = -payload<nlmsgerr>(got)->error; err != 0) {
+                    return base::errno_error(err, "netlink: {}", what);
+                }
+                return messages;
             }
             const auto* bytes = reinterpret_cast<const char*>(got);
             messages.emplace_back(bytes, bytes + got->nlmsg_len);

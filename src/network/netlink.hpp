@@ -68,6 +68,10 @@ private:
     Result<void> request(std::vector<char> message, std::string_view what);
     // Sends a dump request and returns every message of the answer, headers included.
     Result<std::vector<std::vector<char>>> dump(std::vector<char> message, std::string_view what);
+    // Sends `message` with `flags` and collects the answer until its end or acknowledgement.
+    Result<std::vector<std::vector<char>>> exchange(std::vector<char> message,
+                                                    uint16_t flags,
+                                                    std::string_view what);
 
     base::UniqueFd fd_;
     uint32_t sequence_ = 0;

@@ -57,13 +57,25 @@ std::string nat_rules() {
     return out ? out->out : "";
 }
 
-TEST(BridgeNetwork, ROOT_AttachMakesTheBridgeVethAndAddressesAndTheLastDetachRemovesThem) {
-    GROVE_REQUIRE(missing_root());
-    GROVE_REQUIRE(missing_programs({"iptables"}));
-    auto dir = base::TempDir::create("bridge");
-    ASSERT_TRUE(dir);
+// Each test runs in a fresh network namespace with a state directory of its own.
+class BridgeNetworkTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        GROVE_REQUIRE(missing_root());
+        GROVE_REQUIRE(missing_programs({"iptables"}));
+        auto made = base::TempDir::create("bridge");
+        ASSERT_TRUE(made);
+        dir_.emplace(std::move(*made));
+    }
+    const std::filesystem::path& dir() const { return dir_->path(); }
+
+private:
+    std::optional<base::TempDir> dir_;
+};
+
+TEST_F(BridgeNetworkTest, ROOT_AttachMakesTheBridgeVethAndAddressesAndTheLastDetachRemovesThem) {
     in_fresh_netns([&] {
-        BridgeNetwork network({.dir = dir->path()});
+        BridgeNetwork network({.dir = dir()});
         auto first_ns = make_netns();
         auto second_ns = make_netns();
         const std::string first(64, 'a');
@@ -106,26 +118,22 @@ TEST(BridgeNetwork, ROOT_AttachMakesTheBridgeVethAndAddressesAndTheLastDetachRem
         ASSERT_TRUE(network.detach(second));
         EXPECT_FALSE(host->link(kBridgeName));
         EXPECT_EQ(nat_rules().find("GROVE"), std::string::npos) << nat_rules();
-        EXPECT_TRUE(Ipam(dir->path() / "leases").leases()->empty());
+        EXPECT_TRUE(Ipam(dir() / "leases").leases()->empty());
     });
 }
 
-TEST(BridgeNetwork, ROOT_DetachStaleReleasesTheLeasesOfRemovedContainers) {
-    GROVE_REQUIRE(missing_root());
-    GROVE_REQUIRE(missing_programs({"iptables"}));
-    auto dir = base::TempDir::create("bridge");
-    ASSERT_TRUE(dir);
+TEST_F(BridgeNetworkTest, ROOT_DetachStaleReleasesTheLeasesOfRemovedContainers) {
     in_fresh_netns([&] {
-        BridgeNetwork network({.dir = dir->path() / "network"});
-        const auto live = dir->path() / "containers" / "live";
-        const auto removed = dir->path() / "containers" / "removed";
+        BridgeNetwork network({.dir = dir() / "network"});
+        const auto live = dir() / "containers" / "live";
+        const auto removed = dir() / "containers" / "removed";
         std::filesystem::create_directories(live);
         auto live_ns = make_netns();
         auto removed_ns = make_netns();
         ASSERT_TRUE(network.attach(live, live_ns.get()));
         ASSERT_TRUE(network.attach(removed, removed_ns.get()));
         ASSERT_TRUE(network.detach_stale());
-        const auto leases = *Ipam(dir->path() / "network" / "leases").leases();
+        const auto leases = *Ipam(dir() / "network" / "leases").leases();
         ASSERT_EQ(leases.size(), 1U);
         EXPECT_EQ(leases[0].owner, live.string());
         EXPECT_FALSE(Netlink::open()->link(host_veth_name(removed)));
@@ -135,13 +143,9 @@ TEST(BridgeNetwork, ROOT_DetachStaleReleasesTheLeasesOfRemovedContainers) {
     });
 }
 
-TEST(BridgeNetwork, ROOT_AHeldBridgeOutlivesItsLastContainerUntilTheHoldEnds) {
-    GROVE_REQUIRE(missing_root());
-    GROVE_REQUIRE(missing_programs({"iptables"}));
-    auto dir = base::TempDir::create("bridge");
-    ASSERT_TRUE(dir);
+TEST_F(BridgeNetworkTest, ROOT_AHeldBridgeOutlivesItsLastContainerUntilTheHoldEnds) {
     in_fresh_netns([&] {
-        BridgeNetwork network({.dir = dir->path()});
+        BridgeNetwork network({.dir = dir()});
         auto held = network.hold();
         ASSERT_TRUE(held);
         std::optional<BridgeNetwork::Hold> hold(std::move(*held));
@@ -155,11 +159,7 @@ TEST(BridgeNetwork, ROOT_AHeldBridgeOutlivesItsLastContainerUntilTheHoldEnds) {
     });
 }
 
-TEST(BridgeNetwork, ROOT_ASubnetOverlappingAHostRouteIsSkipped) {
-    GROVE_REQUIRE(missing_root());
-    GROVE_REQUIRE(missing_programs({"iptables"}));
-    auto dir = base::TempDir::create("bridge");
-    ASSERT_TRUE(dir);
+TEST_F(BridgeNetworkTest, ROOT_ASubnetOverlappingAHostRouteIsSkipped) {
     in_fresh_netns([&] {
         // A host route into 172.31.0.0/16: a bridge there would shadow it.
         auto host = Netlink::open();
@@ -167,7 +167,7 @@ TEST(BridgeNetwork, ROOT_ASubnetOverlappingAHostRouteIsSkipped) {
         const auto taken = host->link("taken0");
         ASSERT_TRUE(host->add_address(taken->index, *parse_ipv4("172.31.9.1"), 24));
         ASSERT_TRUE(host->set_up(taken->index));
-        BridgeNetwork network({.dir = dir->path()});
+        BridgeNetwork network({.dir = dir()});
         auto ns = make_netns();
         const auto endpoint = network.attach("one", ns.get());
         ASSERT_TRUE(endpoint) << endpoint.error().to_string();
