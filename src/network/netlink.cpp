@@ -43,7 +43,9 @@ public:
         auto* attr = reinterpret_cast<rtattr*>(buffer_.data() + at);
         attr->rta_type = type;
         attr->rta_len = static_cast<uint16_t>(RTA_LENGTH(size));
-        std::memcpy(RTA_DATA(attr), data, size);
+        if (size > 0) {  // a nest's header has no data
+            std::memcpy(RTA_DATA(attr), data, size);
+        }
     }
     void put(uint16_t type, std::string_view text) {
         std::string terminated(text);
