@@ -142,6 +142,13 @@ TEST_F(DockerNetworkTest, ROOT_PublishedPortsServeTheContainerOnLoopback) {
                   .find(kPage),
               std::string::npos);
 
+    // A host port that is taken fails the start.
+    const auto clash = docker(
+        {"run", "-d", "--name", "clash", "-p", fmt::format("{}:80", port), "busybox", "true"});
+    EXPECT_NE(clash.status.code, 0) << clash.out;
+    EXPECT_NE(clash.err.find("in use"), std::string::npos) << clash.err;
+    docker_ok({"rm", "-f", "clash"});
+
     // Stats count eth0's traffic.
     const auto stats = docker_call({.path = "/containers/web/stats?stream=0"});
     const auto json = base::parse_json(stats.body);
