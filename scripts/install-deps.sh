@@ -11,6 +11,8 @@ build=(
     libgtest-dev libgmock-dev libbenchmark-dev
     # groved runs ps for the Docker API's /containers/{id}/top.
     procps
+    # groved's bridge network: outbound NAT (MASQUERADE) and forwarding rules.
+    iptables
 )
 # Test images are built from Debian packages only, and pushed to a real local registry.
 test=(

@@ -173,6 +173,36 @@ def container_methods(client):
         pass
 
 
+def published_ports(client):
+    """The bridge network: container.ports and api.port with a random TCP port and a UDP one
+    on loopback, and the page served through the TCP one."""
+    c = client.containers.run(
+        "busybox", ["sh", "-c", "mkdir -p /www && echo py-page > /www/index.html && "
+                    "exec httpd -f -p 80 -h /www"],
+        detach=True, name="py-ports", ports={"80/tcp": None, "81/udp": ("127.0.0.1", None)})
+    c.reload()
+    tcp = c.ports["80/tcp"]
+    check(len(tcp) == 1 and tcp[0]["HostIp"] == "0.0.0.0" and int(tcp[0]["HostPort"]) > 0,
+          f"ports {c.ports}")
+    check(c.ports["81/udp"][0]["HostIp"] == "127.0.0.1", f"ports {c.ports}")
+    check(client.api.port(c.id, 80) == tcp, f"port {client.api.port(c.id, 80)}")
+    check(c.attrs["NetworkSettings"]["IPAddress"] ==
+          c.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"] != "", "address")
+    page = b""
+    for _ in range(100):
+        try:
+            with sockets.create_connection(("127.0.0.1", int(tcp[0]["HostPort"])), 5) as conn:
+                conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                page = b"".join(iter(lambda: conn.recv(4096), b""))
+        except OSError:
+            pass
+        if b"py-page" in page:
+            break
+        time.sleep(0.05)
+    check(b"py-page" in page, f"page {page!r}")
+    c.remove(force=True)
+
+
 def attach_and_resize(client):
     # attach (a generator of output) and attach_socket (stdin in, frames out).
     c = client.containers.create("busybox", ["sh", "-c", "read line; echo got $line; "
@@ -315,6 +345,7 @@ def main():
     client = docker.DockerClient(base_url="unix://" + args.socket, version="1.41")
     collection(client)
     container_methods(client)
+    published_ports(client)
     attach_and_resize(client)
     asyncio.run(raw_upgrade(args.socket))
     asyncio.run(websocket_attach(args.socket))

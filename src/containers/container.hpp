@@ -19,7 +19,9 @@
 
 namespace grove::containers {
 
-enum class Network { kNone, kHost };
+// "none": a namespace with lo only; "host": the host's; "bridge": Docker's default bridge
+// (network/bridge_network.hpp), with published ports.
+enum class Network { kNone, kHost, kBridge };
 
 // Docker's restart policies: what happens when a container's command exits on its own.
 enum class RestartKind { kNo, kAlways, kUnlessStopped, kOnFailure };
@@ -77,6 +79,7 @@ struct ContainerSpec {
     std::optional<int> stop_timeout_s;  // default 10 s
     runtime::cgroup::Limits limits;
     Network network = Network::kNone;
+    std::vector<network::PortBinding> ports;  // published, on the bridge network only
     bool read_only = false;
     RestartPolicy restart;
     Healthcheck healthcheck;  // Test empty: the image's Healthcheck, if any
@@ -123,6 +126,8 @@ struct Container {
     // run stand: kept in the manager's memory, so a new manager starts over at "starting".
     std::optional<Healthcheck> healthcheck;
     std::optional<Health> health;
+    // On the bridge network while running: its address and published ports (network.json).
+    std::optional<NetworkState> network;
 };
 
 // Docker's list filters; every set field must match.

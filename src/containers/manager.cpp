@@ -21,6 +21,7 @@
 #include "containers/names.hpp"
 #include "containers/shim/control.hpp"
 #include "engine/image_defaults.hpp"
+#include "network/bridge_network.hpp"
 #include "oci/image_config.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 #include "runtime/rootfs/mount_plan.hpp"
@@ -118,6 +119,19 @@ Result<std::unique_ptr<Manager>> Manager::open(image::ImageStore& store, Manager
     // Adopts what a previous manager left: running containers are checked against their shims,
     // and every container pins its image (again: the pin is idempotent).
     GROVE_ASSIGN_OR_RETURN(const auto all, manager->list({.all = true}));
+    // Addresses held for containers that are gone (removed while their shim was dead).
+    // Neither is needed to manage containers without the bridge (nor possible without root).
+    network::BridgeNetwork bridge({.dir = manager->options_.network_dir});
+    if (auto stale = bridge.detach_stale(); !stale) {
+        manager->options_.log.warn("release stale network leases",
+                                   {{"error", stale.error().to_string()}});
+    }
+    if (auto held = bridge.hold()) {
+        manager->network_hold_ = std::move(*held);
+    } else {
+        manager->options_.log.warn("hold the bridge network",
+                                   {{"error", held.error().to_string()}});
+    }
     std::lock_guard lock(manager->mutex_);
     for (auto c : all) {
         GROVE_TRY(store.pin(pin_holder(c.id), c.image_uuid));
@@ -151,6 +165,11 @@ Result<void> Manager::reconcile(Container& c) {
         return {};
     }
     const ContainerPaths p = paths(c.id);
+    if (!c.config.network_dir.empty()) {
+        if (auto text = read_file(p.network())) {
+            GROVE_ASSIGN_OR_RETURN(c.network, network_state_from_json(*text));
+        }
+    }
     auto exited = [&]() -> Result<std::optional<ExitRecord>> {
         auto text = read_file(p.exit());
         if (!text) {
@@ -181,6 +200,11 @@ Result<void> Manager::reconcile(Container& c) {
                 }
             }
             ::unlink((p.dir / ContainerPaths::kSocketName).c_str());
+            if (!c.config.network_dir.empty()) {
+                ::unlink(p.network().c_str());
+                GROVE_TRY(network::BridgeNetwork({.dir = c.config.network_dir})
+                              .detach(fs::absolute(p.dir).lexically_normal().string()));
+            }
             record = ExitRecord{.exit_code = kDeadShimExitCode,
                                 .signal = SIGKILL,
                                 .oom_killed = false,
@@ -190,6 +214,7 @@ Result<void> Manager::reconcile(Container& c) {
     }
     c.state.status = Status::kExited;
     c.state.pid = 0;
+    c.network.reset();
     c.state.exit_code = record->exit_code;
     c.state.oom_killed = record->oom_killed;
     c.state.finished_ns = record->finished_ns;
@@ -280,6 +305,12 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
     shim.gid = user.second;
     shim.hostname = spec.hostname.empty() ? c.id.substr(0, 12) : spec.hostname;
     shim.host_network = spec.network == Network::kHost;
+    if (spec.network == Network::kBridge) {
+        shim.network_dir = options_.network_dir;
+        shim.ports = spec.ports;
+    } else if (!spec.ports.empty()) {
+        return base::make_error(Code::kInvalidArgument, "published ports need the bridge network");
+    }
     shim.tty = spec.tty;
     shim.open_stdin = spec.open_stdin;
     shim.read_only = spec.read_only;

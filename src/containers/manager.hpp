@@ -49,6 +49,7 @@
 #include "containers/shim/log_file.hpp"
 #include "image/image_store.hpp"
 #include "inspect/layer_stack.hpp"
+#include "network/bridge_network.hpp"
 #include "store/metadata/database.hpp"
 
 namespace grove::containers {
@@ -58,6 +59,8 @@ struct ManagerOptions {
     // Empty: grove-shim next to the running executable (where groved is installed).
     std::filesystem::path shim;
     base::Logger log;
+    // The bridge network's host-wide state (network/bridge_network.hpp).
+    std::filesystem::path network_dir = network::kDefaultNetworkDir;
 };
 
 // The healthcheck a container gets: `given` (a spec's), else the Healthcheck of the image config
@@ -217,6 +220,8 @@ private:
     std::condition_variable_any backoff_;  // never notified: a watcher's interruptible sleep
     std::mutex listener_mutex_;            // held while health_listener_ is set or called
     HealthListener health_listener_;
+    // Keeps the bridge up between containers while this manager is open.
+    std::optional<network::BridgeNetwork::Hold> network_hold_;
 };
 
 }  // namespace grove::containers

@@ -7,6 +7,7 @@
 
 #include "daemon/wire_time.hpp"
 #include "docker_api/image_names.hpp"
+#include "docker_api/network_json.hpp"
 
 namespace grove::docker_api {
 namespace {
@@ -66,28 +67,7 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
             {"CapAdd", base::Json()},
             {"CapDrop", base::Json()},
             {"LogConfig", {{"Type", "json-file"}, {"Config", base::Json::object()}}},
-            {"PortBindings", base::Json::object()}};
-}
-
-base::Json network_settings(const DockerExtras& e) {
-    const std::string network = e.network_mode == "default" ? "bridge" : e.network_mode;
-    return {{"Bridge", ""},
-            {"SandboxID", ""},
-            {"HairpinMode", false},
-            {"Ports", base::Json::object()},
-            {"SandboxKey", ""},
-            {"IPAddress", ""},
-            {"IPPrefixLen", 0},
-            {"Gateway", ""},
-            {"MacAddress", ""},
-            {"Networks",
-             {{network,
-               {{"NetworkID", ""},
-                {"EndpointID", ""},
-                {"Gateway", ""},
-                {"IPAddress", ""},
-                {"IPPrefixLen", 0},
-                {"MacAddress", ""}}}}}};
+            {"PortBindings", port_bindings(c)}};
 }
 
 base::Json healthcheck(const containers::Healthcheck& h) {
@@ -202,7 +182,7 @@ base::Json inspect_json(const containers::Container& c, const DockerExtras& e) {
           {"Labels", c.labels},
           {"StopSignal", stop_signal},
           {"StopTimeout", c.stop_timeout_s}}},
-        {"NetworkSettings", network_settings(e)},
+        {"NetworkSettings", network_settings(c, e)},
     };
     if (c.health) {
         out["State"]["Health"] = health(*c.health);
@@ -214,19 +194,18 @@ base::Json inspect_json(const containers::Container& c, const DockerExtras& e) {
 }
 
 base::Json list_entry(const containers::Container& c, const DockerExtras& e) {
-    const std::string network = e.network_mode == "default" ? "bridge" : e.network_mode;
     return {{"Id", c.id},
             {"Names", {"/" + c.name}},
             {"Image", image_name(c, e)},
             {"ImageID", docker_id(c.image_uuid)},
             {"Command", command_line(c)},
             {"Created", c.created_ns / kSecond},
-            {"Ports", base::Json::array()},
+            {"Ports", list_ports(c)},
             {"Labels", c.labels},
             {"State", containers::status_name(c.state.status)},
             {"Status", status_text(c.state, daemon::now_ns())},
             {"HostConfig", {{"NetworkMode", e.network_mode}}},
-            {"NetworkSettings", {{"Networks", network_settings(e)["Networks"]}}},
+            {"NetworkSettings", {{"Networks", network_settings(c, e)["Networks"]}}},
             {"Mounts", base::Json::array()}};
 }
 

@@ -1,6 +1,9 @@
 #include "docker_api/container_spec_json.hpp"
 
+#include <algorithm>
+
 #include "base/error.hpp"
+#include "base/parse_number.hpp"
 #include "containers/names.hpp"
 
 namespace grove::docker_api {
@@ -58,6 +61,66 @@ Result<void> refuse_unsupported(const base::Json& host) {
                                 "HostConfig.Tmpfs is not supported by grove");
     }
     return {};
+}
+
+// "80/tcp" (or "80", tcp): the container's port and protocol.
+Result<network::PortBinding> parse_port(std::string_view key) {
+    network::PortBinding port;
+    const auto slash = key.find('/');
+    if (slash != std::string_view::npos) {
+        port.protocol = std::string(key.substr(slash + 1));
+        key = key.substr(0, slash);
+    }
+    const auto number = base::parse_number<uint16_t>(key);
+    if (!number || *number == 0 || (port.protocol != "tcp" && port.protocol != "udp")) {
+        return base::make_error(Code::kInvalidArgument, "invalid port specification: \"{}\"", key);
+    }
+    port.container_port = *number;
+    return port;
+}
+
+// HostConfig.PortBindings, then with PublishAllPorts every exposed port not bound yet on a
+// random host port.
+Result<std::vector<network::PortBinding>> published_ports(const base::Json& body,
+                                                          const base::Json& host) {
+    std::vector<network::PortBinding> ports;
+    const auto bindings = host.find("PortBindings");
+    if (bindings != host.end() && bindings->is_object()) {
+        for (const auto& [key, list] : bindings->items()) {
+            GROVE_ASSIGN_OR_RETURN(const auto port, parse_port(key));
+            if (!list.is_array()) {
+                continue;
+            }
+            for (const auto& item : list) {
+                network::PortBinding binding = port;
+                GROVE_ASSIGN_OR_RETURN(binding.host_ip, text(item, "HostIp"));
+                GROVE_ASSIGN_OR_RETURN(const std::string host_port, text(item, "HostPort"));
+                if (!host_port.empty()) {
+                    const auto number = base::parse_number<uint16_t>(host_port);
+                    if (!number) {
+                        return base::make_error(Code::kInvalidArgument, "invalid host port '{}'",
+                                                host_port);
+                    }
+                    binding.host_port = *number;
+                }
+                ports.push_back(std::move(binding));
+            }
+        }
+    }
+    GROVE_ASSIGN_OR_RETURN(const bool publish_all, flag(host, "PublishAllPorts"));
+    const auto exposed = body.find("ExposedPorts");
+    if (publish_all && exposed != body.end() && exposed->is_object()) {
+        for (const auto& [key, unused] : exposed->items()) {
+            GROVE_ASSIGN_OR_RETURN(const auto port, parse_port(key));
+            const bool bound = std::any_of(ports.begin(), ports.end(), [&](const auto& p) {
+                return p.container_port == port.container_port && p.protocol == port.protocol;
+            });
+            if (!bound) {
+                ports.push_back(port);
+            }
+        }
+    }
+    return ports;
 }
 
 }  // namespace
@@ -140,10 +203,11 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
     GROVE_ASSIGN_OR_RETURN(const std::string network, text(host, "NetworkMode"));
     if (network == "host") {
         spec.network = containers::Network::kHost;
-    } else if (network.empty() || network == "default" || network == "bridge" ||
-               network == "none") {
-        // grove has no bridge yet: a container of the default network has loopback only.
+    } else if (network == "none") {
         spec.network = containers::Network::kNone;
+    } else if (network.empty() || network == "default" || network == "bridge") {
+        spec.network = containers::Network::kBridge;
+        GROVE_ASSIGN_OR_RETURN(spec.ports, published_ports(body, host));
     } else {
         return base::make_error(Code::kInvalidArgument, "network mode '{}' is not supported",
                                 network);

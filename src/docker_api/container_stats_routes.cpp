@@ -13,6 +13,7 @@
 #include "base/parse_number.hpp"
 #include "daemon/wire_time.hpp"
 #include "docker_api/container_json.hpp"
+#include "docker_api/network_json.hpp"
 #include "docker_api/routes.hpp"
 
 namespace grove::docker_api {
@@ -123,8 +124,7 @@ base::Json stats_json(const Container& c, const Sample& now, const Sample& befor
               {"limit", memory_limit}}},
             {"name", "/" + c.name},
             {"id", c.id},
-            // No network interface but loopback (grove has no bridge yet).
-            {"networks", base::Json::object()}};
+            {"networks", interface_stats(c.state.pid)}};
 }
 
 Result<void> stats(const DockerServices& s, http::Request& request, http::ResponseWriter& writer) {

@@ -160,6 +160,7 @@ http::Router docker_router(const DockerServices& services) {
     add_container_io_routes(routes, services);
     add_container_attach_routes(routes, services);
     add_container_stats_routes(routes, services);
+    add_network_routes(routes, services);
     add_container_file_routes(routes, services, services.containers.manager());
 
     http::Router root(options);

@@ -68,6 +68,7 @@ void add_container_routes(http::Router& router, const DockerServices& services);
 void add_container_io_routes(http::Router& router, const DockerServices& services);
 void add_container_attach_routes(http::Router& router, const DockerServices& services);
 void add_container_stats_routes(http::Router& router, const DockerServices& services);
+void add_network_routes(http::Router& router, const DockerServices& services);
 void add_container_file_routes(http::Router& router,
                                const DockerServices& services,
                                containers::Manager& manager);

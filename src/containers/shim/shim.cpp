@@ -80,7 +80,8 @@ int shim_main(int argc, char** argv) {
         fmt::print(stderr, "usage: grove-shim <container directory>\n");
         return 2;
     }
-    const ContainerPaths paths{argv[1]};
+    // Absolute: the directory names the container's network lease (container_network.hpp).
+    const ContainerPaths paths{std::filesystem::absolute(argv[1]).lexically_normal()};
     if (::chdir(paths.dir.c_str()) != 0) {
         report(fmt::format("err chdir '{}': {}", paths.dir.string(), std::strerror(errno)));
         return 1;

@@ -34,6 +34,31 @@ Result<runtime::cgroup::Limits> limits_from(const base::Json& json) {
     return limits;
 }
 
+base::Json ports_json(const std::vector<network::PortBinding>& ports) {
+    base::Json out = base::Json::array();
+    for (const auto& port : ports) {
+        out.push_back({{"protocol", port.protocol},
+                       {"container_port", port.container_port},
+                       {"host_ip", port.host_ip},
+                       {"host_port", port.host_port}});
+    }
+    return out;
+}
+
+Result<std::vector<network::PortBinding>> ports_from(const base::Json& json) {
+    std::vector<network::PortBinding> ports;
+    for (const auto& item : json) {
+        network::PortBinding port;
+        GROVE_ASSIGN_OR_RETURN(port.protocol, base::json_field<std::string>(item, "protocol"));
+        GROVE_ASSIGN_OR_RETURN(port.container_port,
+                               base::json_field<uint16_t>(item, "container_port"));
+        GROVE_ASSIGN_OR_RETURN(port.host_ip, base::json_field<std::string>(item, "host_ip"));
+        GROVE_ASSIGN_OR_RETURN(port.host_port, base::json_field<uint16_t>(item, "host_port"));
+        ports.push_back(std::move(port));
+    }
+    return ports;
+}
+
 }  // namespace
 
 Result<std::string> to_json(const ShimConfig& config) {
@@ -51,6 +76,8 @@ Result<std::string> to_json(const ShimConfig& config) {
         {"gid", config.gid},
         {"hostname", config.hostname},
         {"host_network", config.host_network},
+        {"network_dir", config.network_dir.string()},
+        {"ports", ports_json(config.ports)},
         {"tty", config.tty},
         {"open_stdin", config.open_stdin},
         {"read_only", config.read_only},
@@ -74,6 +101,13 @@ Result<ShimConfig> shim_config_from_json(std::string_view text) {
     GROVE_ASSIGN_OR_RETURN(config.gid, base::json_field<uint32_t>(json, "gid"));
     GROVE_ASSIGN_OR_RETURN(config.hostname, base::json_field<std::string>(json, "hostname"));
     GROVE_ASSIGN_OR_RETURN(config.host_network, base::json_field<bool>(json, "host_network"));
+    // Both absent from the records of containers made before the bridge network.
+    GROVE_ASSIGN_OR_RETURN(const auto network_dir,
+                           base::json_optional_field<std::string>(json, "network_dir"));
+    config.network_dir = network_dir.value_or("");
+    if (json.contains("ports")) {
+        GROVE_ASSIGN_OR_RETURN(config.ports, ports_from(json["ports"]));
+    }
     GROVE_ASSIGN_OR_RETURN(config.tty, base::json_field<bool>(json, "tty"));
     GROVE_ASSIGN_OR_RETURN(config.open_stdin, base::json_field<bool>(json, "open_stdin"));
     GROVE_ASSIGN_OR_RETURN(config.read_only, base::json_field<bool>(json, "read_only"));
@@ -81,6 +115,26 @@ Result<ShimConfig> shim_config_from_json(std::string_view text) {
     GROVE_ASSIGN_OR_RETURN(config.limits, limits_from(limits));
     GROVE_ASSIGN_OR_RETURN(config.log_max_bytes, base::json_field<uint64_t>(json, "log_max_bytes"));
     return config;
+}
+
+std::string to_json(const NetworkState& state) {
+    return base::dump_json({{"ip_address", state.ip_address},
+                            {"prefix_len", state.prefix_len},
+                            {"gateway", state.gateway},
+                            {"mac_address", state.mac_address},
+                            {"ports", ports_json(state.ports)}});
+}
+
+Result<NetworkState> network_state_from_json(std::string_view text) {
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(text));
+    NetworkState state;
+    GROVE_ASSIGN_OR_RETURN(state.ip_address, base::json_field<std::string>(json, "ip_address"));
+    GROVE_ASSIGN_OR_RETURN(state.prefix_len, base::json_field<int>(json, "prefix_len"));
+    GROVE_ASSIGN_OR_RETURN(state.gateway, base::json_field<std::string>(json, "gateway"));
+    GROVE_ASSIGN_OR_RETURN(state.mac_address, base::json_field<std::string>(json, "mac_address"));
+    GROVE_ASSIGN_OR_RETURN(const auto ports, base::json_field<base::Json>(json, "ports"));
+    GROVE_ASSIGN_OR_RETURN(state.ports, ports_from(ports));
+    return state;
 }
 
 std::string to_json(const ExitRecord& record) {

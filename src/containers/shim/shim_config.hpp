@@ -15,6 +15,7 @@
 
 #include <grove/result.hpp>
 
+#include "network/port_proxy.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 
 namespace grove::containers {
@@ -25,6 +26,8 @@ struct ContainerPaths {
 
     std::filesystem::path config() const { return dir / "config.json"; }
     std::filesystem::path exit() const { return dir / "exit.json"; }
+    // The bridge network of the current run (a NetworkState), while it runs.
+    std::filesystem::path network() const { return dir / "network.json"; }
     std::filesystem::path upper() const { return dir / "upper"; }
     std::filesystem::path work() const { return dir / "work"; }
     // Where init attaches the overlay inside its own mount namespace (never mounted on the host).
@@ -56,6 +59,10 @@ struct ShimConfig {
     uint32_t gid = 0;
     std::string hostname;
     bool host_network = false;
+    // The bridge network: its state directory (the store root's network/, see
+    // network/bridge_network.hpp); empty for "none" (or host_network).
+    std::filesystem::path network_dir;
+    std::vector<network::PortBinding> ports;  // published on the bridge network
     bool tty = false;
     bool open_stdin = false;
     bool read_only = false;
@@ -74,6 +81,16 @@ struct ExecRequest {
     bool open_stdin = false;
 };
 
+// What the shim made of the bridge network for the current run: the container's address and
+// the published ports as bound (random host ports filled in).
+struct NetworkState {
+    std::string ip_address;
+    int prefix_len = 0;
+    std::string gateway;
+    std::string mac_address;
+    std::vector<network::PortBinding> ports;
+};
+
 struct ExitRecord {
     int exit_code = 0;
     int signal = 0;
@@ -86,6 +103,8 @@ Result<std::string> to_json(const ShimConfig& config);
 Result<ShimConfig> shim_config_from_json(std::string_view text);
 std::string to_json(const ExitRecord& record);
 Result<ExitRecord> exit_record_from_json(std::string_view text);
+std::string to_json(const NetworkState& state);
+Result<NetworkState> network_state_from_json(std::string_view text);
 // One line of JSON (the shim's "exec" request).
 std::string to_json(const ExecRequest& request);
 Result<ExecRequest> exec_request_from_json(std::string_view text);

@@ -92,10 +92,22 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
     GROVE_TRY(fresh_work_dir(paths.work()));
     GROVE_ASSIGN_OR_RETURN(auto overlay, runtime::rootfs::OverlayMount::create(
                                              config.lowers, paths.upper(), paths.work()));
+    StartedContainer started;
+    if (!config.network_dir.empty()) {
+        // Before the container: its ports' proxy is forked with none of the container's fds,
+        // and a published port that is taken fails the start before anything runs.
+        GROVE_ASSIGN_OR_RETURN(auto attached, ContainerNetwork::attach(paths, config));
+        started.network.emplace(std::move(attached));
+        GROVE_TRY(started.network->publish(paths, config));
+    }
     runtime::rootfs::RootfsOptions options{
         .rootfs = paths.rootfs(),
         .rootfs_fd = overlay.fd(),
-        .generated_files = runtime::rootfs::identity_files(config.hostname, config.host_network)};
+        .generated_files =
+            started.network
+                ? runtime::rootfs::bridge_identity_files(
+                      config.hostname, network::to_string(started.network->endpoint().address))
+                : runtime::rootfs::identity_files(config.hostname, config.host_network)};
     GROVE_TRY(runtime::rootfs::prepare_mountpoints(overlay.fd(), options));
     if (config.read_only) {
         GROVE_TRY(make_read_only(overlay.fd()));
@@ -106,7 +118,6 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
                            base::with_context(runtime::seccomp::program_from_bytes(seccomp_bytes),
                                               "read '{}'", paths.seccomp().string()));
 
-    StartedContainer started;
     started.seccomp = std::make_unique<const runtime::seccomp::Program>(std::move(seccomp));
     runtime::process::ProcessSpec spec{
         .argv = config.argv,
@@ -118,6 +129,7 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
         .plan = runtime::rootfs::build_plan(options),
         .seccomp = started.seccomp.get(),
         .new_network = !config.host_network,
+        .netns_fd = started.network ? started.network->netns_fd() : -1,
         .parent_death_signal = SIGKILL,
         .controlling_tty = config.tty,
     };

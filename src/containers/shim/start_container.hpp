@@ -11,6 +11,7 @@
 #include <grove/result.hpp>
 
 #include "base/unique_fd.hpp"
+#include "containers/shim/container_network.hpp"
 #include "containers/shim/shim_config.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 #include "runtime/process/sandbox_exec.hpp"
@@ -27,6 +28,8 @@ struct StartedContainer {
     base::UniqueFd stderr_read;  // invalid with tty: a terminal has one stream
     // The command's identity and restrictions, for processes exec'd next to it.
     runtime::process::ExecSpec exec_base;
+    // On the bridge network; closed when the container is done, before its exit is written.
+    std::optional<ContainerNetwork> network;
 };
 
 Result<StartedContainer> start_container(const ContainerPaths& paths, const ShimConfig& config);

@@ -217,6 +217,9 @@ public:
             }
             GROVE_TRY(container_.cgroup->close());
         }
+        if (container_.network) {
+            GROVE_TRY(container_.network->close());
+        }
         return record;
     }
 

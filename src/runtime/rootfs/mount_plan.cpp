@@ -191,18 +191,54 @@ Result<std::vector<std::string>> prepare_mountpoints(int root_fd, const RootfsOp
     return created;
 }
 
+namespace {
+
+std::string host_resolv_conf() {
+    std::ifstream in("/etc/resolv.conf");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
 std::vector<GeneratedFile> identity_files(const std::string& hostname, bool host_network) {
-    std::string resolv_conf = "# no network\n";
-    if (host_network) {
-        std::ifstream in("/etc/resolv.conf");
-        std::stringstream text;
-        text << in.rdbuf();
-        resolv_conf = text.str();
-    }
     return {{"etc/hostname", hostname + "\n"},
             {"etc/hosts",
              "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" +
                  hostname + "\n"},
+            {"etc/resolv.conf", host_network ? host_resolv_conf() : "# no network\n"}};
+}
+
+std::vector<GeneratedFile> bridge_identity_files(const std::string& hostname,
+                                                 const std::string& address) {
+    // The host's resolver minus loopback nameservers, which mean nothing in the container's
+    // namespace; Google's when none is left (both as Docker).
+    std::string resolv_conf;
+    bool nameserver = false;
+    std::istringstream lines(host_resolv_conf());
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::string key;
+        std::string value;
+        words >> key >> value;
+        if (key == "nameserver") {
+            if (value.starts_with("127.") || value == "::1") {
+                continue;
+            }
+            nameserver = true;
+        }
+        resolv_conf += line + "\n";
+    }
+    if (!nameserver) {
+        resolv_conf += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+    }
+    return {{"etc/hostname", hostname + "\n"},
+            {"etc/hosts",
+             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+             "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+             "ff02::2\tip6-allrouters\n" +
+                 address + "\t" + hostname + "\n"},
             {"etc/resolv.conf", std::move(resolv_conf)}};
 }
 

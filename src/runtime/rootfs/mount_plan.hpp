@@ -95,6 +95,10 @@ Plan build_plan(const RootfsOptions& options);
 // /etc/hostname, /etc/hosts and /etc/resolv.conf for a container named `hostname`: on the
 // host's network (`host_network`) the host's resolver configuration, else none.
 std::vector<GeneratedFile> identity_files(const std::string& hostname, bool host_network);
+// The same on a bridge network, as Docker writes them: `address` in /etc/hosts, the host's
+// resolver configuration without its loopback nameservers.
+std::vector<GeneratedFile> bridge_identity_files(const std::string& hostname,
+                                                 const std::string& address);
 
 // A path the plan mounts on, which must exist in the image.
 struct Mountpoint {

@@ -85,9 +85,34 @@ TEST(ContainerSpecJson, DefaultsAndQuota) {
     EXPECT_FALSE(request->spec.entrypoint);
     EXPECT_EQ(request->spec.limits.cpus, 0.5);
     EXPECT_FALSE(request->spec.limits.memory_bytes);
-    EXPECT_EQ(request->spec.network, containers::Network::kNone);
+    EXPECT_EQ(request->spec.network, containers::Network::kBridge);  // Docker's default
+    EXPECT_TRUE(request->spec.ports.empty());
     EXPECT_EQ(request->extras.network_mode, "default");
     EXPECT_FALSE(request->spec.stop_timeout_s);
+}
+
+TEST(ContainerSpecJson, PublishedPorts) {
+    const auto request = parse(R"({"Image": "busybox",
+        "ExposedPorts": {"80/tcp": {}, "53/udp": {}, "9000": {}},
+        "HostConfig": {"PublishAllPorts": true, "PortBindings": {
+            "80/tcp": [{"HostIp": "", "HostPort": "8080"}, {"HostIp": "127.0.0.1", "HostPort": ""}],
+            "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "0"}]}}})");
+    ASSERT_TRUE(request) << request.error().to_string();
+    using network::PortBinding;
+    const std::vector<PortBinding> expected{
+        {.protocol = "udp", .container_port = 53, .host_ip = "127.0.0.1", .host_port = 0},
+        {.protocol = "tcp", .container_port = 80, .host_ip = "", .host_port = 8080},
+        {.protocol = "tcp", .container_port = 80, .host_ip = "127.0.0.1", .host_port = 0},
+        // Exposed and not bound: a random port with PublishAllPorts.
+        {.protocol = "tcp", .container_port = 9000, .host_ip = "", .host_port = 0}};
+    EXPECT_EQ(request->spec.ports, expected);
+    const auto none = parse(R"({"Image": "busybox", "HostConfig": {"NetworkMode": "none"}})");
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->spec.network, containers::Network::kNone);
+    const auto bad =
+        parse(R"({"Image": "busybox", "HostConfig": {"PortBindings": {"80/sctp": []}}})");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
 }
 
 TEST(ContainerSpecJson, RefusesWhatTheEngineCannotDo) {
