@@ -66,12 +66,14 @@ struct Credentials {
     std::string password;
 };
 
-// Per layer on the embedded engine; once, at the end, from a remote import (groved reports no
-// progress before its import completes).
+// Per layer as it goes, on both (groved sends its import's progress as events), then once with
+// `finished` at the end.
 struct ImportProgress {
-    size_t layer = 0;   // bottom first
-    size_t layers = 0;  // 0 when unknown
-    uint64_t done = 0;  // bytes downloaded
+    size_t layer = 0;    // bottom first
+    size_t layers = 0;   // 0 when unknown
+    std::string digest;  // "sha256:..."
+    std::string phase;   // "cached", "downloading", "unpacking" or "done"
+    uint64_t done = 0;   // bytes downloaded
     uint64_t total = 0;
     bool finished = false;  // the whole import
 };
@@ -79,8 +81,39 @@ struct ImportProgress {
 struct ImportOptions {
     std::optional<std::string> tag;  // moved onto the imported image
     std::optional<Credentials> credentials;
-    std::chrono::seconds timeout{300};  // groved's import timeout (an import in-process runs out)
+    std::optional<std::string> platform;  // "os/arch[/variant]" from an index; the host's if unset
+    std::chrono::seconds timeout{300};    // groved's import timeout (an import in-process runs out)
     std::function<void(const ImportProgress&)> progress;
+};
+
+// What Images::prune removed.
+struct PruneResult {
+    std::vector<std::string> removed;  // image UUIDs, leaves first
+    size_t layers_removed = 0;
+    size_t blobs_removed = 0;
+    uint64_t bytes_freed = 0;
+};
+
+// A search of an image's files (Image::grep); a line matches any pattern.
+struct GrepOptions {
+    std::vector<std::string> patterns;       // extended regular expressions, or plain strings
+    std::vector<std::string> paths;          // where to search; "/" when empty
+    std::vector<std::string> include_globs;  // only files whose name matches one
+    bool ignore_case = false;                // ASCII
+    bool fixed_strings = false;
+    size_t max_matches = 1000;
+};
+
+struct GrepMatch {
+    std::string path;
+    uint64_t line = 0;  // from 1
+    std::string text;
+};
+
+struct GrepResult {
+    std::vector<GrepMatch> matches;
+    bool truncated = false;  // stopped at max_matches
+    uint64_t files_searched = 0;
 };
 
 // Where a stream of a run goes. The bytes are kept in RunResult either way (up to 1 MiB).
@@ -221,6 +254,10 @@ public:
     Result<std::vector<FileEntry>> ls(std::string_view path) const;
     Result<std::string> read(std::string_view path) const;
     Result<void> download(std::string_view path, const std::filesystem::path& local) const;
+    // A PAX tar of `path` (a file, a directory and what is under it), names relative to /,
+    // written to the file descriptor `fd` as it is produced.
+    Result<void> archive(std::string_view path, int fd) const;
+    Result<GrepResult> grep(const GrepOptions& options) const;
     // Moves `tag` onto this image.
     Result<Image> tag(std::string_view tag) const;
     // The ancestors: parent first, the imported root last.
@@ -239,7 +276,10 @@ private:
 class Images {
 public:
     Result<std::vector<Image>> list(const ImageListOptions& options = {}) const;
-    // From a registry: "busybox", "docker.io/library/busybox:latest", "host:5000/x:tag".
+    // From a registry: "busybox", "docker.io/library/busybox:latest", "host:5000/x:tag"; or from
+    // a local file or directory: "oci:<dir>[:ref]", "oci-archive:<file>[:ref]",
+    // "docker-archive:<file>[:repo:tag]", "rootfs:<dir or tarball>". A remote client uploads a
+    // file to groved first; directories import on the embedded engine only.
     Result<Image> import_from(std::string_view reference, const ImportOptions& options = {}) const;
     // The image tagged `tag`, imported from the registry reference `tag` if there is none.
     Result<Image> pull(std::string_view tag, const ImportOptions& options = {}) const;
@@ -247,6 +287,14 @@ public:
     Result<Image> use(std::string_view ref, bool strict = false) const;
     // The image a run left; FailedPrecondition for a disposable run (a disposed image).
     Result<Image> result_of(const RunResult& run) const;
+    // Removes the image `ref` names; returns its UUID. A tagged image needs `force` (it loses its
+    // tag); one with children, or pinned by a session or a container, is FailedPrecondition.
+    Result<std::string> remove(std::string_view ref, bool force = false) const;
+    // The image keeps existing, untagged.
+    Result<void> untag(std::string_view tag) const;
+    // Removes every untagged image nothing stands on (leaves first, repeatedly) and nothing
+    // pins, then the layers and blobs no image uses.
+    Result<PruneResult> prune() const;
 
 private:
     friend class Client;
@@ -316,7 +364,9 @@ struct EmbeddedOptions {
     std::filesystem::path root = "/var/lib/grove";
     std::vector<std::string> registry_mirrors;     // "docker.io=http://127.0.0.1:5000"
     std::vector<std::string> insecure_registries;  // "host[:port]"
-    size_t parallel_runs = 0;                      // run_async's workers; 0: the number of CPUs
+    // Registry logins: Docker's config.json, containers' auth.json.
+    std::vector<std::filesystem::path> auth_files;
+    size_t parallel_runs = 0;  // run_async's workers; 0: the number of CPUs
 };
 
 struct RemoteOptions {
@@ -353,6 +403,11 @@ public:
     virtual Result<std::vector<FileEntry>> list_files(const std::string& uuid,
                                                       std::string_view path) = 0;
     virtual Result<std::string> read_file(const std::string& uuid, std::string_view path) = 0;
+    virtual Result<void> archive_path(const std::string& uuid, std::string_view path, int fd) = 0;
+    virtual Result<GrepResult> grep_image(const std::string& uuid, const GrepOptions& options) = 0;
+    virtual Result<std::string> remove_image(std::string_view ref, bool force) = 0;
+    virtual Result<void> untag_image(std::string_view tag) = 0;
+    virtual Result<PruneResult> prune_images() = 0;
     // `options` comes with stdin as bytes and outputs as callbacks (stdin_file and Output::file
     // are resolved before).
     virtual std::future<Result<RunResult>> start_run(const std::string& uuid,

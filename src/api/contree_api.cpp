@@ -86,6 +86,7 @@ http::Router contree_router(const ContreeServices& services, const ContreeOption
 
     http::Router grove_v1(router_options);
     add_session_routes(grove_v1, context);
+    add_grove_image_routes(grove_v1, context);
 
     http::Router root(router_options);
     root.mount("/v1", v1);

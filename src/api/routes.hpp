@@ -48,5 +48,7 @@ void add_subprocess_routes(http::Router& v1, const RouteContext& context);
 void add_inspect_routes(http::Router& v1, const RouteContext& context);
 // grove's own routes, under /grove/v1 (docs/api.md "Sessions").
 void add_session_routes(http::Router& grove_v1, const RouteContext& context);
+// grove's image routes: removal, prune, import of an uploaded archive (docs/api.md).
+void add_grove_image_routes(http::Router& grove_v1, const RouteContext& context);
 
 }  // namespace grove::api

@@ -10,15 +10,15 @@ namespace grove::cli {
 namespace {
 
 // Where docker and podman/skopeo keep registry logins, read when present.
-std::vector<std::string> default_auth_files() {
-    std::vector<std::string> files;
+std::vector<std::filesystem::path> default_auth_files() {
+    std::vector<std::filesystem::path> files;
     if (const char* home = std::getenv("HOME")) {
         files.push_back(std::string(home) + "/.docker/config.json");
     }
     if (const char* runtime = std::getenv("XDG_RUNTIME_DIR")) {
         files.push_back(std::string(runtime) + "/containers/auth.json");
     }
-    std::erase_if(files, [](const std::string& f) { return !std::filesystem::exists(f); });
+    std::erase_if(files, [](const auto& f) { return !std::filesystem::exists(f); });
     return files;
 }
 
@@ -72,10 +72,14 @@ Result<Client*> Context::client() {
             GROVE_ASSIGN_OR_RETURN(
                 client_, Client::remote({.host = options_.host, .token = options_.token}));
         } else {
+            auto auth_files = default_auth_files();
+            auth_files.insert(auth_files.end(), options_.auth_files.begin(),
+                              options_.auth_files.end());
             GROVE_ASSIGN_OR_RETURN(
                 client_, Client::embedded({.root = options_.root,
                                            .registry_mirrors = options_.registry_mirrors,
                                            .insecure_registries = options_.insecure_registries,
+                                           .auth_files = std::move(auth_files),
                                            .parallel_runs = 1}));
         }
     }
@@ -86,26 +90,6 @@ Result<inspect::LayerStack> Context::image_files(std::string_view ref) {
     GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
     GROVE_ASSIGN_OR_RETURN(const auto image, image_store->find(ref));
     return image_store->filesystem(image);
-}
-
-Result<registry::Client*> Context::registry(
-    const std::optional<std::pair<std::string, registry::Credentials>>& extra) {
-    if (!registry_) {
-        registry::RegistryFlags flags{.mirrors = options_.registry_mirrors,
-                                      .insecure = options_.insecure_registries};
-        for (const auto& file : default_auth_files()) {
-            flags.auth_files.emplace_back(file);
-        }
-        for (const auto& file : options_.auth_files) {
-            flags.auth_files.emplace_back(file);
-        }
-        GROVE_ASSIGN_OR_RETURN(auto config, registry::RegistryConfig::from_flags(flags));
-        if (extra) {
-            config.hosts[extra->first].credentials = extra->second;
-        }
-        registry_ = std::make_unique<registry::Client>(std::move(config));
-    }
-    return registry_.get();
 }
 
 int exit_code_of(const Result<void>& result) {

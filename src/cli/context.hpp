@@ -6,8 +6,8 @@
 // Commands go through the client library (include/grove/client.hpp), the same on the local store
 // and against groved (--host / GROVE_HOST). A few drive the embedded engine (image::ImageStore on
 // a local root) directly, for what the client does not carry: `run` with an image on the local
-// store, imports from files, removal, prune, cp and grep; against groved those that have no route
-// say so: store() is Unimplemented against groved.
+// store (--network, --runtime, rusage), `ls`'s owners and times, and `container`; against groved
+// those that have no route say so: store() is Unimplemented against groved.
 
 #include <memory>
 #include <string>
@@ -20,7 +20,6 @@
 #include "containers/manager.hpp"
 #include "engine/runner.hpp"
 #include "image/image_store.hpp"
-#include "registry/client.hpp"
 
 namespace grove::cli {
 
@@ -65,9 +64,6 @@ public:
     Result<containers::Manager*> container_manager();
     // The client library: remote when a host is set, else embedded on the root.
     Result<Client*> client();
-    // `extra` adds credentials given on the command line for one domain.
-    Result<registry::Client*> registry(
-        const std::optional<std::pair<std::string, registry::Credentials>>& extra = {});
 
 private:
     const GlobalOptions& options_;
@@ -75,7 +71,6 @@ private:
     std::unique_ptr<image::ImageStore> store_;
     std::unique_ptr<engine::Runner> runner_;
     std::unique_ptr<containers::Manager> containers_;
-    std::unique_ptr<registry::Client> registry_;
     std::unique_ptr<Client> client_;
 };
 

@@ -1,5 +1,7 @@
 #include "cli/progress.hpp"
 
+#include <algorithm>
+#include <string_view>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -9,26 +11,16 @@
 namespace grove::cli {
 namespace {
 
-const char* phase_name(image::LayerProgress::Phase phase) {
-    switch (phase) {
-        case image::LayerProgress::Phase::kCached:
-            return "already present";
-        case image::LayerProgress::Phase::kDownloading:
-            return "downloading";
-        case image::LayerProgress::Phase::kUnpacking:
-            return "unpacking";
-        case image::LayerProgress::Phase::kDone:
-            return "done";
-    }
-    return "";
+std::string_view shown(std::string_view phase) {
+    return phase == "cached" ? "already present" : phase;
 }
 
-std::string line(const image::LayerProgress& p) {
-    std::string text = fmt::format("layer {}/{} {:.19}  {:<15}", p.index + 1, p.count,
-                                   p.digest.empty() ? "" : p.digest.substr(7), phase_name(p.phase));
-    if (p.phase == image::LayerProgress::Phase::kDownloading && p.total > 0) {
+std::string line(const grove::ImportProgress& p) {
+    std::string text = fmt::format("layer {}/{} {:.19}  {:<15}", p.layer + 1, p.layers,
+                                   p.digest.size() > 7 ? p.digest.substr(7) : "", shown(p.phase));
+    if (p.phase == "downloading" && p.total > 0) {
         const size_t width = 24;
-        const size_t filled = static_cast<size_t>(width * p.done / p.total);
+        const size_t filled = static_cast<size_t>(width * std::min(p.done, p.total) / p.total);
         text +=
             fmt::format(" [{}{}] {} / {}", std::string(filled, '#'),
                         std::string(width - filled, ' '), human_size(p.done), human_size(p.total));
@@ -43,25 +35,25 @@ std::string line(const image::LayerProgress& p) {
 ImportProgress::ImportProgress(std::FILE* out)
     : out_(out), terminal_(::isatty(::fileno(out)) == 1) {}
 
-void ImportProgress::update(const image::LayerProgress& progress) {
+void ImportProgress::update(const grove::ImportProgress& progress) {
+    if (progress.finished || progress.layer >= progress.layers) {
+        return;  // the end, or nothing to draw
+    }
     std::lock_guard lock(mutex_);
-    if (layers_.size() < progress.count) {
-        layers_.resize(progress.count);
+    if (layers_.size() < progress.layers) {
+        layers_.resize(progress.layers);
         for (size_t i = 0; i < layers_.size(); ++i) {
-            layers_[i].index = i;
-            layers_[i].count = progress.count;
+            layers_[i].layer = i;
+            layers_[i].layers = progress.layers;
         }
     }
-    const auto previous = layers_[progress.index].phase;
-    const bool first = layers_[progress.index].digest.empty();
-    layers_[progress.index] = progress;
+    const std::string previous = layers_[progress.layer].phase;
+    layers_[progress.layer] = progress;
     if (terminal_) {
         redraw();
-    } else if (first || previous != progress.phase) {
-        if (progress.phase == image::LayerProgress::Phase::kCached ||
-            progress.phase == image::LayerProgress::Phase::kDone) {
-            fmt::print(out_, "{}\n", line(progress));
-        }
+    } else if (previous != progress.phase &&
+               (progress.phase == "cached" || progress.phase == "done")) {
+        fmt::print(out_, "{}\n", line(progress));
     }
 }
 

@@ -1,13 +1,14 @@
 #pragma once
 
 // Shows an import's per-layer progress on stderr: on a terminal, one line per layer redrawn in
-// place; otherwise one line when each layer is done, so logs stay readable.
+// place; otherwise one line when each layer is done, so logs stay readable. The same from an
+// import on the local store and one through groved (the client library's ImportProgress).
 
 #include <cstdio>
 #include <mutex>
 #include <vector>
 
-#include "image/importer.hpp"
+#include <grove/client.hpp>
 
 namespace grove::cli {
 
@@ -16,7 +17,7 @@ public:
     explicit ImportProgress(std::FILE* out);
 
     // Thread-safe: the importer reports from its worker threads.
-    void update(const image::LayerProgress& progress);
+    void update(const grove::ImportProgress& progress);
 
 private:
     void redraw();
@@ -24,7 +25,7 @@ private:
     std::FILE* out_;
     bool terminal_;
     std::mutex mutex_;
-    std::vector<image::LayerProgress> layers_;
+    std::vector<grove::ImportProgress> layers_;
     size_t drawn_ = 0;  // lines drawn by the last redraw
 };
 

@@ -143,6 +143,14 @@ Result<void> Image::download(std::string_view path, const std::filesystem::path&
     return base::write_all(fd.get(), content);
 }
 
+Result<void> Image::archive(std::string_view path, int fd) const {
+    return client_->archive_path(info_.uuid, path, fd);
+}
+
+Result<GrepResult> Image::grep(const GrepOptions& options) const {
+    return client_->grep_image(info_.uuid, options);
+}
+
 Result<Image> Image::tag(std::string_view tag) const {
     GROVE_ASSIGN_OR_RETURN(auto info, client_->tag_image(info_.uuid, tag));
     return Image(*client_, std::move(info));
@@ -179,6 +187,18 @@ Result<Image> Images::pull(std::string_view tag, const ImportOptions& options) c
 Result<Image> Images::use(std::string_view ref, bool strict) const {
     GROVE_ASSIGN_OR_RETURN(auto info, client_.find_image(ref, strict));
     return Image(client_, std::move(info));
+}
+
+Result<std::string> Images::remove(std::string_view ref, bool force) const {
+    return client_.remove_image(ref, force);
+}
+
+Result<void> Images::untag(std::string_view tag) const {
+    return client_.untag_image(tag);
+}
+
+Result<PruneResult> Images::prune() const {
+    return client_.prune_images();
 }
 
 Result<Image> Images::result_of(const RunResult& run) const {

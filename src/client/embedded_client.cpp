@@ -8,9 +8,14 @@
 #include "base/error.hpp"
 #include "client/engine_request.hpp"
 #include "engine/host_cgroups.hpp"
+#include "image/layer_phase.hpp"
+#include "image/prune.hpp"
 #include "image/registry_source.hpp"
 #include "image/source_spec.hpp"
+#include "inspect/grep.hpp"
 #include "inspect/read_file.hpp"
+#include "inspect/tar_export.hpp"
+#include "inspect/user_db.hpp"
 #include "registry/client.hpp"
 #include "store/metadata/uuid.hpp"
 
@@ -109,7 +114,8 @@ Result<ImageInfo> EmbeddedClient::find_image(std::string_view ref, bool strict) 
 Result<ImageInfo> EmbeddedClient::import_image(std::string_view reference,
                                                const ImportOptions& options) {
     registry::RegistryFlags flags{.mirrors = options_.registry_mirrors,
-                                  .insecure = options_.insecure_registries};
+                                  .insecure = options_.insecure_registries,
+                                  .auth_files = options_.auth_files};
     GROVE_ASSIGN_OR_RETURN(auto config, registry::RegistryConfig::from_flags(flags));
     std::unique_ptr<registry::Client> registry;
     image::SourceContext sources{
@@ -123,19 +129,26 @@ Result<ImageInfo> EmbeddedClient::import_image(std::string_view reference,
             return std::make_unique<image::RegistrySource>(*registry, ref);
         }};
     GROVE_ASSIGN_OR_RETURN(auto source, image::open_source(reference, sources));
-    image::ImportOptions import{.tag = options.tag};
+    image::ImportOptions settings{.tag = options.tag};
+    if (options.platform) {
+        GROVE_ASSIGN_OR_RETURN(settings.platform, oci::Platform::parse(*options.platform));
+    }
     if (options.progress) {
-        import.progress = [&](const image::LayerProgress& p) {
-            options.progress(
-                {.layer = p.index, .layers = p.count, .done = p.done, .total = p.total});
-    };
+        settings.progress = [&](const image::LayerProgress& p) {
+            options.progress({.layer = p.index,
+                              .layers = p.count,
+                              .digest = p.digest,
+                              .phase = std::string(image::phase_name(p.phase)),
+                              .done = p.done,
+                              .total = p.total});
+        };
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto imported, store_->import(*source, settings));
+    if (options.progress) {
+        options.progress({.finished = true});
+    }
+    return image_info(imported.image);
 }
-GROVE_ASSIGN_OR_RETURN(const auto imported, store_->import(*source, import));
-if (options.progress) {
-    options.progress({.finished = true});
-}
-return image_info(imported.image);
-}  // namespace grove::client
 
 Result<ImageInfo> EmbeddedClient::tag_image(const std::string& uuid, std::string_view tag) {
     GROVE_ASSIGN_OR_RETURN(const auto image, store_->tag(uuid, tag));
@@ -179,6 +192,50 @@ Result<std::string> EmbeddedClient::read_file(const std::string& uuid, std::stri
             return {};
         }));
     return content;
+}
+
+Result<void> EmbeddedClient::archive_path(const std::string& uuid, std::string_view path, int fd) {
+    GROVE_ASSIGN_OR_RETURN(const auto image, store_->find(uuid));
+    GROVE_ASSIGN_OR_RETURN(const auto files, store_->filesystem(image));
+    GROVE_ASSIGN_OR_RETURN(const auto users, inspect::UserDb::load(files));
+    return inspect::write_tar(files, path, fd, &users);
+}
+
+Result<GrepResult> EmbeddedClient::grep_image(const std::string& uuid, const GrepOptions& options) {
+    GROVE_ASSIGN_OR_RETURN(const auto image, store_->find(uuid));
+    GROVE_ASSIGN_OR_RETURN(const auto files, store_->filesystem(image));
+    inspect::GrepOptions grep{.patterns = options.patterns,
+                              .fixed_strings = options.fixed_strings,
+                              .ignore_case = options.ignore_case,
+                              .include_globs = options.include_globs,
+                              .max_matches = options.max_matches};
+    if (!options.paths.empty()) {
+        grep.paths = options.paths;
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto found, inspect::grep(files, grep));
+    GrepResult result{.truncated = found.truncated, .files_searched = found.files_searched};
+    for (const auto& match : found.matches) {
+        result.matches.push_back({.path = match.path, .line = match.line, .text = match.text});
+    }
+    return result;
+}
+
+Result<std::string> EmbeddedClient::remove_image(std::string_view ref, bool force) {
+    GROVE_ASSIGN_OR_RETURN(const auto image, store_->find(ref));
+    GROVE_TRY(store_->remove(image.uuid, {.force = force}));
+    return image.uuid;
+}
+
+Result<void> EmbeddedClient::untag_image(std::string_view tag) {
+    return store_->untag(tag);
+}
+
+Result<PruneResult> EmbeddedClient::prune_images() {
+    GROVE_ASSIGN_OR_RETURN(auto pruned, image::prune_untagged(*store_));
+    return PruneResult{.removed = std::move(pruned.removed),
+                       .layers_removed = pruned.collected.layers_removed,
+                       .blobs_removed = pruned.collected.blobs_removed,
+                       .bytes_freed = pruned.collected.bytes_freed};
 }
 
 Result<RunResult> EmbeddedClient::run(const std::string& uuid, const RunOptions& options) {

@@ -35,6 +35,11 @@ public:
     Result<std::vector<FileEntry>> list_files(const std::string& uuid,
                                               std::string_view path) override;
     Result<std::string> read_file(const std::string& uuid, std::string_view path) override;
+    Result<void> archive_path(const std::string& uuid, std::string_view path, int fd) override;
+    Result<GrepResult> grep_image(const std::string& uuid, const GrepOptions& options) override;
+    Result<std::string> remove_image(std::string_view ref, bool force) override;
+    Result<void> untag_image(std::string_view tag) override;
+    Result<PruneResult> prune_images() override;
     std::future<Result<RunResult>> start_run(const std::string& uuid, RunOptions options) override;
     Result<SessionInfo> create_session(std::string_view name, std::string_view ref) override;
     Result<SessionInfo> get_session(std::string_view name) override;

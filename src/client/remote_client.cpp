@@ -1,8 +1,11 @@
 #include "client/remote_client.hpp"
 
 #include <cmath>
+#include <fcntl.h>
+#include <filesystem>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "client/wire.hpp"
 #include "daemon/stream_repr.hpp"
 #include "store/metadata/image_table.hpp"
@@ -30,6 +33,16 @@ Result<std::vector<ImageInfo>> images_of(const Json& body) {
 std::string registry_url(std::string_view reference) {
     return reference.find("://") != std::string_view::npos ? std::string(reference)
                                                            : "docker://" + std::string(reference);
+}
+
+// What both import routes (a registry's, an uploaded file's) take from ImportOptions.
+void add_import_fields(Json& request, const ImportOptions& options) {
+    if (options.tag) {
+        request["tag"] = *options.tag;
+    }
+    if (options.platform) {
+        request["platform"] = *options.platform;
+    }
 }
 
 // One run through its steps: upload the files, spawn, follow the events to the completion. Every
@@ -295,11 +308,15 @@ Result<ImageInfo> RemoteClient::find_image(std::string_view ref, bool strict) {
     return base::make_error(Code::kNotFound, "no image is tagged or has an id starting '{}'", ref);
 }
 
-Result<std::string> RemoteClient::wait_for_image(const std::string& operation) {
+Result<std::string> RemoteClient::wait_for_image(
+    const std::string& operation, const std::function<void(const ImportProgress&)>& progress) {
     std::optional<Json> completion;
     EventStream stream([&](const Json& event) {
-        if (event.value("type", "") == "completion") {
+        const std::string type = event.value("type", "");
+        if (type == "completion") {
             completion = event.value("data", Json::object());
+        } else if (type == "progress" && progress) {
+            progress(import_progress_from_json(event.value("data", Json::object())));
         }
     });
     GROVE_TRY(http_->call({.path = "/v1/operations/" + operation + "/events?follow=1",
@@ -318,22 +335,60 @@ Result<std::string> RemoteClient::wait_for_image(const std::string& operation) {
     return completion->value("result_image_uuid", "");
 }
 
+// A file is uploaded (POST /v1/files), then imported from there by groved's own route; a
+// directory would need packing first, which is left to the caller.
+Result<ImageInfo> RemoteClient::import_file(const image::SourceSpec& spec,
+                                            std::string_view transport,
+                                            const ImportOptions& options) {
+    if (std::filesystem::is_directory(spec.path)) {
+        return base::make_error(Code::kUnimplemented,
+                                "importing the directory '{}' works on the local store only; "
+                                "against groved, import a file (oci-archive:, docker-archive:, "
+                                "rootfs:<tarball>)",
+                                spec.path.string());
+    }
+    GROVE_ASSIGN_OR_RETURN(auto file, base::UniqueFd::open(spec.path, O_RDONLY | O_CLOEXEC));
+    GROVE_ASSIGN_OR_RETURN(std::string content, base::read_all(file.get()));
+    GROVE_ASSIGN_OR_RETURN(const auto uploaded,
+                           http_->call({.method = "POST",
+                                        .path = "/v1/files",
+                                        .body = std::move(content),
+                                        .content_type = "application/octet-stream"}));
+    GROVE_ASSIGN_OR_RETURN(const Json upload, json_body(uploaded));
+    Json request{{"file", upload.value("uuid", "")}, {"transport", transport}};
+    if (!spec.ref.empty()) {
+        request["ref"] = spec.ref;
+    }
+    add_import_fields(request, options);
+    GROVE_ASSIGN_OR_RETURN(const auto response, http_->call({.method = "POST",
+                                                             .path = "/grove/v1/images/import",
+                                                             .body = base::dump_json(request)}));
+    GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
+    if (options.progress) {
+        options.progress({.finished = true});
+    }
+    return image_from_json(body);
+}
+
 Result<ImageInfo> RemoteClient::import_image(std::string_view reference,
                                              const ImportOptions& options) {
+    GROVE_ASSIGN_OR_RETURN(const auto spec, image::parse_source_spec(reference));
+    if (spec.transport != image::Transport::kRegistry) {
+        return import_file(spec, reference.substr(0, reference.find(':')), options);
+    }
     Json registry{{"url", registry_url(reference)}};
     if (options.credentials) {
         registry["credentials"] = {{"username", options.credentials->username},
                                    {"password", options.credentials->password}};
     }
     Json request{{"registry", std::move(registry)}, {"timeout", options.timeout.count()}};
-    if (options.tag) {
-        request["tag"] = *options.tag;
-    }
+    add_import_fields(request, options);
     GROVE_ASSIGN_OR_RETURN(const auto response, http_->call({.method = "POST",
                                                              .path = "/v1/images/import",
                                                              .body = base::dump_json(request)}));
     GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
-    GROVE_ASSIGN_OR_RETURN(const std::string uuid, wait_for_image(body.value("uuid", "")));
+    GROVE_ASSIGN_OR_RETURN(const std::string uuid,
+                           wait_for_image(body.value("uuid", ""), options.progress));
     if (options.progress) {
         options.progress({.finished = true});
     }
@@ -378,6 +433,66 @@ Result<std::string> RemoteClient::read_file(const std::string& uuid, std::string
         auto response,
         http_->call({.path = "/v1/inspect/" + uuid + "/download?path=" + escape_query(path)}));
     return std::move(response.body);
+}
+
+Result<void> RemoteClient::archive_path(const std::string& uuid, std::string_view path, int fd) {
+    Result<void> written;
+    GROVE_TRY(http_->call({.path = "/v1/inspect/" + uuid + "/archive?path=" + escape_query(path),
+                           .on_body = [&](std::string_view chunk) {
+                               if (written) {
+                                   written = base::write_all(fd, chunk);
+                               }
+                           }}));
+    return written;
+}
+
+Result<GrepResult> RemoteClient::grep_image(const std::string& uuid, const GrepOptions& options) {
+    std::string query =
+        "/v1/inspect/" + uuid + "/grep?limit=" + std::to_string(options.max_matches);
+    for (const auto& pattern : options.patterns) {
+        query += "&pattern=" + escape_query(pattern);
+    }
+    for (const auto& path : options.paths) {
+        query += "&path=" + escape_query(path);
+    }
+    for (const auto& glob : options.include_globs) {
+        query += "&glob=" + escape_query(glob);
+    }
+    if (options.ignore_case) {
+        query += "&case=insensitive";
+    }
+    if (options.fixed_strings) {
+        query += "&fixed=1";
+    }
+    GROVE_ASSIGN_OR_RETURN(const auto response, http_->call({.path = query}));
+    GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
+    return grep_result_from_json(body);
+}
+
+Result<std::string> RemoteClient::remove_image(std::string_view ref, bool force) {
+    GROVE_ASSIGN_OR_RETURN(
+        const auto response,
+        http_->call({.method = "DELETE",
+                     .path = "/grove/v1/images/" + escape_query(ref) + (force ? "?force=1" : "")}));
+    GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
+    return body.value("uuid", "");
+}
+
+Result<void> RemoteClient::untag_image(std::string_view tag) {
+    GROVE_ASSIGN_OR_RETURN(const ImageInfo image, find_image(tag, true));
+    if (image.tag != tag) {
+        return base::make_error(Code::kNotFound, "no image is tagged '{}'", tag);
+    }
+    GROVE_TRY(http_->call({.method = "DELETE",
+                           .path = "/v1/images/" + image.uuid + "/tag?tag=" + escape_query(tag)}));
+    return {};
+}
+
+Result<PruneResult> RemoteClient::prune_images() {
+    GROVE_ASSIGN_OR_RETURN(const auto response,
+                           http_->call({.method = "POST", .path = "/grove/v1/images/prune"}));
+    GROVE_ASSIGN_OR_RETURN(const Json body, json_body(response));
+    return prune_result_from_json(body);
 }
 
 std::future<Result<RunResult>> RemoteClient::start_run(const std::string& uuid,

@@ -10,6 +10,7 @@
 #include <grove/client.hpp>
 
 #include "client/http_loop.hpp"
+#include "image/source_spec.hpp"
 
 namespace grove::client {
 
@@ -29,6 +30,11 @@ public:
     Result<std::vector<FileEntry>> list_files(const std::string& uuid,
                                               std::string_view path) override;
     Result<std::string> read_file(const std::string& uuid, std::string_view path) override;
+    Result<void> archive_path(const std::string& uuid, std::string_view path, int fd) override;
+    Result<GrepResult> grep_image(const std::string& uuid, const GrepOptions& options) override;
+    Result<std::string> remove_image(std::string_view ref, bool force) override;
+    Result<void> untag_image(std::string_view tag) override;
+    Result<PruneResult> prune_images() override;
     std::future<Result<RunResult>> start_run(const std::string& uuid, RunOptions options) override;
     Result<SessionInfo> create_session(std::string_view name, std::string_view ref) override;
     Result<SessionInfo> get_session(std::string_view name) override;
@@ -49,8 +55,12 @@ public:
 private:
     Result<OperationInfo> get_operation(std::string_view uuid);
     Result<SessionInfo> session_call(std::string method, std::string path, std::string body);
-    // Follows an operation's events to its completion; the completion's data.
-    Result<std::string> wait_for_image(const std::string& operation);
+    // Follows an import's events to its completion, reporting its progress events; the image.
+    Result<std::string> wait_for_image(const std::string& operation,
+                                       const std::function<void(const ImportProgress&)>& progress);
+    Result<ImageInfo> import_file(const image::SourceSpec& spec,
+                                  std::string_view transport,
+                                  const ImportOptions& options);
 
     std::unique_ptr<HttpLoop> http_;
 };

@@ -52,6 +52,43 @@ Result<ImageInfo> image_from_json(const base::Json& json) {
     });
 }
 
+ImportProgress import_progress_from_json(const base::Json& json) {
+    // A malformed event is skipped (a default ImportProgress draws nothing), not an error: the
+    // completion that follows is what counts.
+    return guarded("progress event",
+                   [&] {
+                       return ImportProgress{.layer = value_or<size_t>(json, "layer", 0),
+                                             .layers = value_or<size_t>(json, "layers", 0),
+                                             .digest = value_or<std::string>(json, "digest", ""),
+                                             .phase = value_or<std::string>(json, "phase", ""),
+                                             .done = value_or<uint64_t>(json, "done", 0),
+                                             .total = value_or<uint64_t>(json, "total", 0)};
+                   })
+        .value_or(ImportProgress{});
+}
+
+Result<GrepResult> grep_result_from_json(const base::Json& json) {
+    return guarded("grep result", [&] {
+        GrepResult result{.truncated = value_or<bool>(json, "truncated", false),
+                          .files_searched = value_or<uint64_t>(json, "files_searched", 0)};
+        for (const auto& match : json.at("matches")) {
+            result.matches.push_back({.path = match.at("path").get<std::string>(),
+                                      .line = value_or<uint64_t>(match, "line_number", 0),
+                                      .text = value_or<std::string>(match, "line_text", "")});
+        }
+        return result;
+    });
+}
+
+Result<PruneResult> prune_result_from_json(const base::Json& json) {
+    return guarded("prune result", [&] {
+        return PruneResult{.removed = json.at("removed").get<std::vector<std::string>>(),
+                           .layers_removed = value_or<size_t>(json, "layers_removed", 0),
+                           .blobs_removed = value_or<size_t>(json, "blobs_removed", 0),
+                           .bytes_freed = value_or<uint64_t>(json, "bytes_freed", 0)};
+    });
+}
+
 Result<OperationInfo> operation_from_json(const base::Json& json) {
     return guarded("operation", [&] {
         OperationInfo info{.uuid = json.at("uuid").get<std::string>(),

@@ -18,6 +18,10 @@ Result<SessionInfo> session_from_json(const base::Json& json);
 Result<OperationInfo> operation_from_json(const base::Json& json);
 Result<SessionRun> session_run_from_json(const base::Json& json);
 Result<FileEntry> file_entry_from_json(const base::Json& json);
+// groved's import `progress` event data (docs/api.md).
+ImportProgress import_progress_from_json(const base::Json& json);
+Result<GrepResult> grep_result_from_json(const base::Json& json);
+Result<PruneResult> prune_result_from_json(const base::Json& json);
 
 // "2024-01-01T12:00:00.123456+00:00", as groved writes its records.
 std::string iso8601(Clock::time_point time);

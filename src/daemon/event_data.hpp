@@ -22,6 +22,9 @@ inline constexpr std::string_view kExitEvent = "exit";
 inline constexpr std::string_view kTruncatedEvent = "truncated";
 inline constexpr std::string_view kSizeCapEvent = "size_cap";
 inline constexpr std::string_view kCompletionEvent = "completion";
+// grove's: an import's per-layer progress (spid 0; docs/api.md). ConTree clients pass unknown
+// event types through.
+inline constexpr std::string_view kProgressEvent = "progress";
 
 // spid 0 is the sandbox itself (init, completion); 1 the main process.
 inline constexpr int kSandboxSpid = 0;

@@ -52,4 +52,10 @@ Result<std::string> Files::read(std::string_view uuid, size_t max_size) {
     return base::with_context(content_.read_blob(digest, max_size), "file '{}'", uuid);
 }
 
+Result<std::filesystem::path> Files::path(std::string_view uuid) {
+    GROVE_ASSIGN_OR_RETURN(const FileRecord file, get(uuid));
+    GROVE_ASSIGN_OR_RETURN(const auto digest, base::Digest::parse("sha256:" + file.sha256));
+    return content_.blob_path(digest);
+}
+
 }  // namespace grove::daemon

@@ -45,6 +45,9 @@ public:
     Result<std::vector<FileRecord>> list(const FileFilter& filter);
     // The bytes of file `uuid`; OutOfRange if it is larger than `max_size`.
     Result<std::string> read(std::string_view uuid, size_t max_size);
+    // Where file `uuid`'s bytes are, for a reader that wants them in place (an import of an
+    // uploaded archive); read-only, like every blob.
+    Result<std::filesystem::path> path(std::string_view uuid);
 
 private:
     store::ContentStore content_;

@@ -1,13 +1,58 @@
 #include "daemon/import_executor.hpp"
 
 #include <chrono>
+#include <mutex>
+#include <vector>
 
 #include "base/error.hpp"
 #include "daemon/event_data.hpp"
 #include "daemon/wire_time.hpp"
+#include "image/layer_phase.hpp"
 #include "image/registry_source.hpp"
 
 namespace grove::daemon {
+namespace {
+
+// The importer's progress as `progress` events, thinned: bytes of a download that moves fast
+// would flood the log, which is kept in the database once the import ends.
+class ProgressEvents {
+public:
+    explicit ProgressEvents(EventLog& log) : log_(log) {}
+
+    // From the importer's worker threads.
+    void report(const image::LayerProgress& progress) {
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(mutex_);
+        if (last_.size() < progress.count) {
+            last_.resize(progress.count);
+        }
+        Last& last = last_[progress.index];
+        if (last.reported && last.phase == progress.phase && now - last.at < kInterval) {
+            return;
+        }
+        last = {.reported = true, .phase = progress.phase, .at = now};
+        log_.append(kSandboxSpid, kProgressEvent,
+                    {{"layer", progress.index},
+                     {"layers", progress.count},
+                     {"digest", progress.digest},
+                     {"phase", image::phase_name(progress.phase)},
+                     {"done", progress.done},
+                     {"total", progress.total}});
+    }
+
+private:
+    static constexpr auto kInterval = std::chrono::milliseconds(200);
+    struct Last {
+        bool reported = false;
+        image::LayerProgress::Phase phase{};
+        std::chrono::steady_clock::time_point at;
+    };
+    EventLog& log_;
+    std::mutex mutex_;
+    std::vector<Last> last_;  // by layer index
+};
+
+}  // namespace
 
 ImportExecutor::ImportExecutor(image::ImageStore& images, registry::RegistryConfig config)
     : images_(images), config_(std::move(config)), shared_client_(config_) {}
@@ -37,7 +82,13 @@ Result<OperationOutcome> ImportExecutor::execute(LiveOperation& operation,
         client = own_client.get();
     }
     image::RegistrySource source(*client, request.reference);
-    GROVE_ASSIGN_OR_RETURN(const auto imported, images_.import(source, {.tag = request.tag}));
+    ProgressEvents progress(operation.log);
+    GROVE_ASSIGN_OR_RETURN(const auto imported,
+                           images_.import(source, {.platform = request.platform,
+                                                   .tag = request.tag,
+                                                   .progress = [&](const image::LayerProgress& p) {
+                                                       progress.report(p);
+                                                   }}));
 
     OperationOutcome outcome{.status = OperationStatus::kSuccess,
                              .result_image_uuid = imported.image.uuid,

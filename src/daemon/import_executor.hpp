@@ -1,7 +1,9 @@
 #pragma once
 
 // ImportExecutor runs `image_import` operations: ImageStore::import from a registry through the
-// registry client (mirrors, retries, verification). Its log is init (spid 0) and the completion.
+// registry client (mirrors, retries, verification). Its log is init (spid 0), `progress` events
+// per layer (spid 0: every phase change, and a download's bytes at most every 200 ms), and the
+// completion.
 // An import of an image the store has already is a fast no-op that returns it.
 //
 // Imports cannot be interrupted: a cancellation (or the timeout) takes effect when the import

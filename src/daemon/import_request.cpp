@@ -45,6 +45,12 @@ Result<ImportRequest> parse_import_request(const base::Json& body) {
         }
         r.timeout_seconds = static_cast<uint32_t>(*timeout);
     }
+    GROVE_ASSIGN_OR_RETURN(const auto platform,
+                           base::json_optional_field<std::string>(body, "platform"));
+    if (platform && !platform->empty()) {
+        GROVE_ASSIGN_OR_RETURN(r.platform,
+                               base::with_context(oci::Platform::parse(*platform), "platform"));
+    }
     return r;
 }
 
@@ -55,7 +61,8 @@ base::Json import_request_json(const ImportRequest& r) {
     }
     return {{"registry", std::move(registry)},
             {"tag", r.tag ? base::Json(*r.tag) : base::Json()},
-            {"timeout", r.timeout_seconds ? base::Json(*r.timeout_seconds) : base::Json()}};
+            {"timeout", r.timeout_seconds ? base::Json(*r.timeout_seconds) : base::Json()},
+            {"platform", r.platform ? base::Json(r.platform->to_string()) : base::Json()}};
 }
 
 }  // namespace grove::daemon

@@ -4,9 +4,10 @@
 // its JSON body and echoed back, password masked, as the operation's `metadata`:
 //   {"registry": {"url": "docker://docker.io/library/busybox:latest",
 //                 "credentials": {"username": "u", "password": "p"}},
-//    "tag": "busybox:latest", "timeout": 300}
+//    "tag": "busybox:latest", "timeout": 300, "platform": "linux/arm64"}
 // The url is a registry reference with an optional docker:// prefix; empty credentials mean
-// anonymous (contree-mcp always sends them).
+// anonymous (contree-mcp always sends them). `platform` is grove's: the one to pick from an index
+// (the host's when absent).
 
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <grove/result.hpp>
 
 #include "base/json.hpp"
+#include "oci/platform.hpp"
 #include "oci/reference.hpp"
 
 namespace grove::daemon {
@@ -30,6 +32,7 @@ struct ImportRequest {
     std::optional<RegistryCredentials> credentials;
     std::optional<std::string> tag;
     std::optional<uint32_t> timeout_seconds;
+    std::optional<oci::Platform> platform;
 };
 
 Result<ImportRequest> parse_import_request(const base::Json& body);

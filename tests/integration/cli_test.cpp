@@ -5,10 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+
+#include <fmt/ranges.h>
 
 #include "base/child_process.hpp"
 #include "base/json.hpp"
 #include "groved_fixture.hpp"
+#include "helpers/local_registry.hpp"
 #include "helpers/requirements.hpp"
 #include "helpers/test_images.hpp"
 
@@ -170,12 +174,131 @@ TEST_P(CliTest, ROOT_ImagesTagCatAndLsWorkTheSameEverywhere) {
     EXPECT_TRUE(has_passwd) << listed.dump();
     EXPECT_EQ(grove({"run", "--tag", "made", "team/base", "-s", "echo x > /x"}).status.code, 0);
     EXPECT_EQ(grove({"cat", "made", "/x"}).out, "x\n");
+}
 
-    auto removal = grove({"images", "rm", "made"});
+TEST_P(CliTest, ROOT_ImagesRmUntagAndPruneWorkTheSameEverywhere) {
+    ASSERT_TRUE(grove({"run", "--tag", "made", "busybox", "-s", "echo x > /x"}).status.success());
+    const auto made =
+        json(grove({"images", "--prefix", "made", "--json"}))[0]["uuid"].get<std::string>();
+    auto child = json(grove({"run", "--json", "made", "-s", "echo y > /y"}));
+    ASSERT_TRUE(child["result_image"].is_string()) << child.dump();
+    const auto leaf = child["result_image"].get<std::string>();
+
+    auto tagged = grove({"images", "rm", "made"});
+    EXPECT_EQ(tagged.status.code, 1);
+    EXPECT_NE(tagged.err.find("grove: "), std::string::npos) << "a tagged image needs --force";
+    ASSERT_EQ(grove({"images", "untag", "made"}).status.code, 0);
+    EXPECT_EQ(grove({"images", "untag", "made"}).status.code, 1) << "no such tag any more";
+    auto still = json(grove({"images", "--tagged", "--json"}));
+    ASSERT_EQ(still.size(), 1u) << still.dump();
+    EXPECT_EQ(still[0]["uuid"], busybox_);
+    EXPECT_EQ(grove({"images", "rm", made}).status.code, 1) << "it has a child";
+
+    auto pruned = grove({"images", "prune", "--json"});
+    ASSERT_TRUE(pruned.status.success()) << pruned.err;
+    EXPECT_EQ(json(pruned)["removed"], base::Json::array({leaf, made})) << "leaves first";
+    EXPECT_EQ(json(grove({"images", "--json"})).size(), 1u);
+    auto nothing = grove({"images", "prune"});
+    EXPECT_EQ(nothing.out, "");
+    EXPECT_NE(nothing.err.find("removed 0 images"), std::string::npos) << nothing.err;
+
+    auto removed = grove({"images", "rm", "--force", "busybox"});
+    EXPECT_EQ(removed.out, busybox_ + "\n") << removed.err;
+    EXPECT_EQ(json(grove({"images", "--json"})).size(), 0u);
+    auto gone = grove({"images", "rm", "busybox"});
+    EXPECT_EQ(gone.status.code, 1);
+    EXPECT_NE(gone.err.find("busybox"), std::string::npos) << gone.err;
+}
+
+TEST_P(CliTest, ROOT_GrepAndCpWorkTheSameEverywhere) {
+    auto found = grove({"grep", "busybox", "^root:", "-p", "/etc/passwd"});
+    EXPECT_EQ(found.status.code, 0) << found.err;
+    EXPECT_EQ(found.out, "/etc/passwd:1:root:x:0:0:root:/root:/bin/sh\n");
+    auto matches = json(grove({"grep", "--json", "busybox", "-i", "ROOT:X", "-p", "/etc/passwd"}));
+    ASSERT_EQ(matches["matches"].size(), 1u) << matches.dump();
+    EXPECT_EQ(matches["matches"][0]["line"], 1);
+    EXPECT_EQ(matches["matches"][0]["path"], "/etc/passwd");
+    EXPECT_EQ(grove({"grep", "busybox", "-F", "no such text", "-p", "/etc"}).status.code, 1);
+    EXPECT_EQ(grove({"grep", "busybox", "bad[regex"}).status.code, 2);
+
+    const auto dest = dir_->path() / "copies";
+    std::filesystem::create_directories(dest);
+    auto tree = grove({"cp", "busybox:/etc", dest.string()});
+    ASSERT_TRUE(tree.status.success()) << tree.err;
+    EXPECT_TRUE(std::filesystem::is_regular_file(dest / "etc" / "passwd"));
+    EXPECT_EQ(grove({"cp", "busybox:/etc/", dest.string()}).status.code, 1) << "etc exists";
+    ASSERT_TRUE(grove({"cp", "busybox:/etc/passwd", (dest / "pw").string()}).status.success());
+    std::ifstream copied(dest / "pw");
+    std::string first;
+    std::getline(copied, first);
+    EXPECT_EQ(first, "root:x:0:0:root:/root:/bin/sh");
+    auto tar = grove({"cp", "busybox:/etc", "-"});
+    ASSERT_TRUE(tar.status.success()) << tar.err;
+    EXPECT_NE(tar.out.find("etc/passwd"), std::string::npos);
+    EXPECT_EQ(grove({"cp", "busybox:/no/such", (dest / "x").string()}).status.code, 1);
+    EXPECT_FALSE(std::filesystem::exists(dest / "x"));
+}
+
+// An archive is uploaded to groved first; --platform picks from an index on both.
+TEST_P(CliTest, ROOT_ImportsArchivesWithAPlatformEverywhere) {
+    auto images = TestImages::load();
+    ASSERT_TRUE(images) << images.error().to_string();
+    const auto archive = dir_->path() / "multiarch.tar";
+    auto packed = base::run_command({.argv = {"tar", "-C", (images->dir() / "multiarch").string(),
+                                              "-cf", archive.string(), "."}},
+                                    std::chrono::seconds(30));
+    ASSERT_TRUE(packed && packed->status.success());
+    const std::string source = "oci-archive:" + archive.string() + ":latest";
+
+    auto arm = grove({"import", "-q", "--platform", "linux/arm64/v8", "--tag", "arm", source});
+    ASSERT_TRUE(arm.status.success()) << arm.err;
+    EXPECT_EQ(arm.out.size(), 37u) << arm.out;
+    EXPECT_EQ(grove({"cat", "arm", "/etc/grove-platform"}).out, "linux/arm64/v8\n");
+    auto host = grove({"images", "import", "--tag", "amd", source});
+    ASSERT_TRUE(host.status.success()) << host.err;
+    EXPECT_NE(host.err.find("imported " + source + " as amd"), std::string::npos) << host.err;
+    EXPECT_EQ(grove({"cat", "amd", "/etc/grove-platform"}).out, "linux/amd64\n");
+    EXPECT_EQ(grove({"import", "--platform", "linux/s390x", source}).status.code, 1);
+    EXPECT_EQ(grove({"import", "oci-archive:/no/such.tar"}).status.code, 1);
+
+    auto layout = grove({"import", "-q", images->oci_ref("busybox")});
     if (GetParam()) {
-        EXPECT_EQ(removal.status.code, 1);
-        EXPECT_NE(removal.err.find("local store only"), std::string::npos) << removal.err;
+        EXPECT_EQ(layout.status.code, 1);
+        EXPECT_NE(layout.err.find("works on the local store only"), std::string::npos)
+            << layout.err;
+    } else {
+        EXPECT_EQ(layout.out, busybox_ + "\n") << layout.err;
     }
+}
+
+// Per-layer bars redrawn in place, on the local store and through groved (from its import
+// operation's progress events), ending with every layer's final state. multiarch's linux/amd64
+// image is small (fast) and has two layers: busybox's, which the store has, and one of its own.
+TEST_P(CliTest, ROOT_ImportFromARegistryDrawsPerLayerProgressOnATerminal) {
+    GROVE_REQUIRE(missing_programs({"script", "docker-registry", "skopeo"}));
+    auto images = TestImages::load();
+    ASSERT_TRUE(images) << images.error().to_string();
+    auto registry = LocalRegistry::start();
+    ASSERT_TRUE(registry) << registry.error().to_string();
+    ASSERT_TRUE(registry->push(images->oci_ref("multiarch"), "team/multi:1",
+                               {"--all", "--preserve-digests"}));
+    const std::string ref = registry->host() + "/team/multi:1";
+
+    const std::string drawn =
+        on_tty({"import", "--platform", "linux/amd64", ref, "--tag", "tm"}, {"TERM=xterm"});
+    EXPECT_NE(drawn.find("\x1b[2Klayer 1/2 "), std::string::npos) << drawn;
+    const size_t last = drawn.rfind("\x1b[2F");
+    ASSERT_NE(last, std::string::npos) << "redrawn in place: " << drawn;
+    const std::string final_state = drawn.substr(last);
+    const auto line_of = [&](const std::string& layer) {
+        const size_t at = final_state.find("\x1b[2Klayer " + layer + " ");
+        return at == std::string::npos ? ""
+                                       : final_state.substr(at, final_state.find('\n', at) - at);
+    };
+    EXPECT_NE(line_of("1/2").find(" already present "), std::string::npos) << final_state;
+    EXPECT_NE(line_of("2/2").find(" done "), std::string::npos) << final_state;
+    EXPECT_NE(final_state.find("imported " + ref + " as tm"), std::string::npos) << final_state;
+    EXPECT_EQ(grove({"cat", "tm", "/etc/grove-platform"}).out, "linux/amd64\n");
 }
 
 TEST_P(CliTest, ROOT_PsWaitAndKillGrovedsOperations) {
@@ -359,6 +482,37 @@ TEST_P(CliSetupTest, ROOT_ImportDrawsProgressOnATerminalOnly) {
     ASSERT_TRUE(drawn);
     EXPECT_NE(drawn->out.find("\x1b[2Klayer 1/1 "), std::string::npos) << drawn->out;
     EXPECT_NE(drawn->out.find("\x1b[1F"), std::string::npos) << "redrawn in place: " << drawn->out;
+}
+
+// Every command and subcommand, found by walking `--help`'s own lists, answers --help.
+TEST_P(CliSetupTest, ROOT_HelpOnEveryCommand) {
+    std::vector<std::vector<std::string>> pending{{}};
+    size_t visited = 0;
+    while (!pending.empty()) {
+        auto command = pending.back();
+        pending.pop_back();
+        ASSERT_LT(command.size(), 4u) << "a help that lists its own command again";
+        command.push_back("--help");
+        auto help = grove(command, {}, false);
+        command.pop_back();
+        const std::string name = "grove " + fmt::format("{}", fmt::join(command, " "));
+        EXPECT_TRUE(help.status.success()) << name << ": " << help.err;
+        EXPECT_NE(help.out.find("Usage"), std::string::npos) << name << ": " << help.out;
+        ++visited;
+        const size_t list = help.out.find("Subcommands:\n");
+        if (list == std::string::npos) {
+            continue;
+        }
+        std::istringstream lines(help.out.substr(list + 13));
+        for (std::string line; std::getline(lines, line) && line.starts_with("  ");) {
+            const size_t start = line.find_first_not_of(' ');
+            auto sub = command;
+            // "import, pull   Import an image...": the name, before its aliases.
+            sub.push_back(line.substr(start, line.find_first_of(", ", start) - start));
+            pending.push_back(std::move(sub));
+        }
+    }
+    EXPECT_GE(visited, 35u) << "every command of src/cli/commands";
 }
 
 INSTANTIATE_TEST_SUITE_P(Once, CliSetupTest, ::testing::Values(false));

@@ -3,12 +3,15 @@
 // with a token. groved and the embedded client share the store, so sessions made through one are
 // seen by the other.
 
+#include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <grove/client.hpp>
 
 #include "base/temp_dir.hpp"
+#include "base/unique_fd.hpp"
 #include "groved_fixture.hpp"
 #include "helpers/local_registry.hpp"
 #include "helpers/requirements.hpp"
@@ -110,6 +113,46 @@ TEST_P(ClientTest, ROOT_ImagesListUseTagAndLineage) {
     ASSERT_TRUE(lineage) << lineage.error().to_string();
     ASSERT_EQ(lineage->size(), 1u);
     EXPECT_EQ(lineage->front().uuid, busybox_);
+}
+
+TEST_P(ClientTest, ROOT_ImagesGrepArchiveRemoveUntagAndPrune) {
+    auto images = client_->images();
+    auto image = busybox();
+    auto found = image.grep({.patterns = {"^root:"}, .paths = {"/etc/passwd"}});
+    ASSERT_TRUE(found) << found.error().to_string();
+    ASSERT_EQ(found->matches.size(), 1u);
+    EXPECT_EQ(found->matches[0].path, "/etc/passwd");
+    EXPECT_EQ(found->matches[0].line, 1u);
+    EXPECT_EQ(found->matches[0].text, "root:x:0:0:root:/root:/bin/sh");
+    EXPECT_EQ(image.grep({}).error().code(), Code::kInvalidArgument) << "no pattern";
+
+    const auto tar = dir_->path() / "etc.tar";
+    {
+        auto out = base::UniqueFd::open(tar.string(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ASSERT_TRUE(out);
+        auto written = image.archive("/etc", out->get());
+        ASSERT_TRUE(written) << written.error().to_string();
+    }
+    std::ifstream in(tar, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(bytes.find("etc/passwd"), std::string::npos);
+    auto null = base::UniqueFd::open("/dev/null", O_WRONLY);
+    ASSERT_TRUE(null);
+    EXPECT_FALSE(image.archive("/no/such", null->get()));
+
+    auto ran = image.run({.shell = "echo x > /x", .tag = "x"});
+    ASSERT_TRUE(ran && ran->image);
+    EXPECT_FALSE(images.remove("x")) << "tagged: needs force";
+    ASSERT_TRUE(images.untag("x"));
+    EXPECT_EQ(images.untag("x").error().code(), Code::kNotFound);
+    auto pruned = images.prune();
+    ASSERT_TRUE(pruned) << pruned.error().to_string();
+    EXPECT_EQ(pruned->removed, std::vector<std::string>{*ran->image});
+    auto removed = images.remove("busybox", true);
+    ASSERT_TRUE(removed) << removed.error().to_string();
+    EXPECT_EQ(*removed, busybox_);
+    EXPECT_EQ(images.remove("busybox").error().code(), Code::kNotFound);
+    EXPECT_EQ(images.list()->size(), 0u);
 }
 
 TEST_P(ClientTest, ROOT_ARunTakesEveryField) {

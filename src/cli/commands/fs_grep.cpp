@@ -1,26 +1,27 @@
 // grove grep <image> <pattern>... [-p PATH]... [-i] [-F] [--include GLOB]... [--json]
 // Searches the files of an image; prints path:line:text. Exits 0 on a match, 1 on none and 2 on
-// an error, as grep does.
+// an error, as grep does. Through the client library: the same against groved (its inspect grep).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "base/json.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "inspect/grep.hpp"
 
 namespace grove::cli {
 namespace {
 
 struct Options {
     std::string image;
-    inspect::GrepOptions grep;
+    grove::GrepOptions grep;
     bool json = false;
 };
 
 Result<bool> run(Context& context, const Options& options) {
-    GROVE_ASSIGN_OR_RETURN(const auto files, context.image_files(options.image));
-    GROVE_ASSIGN_OR_RETURN(const auto result, inspect::grep(files, options.grep));
+    GROVE_ASSIGN_OR_RETURN(auto* client, context.client());
+    GROVE_ASSIGN_OR_RETURN(const auto image, client->images().use(options.image, true));
+    GROVE_ASSIGN_OR_RETURN(const auto result, image.grep(options.grep));
     if (options.json) {
         base::Json matches = base::Json::array();
         for (const auto& m : result.matches) {

@@ -1,8 +1,9 @@
 // grove images import <source> [--tag T] [--platform P] [--username U --password P]
 // <source>: a registry reference (busybox, host:5000/x:tag, docker://...), oci:<dir>[:ref],
 // oci-archive:<file>[:ref], docker-archive:<file>[:repo:tag] or rootfs:<dir-or-tarball>.
-// Prints per-layer progress on stderr and the image's UUID, last, on stdout. Against groved,
-// through the client library: registry references only, no progress before the end.
+// Prints per-layer progress on stderr and the image's UUID, last, on stdout. The same through
+// groved, by the client library: a file is uploaded first (directories import locally only), and
+// a registry import's progress comes from its operation's events.
 // `grove import` is the same command.
 
 #include <CLI/CLI.hpp>
@@ -12,7 +13,6 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/progress.hpp"
-#include "image/registry_source.hpp"
 #include "image/source_spec.hpp"
 
 namespace grove::cli {
@@ -27,69 +27,41 @@ struct Options {
     bool quiet = false;
 };
 
-// Through groved's import (a registry reference only): it reports no progress before the end.
-Result<void> run_remote(Context& context, const Options& options) {
-    if (!options.platform.empty()) {
-        return base::make_error(Code::kUnimplemented, "--platform works on the local store only");
+Result<void> run(Context& context, const Options& options) {
+    if (options.username.empty() != options.password.empty()) {
+        return base::make_error(Code::kInvalidArgument, "--username and --password go together");
     }
-    grove::ImportOptions import;
+    grove::ImportOptions settings;
     if (!options.tag.empty()) {
-        import.tag = options.tag;
+        settings.tag = options.tag;
+    }
+    if (!options.platform.empty()) {
+        settings.platform = options.platform;
     }
     if (!options.username.empty()) {
-        import.credentials = Credentials{options.username, options.password};
+        settings.credentials = Credentials{options.username, options.password};
+    }
+    ImportProgress progress(stderr);
+    if (!options.quiet) {
+        settings.progress = [&](const grove::ImportProgress& p) {
+            progress.update(p);
+        };
     }
     GROVE_ASSIGN_OR_RETURN(auto* client, context.client());
-    GROVE_ASSIGN_OR_RETURN(const auto image, client->images().import_from(options.source, import));
+    GROVE_ASSIGN_OR_RETURN(const auto image,
+                           client->images().import_from(options.source, settings));
     if (!options.quiet) {
-        fmt::print(stderr, "imported {}{}\n", options.source,
+        // A registry reference in full, as the store records where it came from.
+        const auto spec = image::parse_source_spec(options.source);
+        fmt::print(stderr, "imported {}{}\n",
+                   spec && spec->reference ? spec->reference->to_string() : options.source,
                    image.info().tag ? " as " + *image.info().tag : "");
     }
     fmt::print("{}\n", image.uuid());
     return {};
 }
 
-Result<void> run(Context& context, const Options& options) {
-    if (options.username.empty() != options.password.empty()) {
-        return base::make_error(Code::kInvalidArgument, "--username and --password go together");
-    }
-    if (context.remote()) {
-        return run_remote(context, options);
-    }
-    image::ImportOptions import;
-    if (!options.tag.empty()) {
-        import.tag = options.tag;
-    }
-    if (!options.platform.empty()) {
-        GROVE_ASSIGN_OR_RETURN(import.platform, oci::Platform::parse(options.platform));
-    }
-    ImportProgress progress(stderr);
-    if (!options.quiet) {
-        import.progress = [&](const image::LayerProgress& p) { progress.update(p);
-    };
-}
-GROVE_ASSIGN_OR_RETURN(auto* store, context.store());
-image::SourceContext sources{
-    .scratch = store->paths().root,
-    .registry = [&](const oci::Reference& ref) -> Result<std::unique_ptr<image::ImageSource>> {
-        std::optional<std::pair<std::string, registry::Credentials>> login;
-        if (!options.username.empty()) {
-            login.emplace(ref.domain, registry::Credentials{options.username, options.password});
-        }
-        GROVE_ASSIGN_OR_RETURN(auto* client, context.registry(login));
-        return std::make_unique<image::RegistrySource>(*client, ref);
-    }};
-GROVE_ASSIGN_OR_RETURN(auto source, image::open_source(options.source, sources));
-GROVE_ASSIGN_OR_RETURN(const auto result, store->import(*source, import));
-if (!options.quiet) {
-    fmt::print(stderr, "{} {}{}\n", result.existed ? "already have" : "imported",
-               source->describe(), result.image.tag ? " as " + *result.image.tag : "");
-}
-fmt::print("{}\n", result.image.uuid);
-return {};
 }  // namespace
-
-}  // namespace grove::cli
 
 void add_images_import(CLI::App& images, CommandEnv env) {
     auto options = std::make_shared<Options>();

@@ -1,10 +1,12 @@
-// grove images prune
-// Removes untagged images that no image was built from (repeatedly, so an untagged chain goes
-// from its leaf up), then collects the layers and blobs nothing references any more.
+// grove images prune [--json]
+// Removes untagged images that no image was built from and nothing pins (repeatedly, so an
+// untagged chain goes from its leaf up), then collects the layers and blobs nothing references
+// any more (image/prune.hpp; groved does the same through /grove/v1/images/prune).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "base/json.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/format.hpp"
@@ -12,36 +14,33 @@
 namespace grove::cli {
 namespace {
 
-Result<void> run(Context& context) {
-    GROVE_ASSIGN_OR_RETURN(auto* store, context.store());
-    size_t removed = 0;
-    for (bool again = true; again;) {
-        again = false;
-        GROVE_ASSIGN_OR_RETURN(const auto images, store->list({}));
-        for (const auto& image : images) {
-            if (image.tag) {
-                continue;
-            }
-            GROVE_ASSIGN_OR_RETURN(const auto children, store->children(image.uuid));
-            if (children.empty()) {
-                GROVE_TRY(store->remove(image.uuid, {}));
-                fmt::print("{}\n", image.uuid);
-                ++removed;
-                again = true;
-            }
-        }
+Result<void> run(Context& context, bool json) {
+    GROVE_ASSIGN_OR_RETURN(auto* client, context.client());
+    GROVE_ASSIGN_OR_RETURN(const auto pruned, client->images().prune());
+    if (json) {
+        fmt::print("{}\n", base::Json{{"removed", pruned.removed},
+                                      {"layers_removed", pruned.layers_removed},
+                                      {"blobs_removed", pruned.blobs_removed},
+                                      {"bytes_freed", pruned.bytes_freed}}
+                               .dump(2));
+        return {};
     }
-    GROVE_ASSIGN_OR_RETURN(const auto stats, store->collect_garbage());
-    fmt::print(stderr, "removed {} images, {} layers, {} blobs ({})\n", removed,
-               stats.layers_removed, stats.blobs_removed, human_size(stats.bytes_freed));
+    for (const auto& uuid : pruned.removed) {
+        fmt::print("{}\n", uuid);
+    }
+    fmt::print(stderr, "removed {} images, {} layers, {} blobs ({})\n", pruned.removed.size(),
+               pruned.layers_removed, pruned.blobs_removed, human_size(pruned.bytes_freed));
     return {};
 }
 
 }  // namespace
 
 void add_images_prune(CLI::App& images, CommandEnv env) {
-    images.add_subcommand("prune", "Remove untagged leaf images and unused layers and blobs")
-        ->callback([env] { env.exit_code = exit_code_of(run(env.context)); });
+    auto json = std::make_shared<bool>(false);
+    CLI::App* cmd =
+        images.add_subcommand("prune", "Remove untagged leaf images and unused layers and blobs");
+    cmd->add_flag("--json", *json, "Print JSON");
+    cmd->callback([json, env] { env.exit_code = exit_code_of(run(env.context, *json)); });
 }
 
 }  // namespace grove::cli

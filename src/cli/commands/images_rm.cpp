@@ -1,6 +1,6 @@
 // grove images rm [--force] <image>...
 // Removes images; their layers and blobs go at the next `grove images prune`. A tagged image
-// needs --force; an image with children cannot be removed.
+// needs --force; an image with children, or one a session or container pins, cannot be removed.
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -22,11 +22,11 @@ void add_images_rm(CLI::App& images, CommandEnv env) {
     cmd->add_flag("-f,--force", options->force, "Remove tagged images too (untagging them)");
     cmd->callback([options, env] {
         env.exit_code = exit_code_of([&]() -> Result<void> {
-            GROVE_ASSIGN_OR_RETURN(auto* store, env.context.store());
+            GROVE_ASSIGN_OR_RETURN(auto* client, env.context.client());
             for (const auto& ref : options->refs) {
-                GROVE_ASSIGN_OR_RETURN(const auto image, store->find(ref));
-                GROVE_TRY(store->remove(image.uuid, {.force = options->force}));
-                fmt::print("{}\n", image.uuid);
+                GROVE_ASSIGN_OR_RETURN(const auto uuid,
+                                       client->images().remove(ref, options->force));
+                fmt::print("{}\n", uuid);
             }
             return {};
         }());

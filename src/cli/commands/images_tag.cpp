@@ -1,5 +1,5 @@
 // grove images tag <image> <tag>   (moves the tag if another image has it)
-// grove images untag <tag>          (the local store only)
+// grove images untag <tag>          (the image stays)
 // `grove tag` and `grove untag` are the same commands.
 
 #include <CLI/CLI.hpp>
@@ -31,8 +31,8 @@ void add_images_tag(CLI::App& images, CommandEnv env) {
     untag->add_option("tag", *untag_name, "The tag")->required();
     untag->callback([untag_name, env] {
         env.exit_code = exit_code_of([&]() -> Result<void> {
-            GROVE_ASSIGN_OR_RETURN(auto* store, env.context.store());
-            return store->untag(*untag_name);
+            GROVE_ASSIGN_OR_RETURN(auto* client, env.context.client());
+            return client->images().untag(*untag_name);
         }());
     });
 }

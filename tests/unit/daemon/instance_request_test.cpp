@@ -132,5 +132,21 @@ TEST(ImportRequest, ParsesRegistryUrlsAndMasksThePassword) {
     EXPECT_FALSE(parse_import_request(*base::parse_json(R"({"registry": {"url": "UPPER"}})")));
 }
 
+TEST(ImportRequest, TakesGrovesPlatform) {
+    auto r = parse_import_request(
+        *base::parse_json(R"({"registry": {"url": "busybox"}, "platform": "linux/arm64/v8"})"));
+    ASSERT_TRUE(r) << r.error().to_string();
+    ASSERT_TRUE(r->platform);
+    EXPECT_EQ(r->platform->to_string(), "linux/arm64/v8");
+    EXPECT_EQ(import_request_json(*r)["platform"], "linux/arm64/v8");
+    auto host = parse_import_request(*base::parse_json(R"({"registry": {"url": "busybox"}})"));
+    ASSERT_TRUE(host);
+    EXPECT_FALSE(host->platform) << "the host's";
+    auto bad = parse_import_request(
+        *base::parse_json(R"({"registry": {"url": "busybox"}, "platform": "a//b"})"));
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message().find("platform"), std::string::npos) << bad.error().message();
+}
+
 }  // namespace
 }  // namespace grove::daemon
