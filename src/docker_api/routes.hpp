@@ -35,6 +35,8 @@ Result<void> write_json_line(http::ResponseWriter& writer,
 Result<void> write_stream_error(http::ResponseWriter& writer,
                                 const Error& error,
                                 std::string_view eol = "\n");
+// dockerd's 12-digit layer ids in pull and push progress lines: "sha256:<hex>" -> 12 hex digits.
+std::string layer_id(std::string_view digest);
 // route() for a handler that takes the services first.
 template <typename Handler>
 void service_route(http::Router& router,
@@ -59,6 +61,7 @@ void add_system_routes(http::Router& router, const DockerServices& services);
 void add_event_routes(http::Router& router, const DockerServices& services);
 void add_image_routes(http::Router& router, const DockerServices& services);
 void add_pull_routes(http::Router& router, const DockerServices& services);
+void add_push_routes(http::Router& router, const DockerServices& services);
 void add_archive_routes(http::Router& router, const DockerServices& services);
 void add_container_routes(http::Router& router, const DockerServices& services);
 void add_container_io_routes(http::Router& router, const DockerServices& services);
