@@ -57,6 +57,12 @@ std::string param(const http::Request& request, std::string_view name);
 // Docker's boolean query parameters: "1", "true", "True" (absent: `fallback`).
 bool query_flag(const http::Request& request, std::string_view name, bool fallback = false);
 
+// ?size=1 of a container's inspect and list entry: SizeRw, what its changes take, and SizeRootFs,
+// its whole filesystem (its image's files and its changes).
+Result<void> add_container_sizes(const DockerServices& services,
+                                 const containers::Container& c,
+                                 base::Json& out);
+
 void add_system_routes(http::Router& router, const DockerServices& services);
 void add_event_routes(http::Router& router, const DockerServices& services);
 void add_image_routes(http::Router& router, const DockerServices& services);
