@@ -114,27 +114,35 @@ TEST_F(DockerPushTest, ROOT_PushToARegistryAndReadItBack) {
 TEST_F(DockerPushTest, ROOT_DockerPyStreamsThePush) {
     GROVE_REQUIRE(missing_python_clients());
     GROVE_REQUIRE(missing_programs({"docker-registry", "skopeo"}));
-    auto registry = LocalRegistry::start();
+    // A registry with bearer tokens that only credentials may push to: X-Registry-Auth's.
+    auto registry = LocalRegistry::start({.auth = RegistryOptions::Auth::kToken});
     ASSERT_TRUE(registry) << registry.error().to_string();
     const std::string repo = registry->host() + "/py/box";
     const std::string script = R"(
 import sys, docker
 client = docker.DockerClient(base_url="unix://" + sys.argv[1])
+auth = {"username": sys.argv[3], "password": sys.argv[4]}
 client.images.get("busybox").tag(sys.argv[2], tag="v1")
-lines = list(client.images.push(sys.argv[2], tag="v1", stream=True, decode=True))
+anonymous = list(client.images.push(sys.argv[2], tag="v1", stream=True, decode=True))
+assert "error" in anonymous[-1], anonymous
+lines = list(client.images.push(sys.argv[2], tag="v1", stream=True, decode=True,
+                                auth_config=auth))
 aux = [l["aux"] for l in lines if "aux" in l]
 assert aux and aux[0]["Tag"] == "v1" and aux[0]["Digest"].startswith("sha256:"), lines
 assert any(l.get("status") == "Pushed" for l in lines), lines
 assert not any("error" in l for l in lines), lines
-again = list(client.images.push(sys.argv[2], tag="v1", stream=True, decode=True))
+again = list(client.images.push(sys.argv[2], tag="v1", stream=True, decode=True,
+                                auth_config=auth))
 assert any(l.get("status") == "Layer already exists" for l in again), again
 bad = list(client.images.push(sys.argv[2] + "-none", tag="v1", stream=True, decode=True))
 assert "An image does not exist locally" in bad[-1]["error"], bad
 print(aux[0]["Digest"])
 print("the push flow passed")
 )";
-    auto out = base::run_command(
-        {.argv = {kDebianPython, "-c", script, docker_socket().string(), repo}}, seconds(120));
+    auto out =
+        base::run_command({.argv = {kDebianPython, "-c", script, docker_socket().string(), repo,
+                                    registry->options().user, registry->options().password}},
+                          seconds(120));
     ASSERT_TRUE(out);
     EXPECT_TRUE(out->status.success()) << out->out << out->err << "\ngroved's log:\n" << log();
     EXPECT_NE(out->out.find("the push flow passed"), std::string::npos) << out->out;
