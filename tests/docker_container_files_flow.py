@@ -7,6 +7,7 @@ get_archive, put_archive, diff, export and commit, against a groved serving the 
 
 import argparse
 import io
+import os
 import tarfile
 
 import docker
@@ -54,6 +55,40 @@ def main():
         raise AssertionError("extracted into a file")
     except docker.errors.APIError as error:
         check(error.status_code == 400, str(error))
+
+    # Compressed bodies, sniffed from their first bytes as dockerd does.
+    for codec in ("gz", "bz2", "xz"):
+        packed = io.BytesIO()
+        with tarfile.open(fileobj=packed, mode="w:" + codec) as tar:
+            data = f"packed with {codec}\n".encode()
+            info = tarfile.TarInfo(f"packed.{codec}.txt")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        check(api.put_archive(ctr, "/data", packed.getvalue()) is True, f"put_archive {codec}")
+        stream, _ = api.get_archive(ctr, f"/data/packed.{codec}.txt")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            got = tar.extractfile(f"packed.{codec}.txt").read()
+            check(got == f"packed with {codec}\n".encode(), f"{codec} put then get: {got}")
+
+    # A hostile gzip tar is refused as a plain one is: ".." and a path through a symlink to
+    # the host's /tmp never reach the host.
+    marker = f"grove-hostile-{os.getpid()}"
+    for name in (f"../../../../tmp/{marker}", f"esc/{marker}"):
+        hostile = io.BytesIO()
+        with tarfile.open(fileobj=hostile, mode="w:gz") as tar:
+            link = tarfile.TarInfo("esc")
+            link.type = tarfile.SYMTYPE
+            link.linkname = "/tmp"
+            tar.addfile(link)
+            info = tarfile.TarInfo(name)
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"bad"))
+        try:
+            api.put_archive(ctr, "/data", hostile.getvalue())
+            check(name.startswith("esc/"), f"{name} was accepted")
+        except docker.errors.APIError as error:
+            check(error.status_code == 400, f"{name}: {error}")
+        check(not os.path.exists(f"/tmp/{marker}"), f"{name} reached the host's /tmp")
 
     changes = {c["Path"]: c["Kind"] for c in api.diff(ctr)}
     check(changes.get("/data") == 1 and changes.get("/data/py.txt") == 1, f"diff {changes}")

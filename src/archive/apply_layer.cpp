@@ -14,7 +14,7 @@ Result<ApplyStats> apply_layer(int input_fd, int dirfd, const ApplyOptions& opti
     GROVE_ASSIGN_OR_RETURN(base::UniqueFd root,
                            base::UniqueFd::open_at(dirfd, ".", O_RDONLY | O_DIRECTORY));
     GROVE_ASSIGN_OR_RETURN(LayerStream stream, LayerStream::open(input_fd, options.compression));
-    GROVE_ASSIGN_OR_RETURN(TarReader reader, TarReader::open(stream));
+    GROVE_ASSIGN_OR_RETURN(TarReader reader, TarReader::open(stream, options.detect_compression));
     LayerWriter writer(root.get(), options);
     while (true) {
         GROVE_ASSIGN_OR_RETURN(archive_entry * entry, reader.next());

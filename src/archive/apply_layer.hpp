@@ -40,6 +40,10 @@ struct ApplyLimits {
 
 struct ApplyOptions {
     Compression compression = Compression::kNone;
+    // With kNone: the tar may be gzip, bzip2, xz or zstd compressed, as its first bytes say (a
+    // Docker archive PUT's body, which names no compression). The diff_id is then the hash of
+    // the bytes as read.
+    bool detect_compression = false;
     ApplyLimits limits;
     // False: a plain tar into a live filesystem (Docker's archive PUT), where `.wh.` names are
     // ordinary files; true: a layer, whose whiteouts become overlayfs' form.

@@ -49,16 +49,27 @@ Error TarReader::archive_error(std::string_view what) const {
     return Error(Code::kDataLoss, message);
 }
 
-Result<TarReader> TarReader::open(LayerStream& stream) {
+Result<TarReader> TarReader::open(LayerStream& stream, bool detect_compression) {
     std::unique_ptr<struct archive, Free> archive(archive_read_new());
     if (!archive) {
         return base::make_error(Code::kResourceExhausted, "allocate a tar reader");
     }
     TarReader reader(std::move(archive), stream);
     struct archive* a = reader.archive_.get();
-    // Only the tar format and no filter: LayerStream has decompressed the data already.
+    // Only the tar format, and no filter unless asked: a layer's LayerStream has decompressed
+    // the data already.
     if (archive_read_support_format_tar(a) != ARCHIVE_OK) {
         return reader.archive_error("set up the tar reader");
+    }
+    if (detect_compression) {
+        for (const auto support :
+             {archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+              archive_read_support_filter_xz, archive_read_support_filter_zstd}) {
+            // ARCHIVE_WARN would mean an external program for that codec: not for untrusted data.
+            if (support(a) != ARCHIVE_OK) {
+                return reader.archive_error("set up the tar reader's decompression");
+            }
+        }
     }
     if (archive_read_open(a, &stream, nullptr, read_stream, nullptr) != ARCHIVE_OK) {
         return reader.archive_error("open the layer stream");

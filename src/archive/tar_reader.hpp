@@ -18,8 +18,9 @@ namespace grove::archive {
 
 class TarReader {
 public:
-    // Reads from `stream`, which must outlive the reader.
-    static Result<TarReader> open(LayerStream& stream);
+    // Reads from `stream`, which must outlive the reader. With `detect_compression`, libarchive
+    // decompresses what the stream's first bytes say is gzip, bzip2, xz or zstd.
+    static Result<TarReader> open(LayerStream& stream, bool detect_compression = false);
 
     // The next entry, or nullptr at the end of the archive; valid until the next call.
     // Unread data of the previous entry is skipped.

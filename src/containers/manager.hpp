@@ -146,6 +146,9 @@ public:
     Result<inspect::LayerStack> filesystem(std::string_view ref);
     // What it changed over its image (docker diff).
     Result<std::vector<Change>> changes(std::string_view ref);
+    // Bytes of disk its changes take: its upper directory's usage (Docker's SizeRw); 0 before
+    // its first start.
+    Result<uint64_t> size_rw(std::string_view ref);
     // docker cp into it (extract_tar): a running container's live filesystem through its init's
     // root, since writing into an upper under a mounted overlay is undefined; a stopped one
     // through an overlay mounted for the copy alone, detached (never on a path), during which

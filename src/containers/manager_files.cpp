@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "base/scope_exit.hpp"
 #include "containers/manager.hpp"
+#include "engine/disk_usage.hpp"
 #include "image/layer_merge.hpp"
 #include "runtime/rootfs/overlay_mount.hpp"
 
@@ -42,6 +43,16 @@ Result<std::vector<Change>> Manager::changes(std::string_view ref) {
     GROVE_ASSIGN_OR_RETURN(const image::RunDirs dirs, layers(image, c.config));
     GROVE_ASSIGN_OR_RETURN(const auto lowers, inspect::LayerStack::open(dirs.lowers_top_first()));
     return upper_changes(paths(c.id).upper(), lowers);
+}
+
+Result<uint64_t> Manager::size_rw(std::string_view ref) {
+    GROVE_ASSIGN_OR_RETURN(const Container c, find(ref));
+    const fs::path upper = paths(c.id).upper();
+    std::error_code ec;
+    if (!fs::exists(upper, ec)) {
+        return uint64_t{0};
+    }
+    return engine::disk_usage(upper);
 }
 
 Result<void> Manager::extract(std::string_view ref,

@@ -1,9 +1,7 @@
 // `docker save` and `docker load`: GET /images/get, GET /images/{name}/get, POST /images/load.
 //
-// A saved image is flattened: one layer holding its whole filesystem, exported from its layer
-// stack (inspect::write_tar), since a run's layers are directories with no tar of their own.
-// The config is the image's own with that layer's diff_id and one history entry. `docker load`
-// and grove's docker-archive import both read it back.
+// A saved image is flattened (flat_image.hpp): one layer holding its whole filesystem. `docker
+// load` and grove's docker-archive import both read it back.
 
 #include <fcntl.h>
 
@@ -11,13 +9,12 @@
 #include "base/error.hpp"
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
-#include "daemon/wire_time.hpp"
 #include "docker_api/docker_tar.hpp"
+#include "docker_api/flat_image.hpp"
 #include "docker_api/image_json.hpp"
 #include "docker_api/image_names.hpp"
 #include "docker_api/routes.hpp"
 #include "image/archive_sources.hpp"
-#include "inspect/tar_export.hpp"
 
 namespace grove::docker_api {
 namespace {
@@ -35,35 +32,18 @@ Result<void> write_image(image::ImageStore& images,
                          const TarSink& sink,
                          base::Json& manifest,
                          base::Json& repositories) {
-    const auto layer_file = scratch / "layer.tar";
-    GROVE_ASSIGN_OR_RETURN(
-        auto layer, base::UniqueFd::open(layer_file.string(), O_RDWR | O_CREAT | O_TRUNC, 0600));
-    {
-        GROVE_ASSIGN_OR_RETURN(const auto stack, images.filesystem(saved.image));
-        GROVE_TRY(inspect::write_tar(stack, "/", layer.get(), nullptr));
-    }
-    if (::lseek(layer.get(), 0, SEEK_SET) != 0) {
-        return base::last_errno_error("rewind '{}'", layer_file.string());
-    }
-    GROVE_ASSIGN_OR_RETURN(const base::Digest diff_id, base::sha256_fd(layer.get()));
-    const std::string layer_dir(diff_id.encoded());
-
-    base::Json config = config_of(saved.image);
-    const std::string created = daemon::rfc3339_nanos(created_ns(saved.image, config));
-    config["rootfs"] = {{"type", "layers"}, {"diff_ids", {diff_id.str()}}};
-    config["history"] = base::Json::array(
-        {{{"created", created}, {"created_by", "grove save " + docker_id(saved.image.uuid)}}});
-    config["created"] = created;
-    const std::string config_text = base::dump_json(config);
+    GROVE_ASSIGN_OR_RETURN(const FlatImage flat,
+                           flatten_image(images, saved.image, scratch / "layer.tar"));
+    const std::string layer_dir(flat.diff_id.encoded());
     const std::string config_name =
-        std::string(base::Digest::sha256_of(config_text).encoded()) + ".json";
+        std::string(base::Digest::sha256_of(flat.config).encoded()) + ".json";
 
     GROVE_TRY(sink(tar_header(layer_dir + "/", 0, true, 0)));
     GROVE_TRY(write_tar_file(sink, layer_dir + "/VERSION", "1.0"));
     GROVE_TRY(write_tar_file(sink, layer_dir + "/json",
-                             base::dump_json({{"id", layer_dir}, {"created", created}})));
-    GROVE_TRY(write_tar_file_fd(sink, layer_dir + "/layer.tar", layer.get()));
-    GROVE_TRY(write_tar_file(sink, config_name, config_text));
+                             base::dump_json({{"id", layer_dir}, {"created", flat.created}})));
+    GROVE_TRY(write_tar_file_fd(sink, layer_dir + "/layer.tar", flat.layer.get()));
+    GROVE_TRY(write_tar_file(sink, config_name, flat.config));
 
     base::Json tags = nullptr;
     if (saved.repo_tag) {

@@ -120,7 +120,8 @@ Result<void> put_archive(containers::Manager& manager,
                          http::ResponseWriter& writer) {
     const std::string id = param(request, "id");
     const std::string path = query_path(request);
-    archive::ApplyOptions options{.whiteouts = false,
+    archive::ApplyOptions options{.detect_compression = true,
+                                  .whiteouts = false,
                                   .keep_dir_kinds = query_flag(request, "noOverwriteDirNonDir")};
     if (query_flag(request, "copyUIDGID")) {
         GROVE_ASSIGN_OR_RETURN(const auto c, manager.inspect(id));

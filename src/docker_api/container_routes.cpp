@@ -103,6 +103,9 @@ Result<void> list(const DockerServices& s, http::Request& request, http::Respons
     base::Json out = base::Json::array();
     for (const auto& c : found) {
         out.push_back(list_entry(c, s.containers.extras(c.id)));
+        if (query_flag(request, "size")) {
+            GROVE_TRY(add_container_sizes(s, c, out.back()));
+        }
     }
     return send_json(writer, 200, out);
 }
@@ -271,10 +274,24 @@ Result<void> inspect(const DockerServices& s,
                      http::Request& request,
                      http::ResponseWriter& writer) {
     GROVE_ASSIGN_OR_RETURN(const Container c, s.containers.find(param(request, "id")));
-    return send_json(writer, 200, inspect_json(c, s.containers.extras(c.id)));
+    base::Json out = inspect_json(c, s.containers.extras(c.id));
+    if (query_flag(request, "size")) {
+        GROVE_TRY(add_container_sizes(s, c, out));
+    }
+    return send_json(writer, 200, out);
 }
 
 }  // namespace
+
+Result<void> add_container_sizes(const DockerServices& s,
+                                 const containers::Container& c,
+                                 base::Json& out) {
+    GROVE_ASSIGN_OR_RETURN(const uint64_t rw, s.containers.manager().size_rw(c.id));
+    auto image = s.images.find(c.image_uuid);
+    out["SizeRw"] = rw;
+    out["SizeRootFs"] = rw + (image ? image->size_logical : 0);
+    return {};
+}
 
 void add_container_routes(http::Router& router, const DockerServices& services) {
     auto add = [&](std::string_view method, std::string_view pattern, auto handler) {

@@ -76,6 +76,18 @@ Sample take_sample(const DockerServices& s, const Container& c) {
     return sample;
 }
 
+// Docker's blkio entries; null when the kernel accounts nothing for the group, as dockerd.
+base::Json blkio_json(const std::vector<runtime::cgroup::BlkioEntry>& entries) {
+    if (entries.empty()) {
+        return nullptr;
+    }
+    base::Json out = base::Json::array();
+    for (const auto& e : entries) {
+        out.push_back({{"major", e.major}, {"minor", e.minor}, {"op", e.op}, {"value", e.value}});
+    }
+    return out;
+}
+
 base::Json cpu_json(const Sample& sample) {
     if (sample.read_ns == 0) {
         return {
@@ -105,8 +117,8 @@ base::Json stats_json(const Container& c, const Sample& now, const Sample& befor
             {"preread", docker_time(before.read_ns)},
             {"pids_stats", pids},
             {"blkio_stats",
-             {{"io_service_bytes_recursive", base::Json()},
-              {"io_serviced_recursive", base::Json()},
+             {{"io_service_bytes_recursive", blkio_json(now.cgroup.io_service_bytes)},
+              {"io_serviced_recursive", blkio_json(now.cgroup.io_serviced)},
               {"io_queue_recursive", base::Json()},
               {"io_service_time_recursive", base::Json()},
               {"io_wait_time_recursive", base::Json()},

@@ -82,6 +82,11 @@ Result<void> write_stream_error(http::ResponseWriter& writer,
         writer, {{"errorDetail", {{"message", error.message()}}}, {"error", error.message()}}, eol);
 }
 
+std::string layer_id(std::string_view digest) {
+    const size_t colon = digest.find(':');
+    return std::string(digest.substr(colon == std::string_view::npos ? 0 : colon + 1, 12));
+}
+
 Result<base::Json> read_json_body(http::Request& request) {
     GROVE_ASSIGN_OR_RETURN(const std::string body, request.read_body_to_string());
     if (body.empty()) {
@@ -155,6 +160,7 @@ http::Router docker_router(const DockerServices& services) {
     add_event_routes(routes, services);
     add_image_routes(routes, services);
     add_pull_routes(routes, services);
+    add_push_routes(routes, services);
     add_archive_routes(routes, services);
     add_container_routes(routes, services);
     add_container_io_routes(routes, services);

@@ -9,38 +9,13 @@
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
 #include "docker_api/image_names.hpp"
+#include "docker_api/registry_auth.hpp"
 #include "docker_api/routes.hpp"
 #include "image/registry_source.hpp"
 #include "image/rootfs_source.hpp"
 
 namespace grove::docker_api {
 namespace {
-
-// The credentials of X-Registry-Auth (base64url of {"username","password",...}), if any.
-Result<std::optional<registry::Credentials>> registry_auth(const http::Request& request) {
-    const auto header = request.header("X-Registry-Auth");
-    if (!header || header->empty()) {
-        return std::optional<registry::Credentials>();
-    }
-    std::string text(*header);
-    for (char& c : text) {
-        c = c == '-' ? '+' : c == '_' ? '/' : c;
-    }
-    text.resize((text.size() + 3) / 4 * 4, '=');
-    GROVE_ASSIGN_OR_RETURN(const std::string json_text, base::base64_decode(text));
-    GROVE_ASSIGN_OR_RETURN(const base::Json json, base::parse_json(json_text));
-    if (!json.is_object() || json.value("username", "").empty()) {
-        return std::optional<registry::Credentials>();
-    }
-    return std::optional<registry::Credentials>(
-        registry::Credentials{json.value("username", ""), json.value("password", "")});
-}
-
-// dockerd's 12-digit layer ids in progress lines.
-std::string layer_id(std::string_view digest) {
-    const size_t colon = digest.find(':');
-    return std::string(digest.substr(colon == std::string_view::npos ? 0 : colon + 1, 12));
-}
 
 std::string_view phase_status(image::LayerProgress::Phase phase) {
     switch (phase) {

@@ -37,6 +37,8 @@ Result<void> write_json_line(http::ResponseWriter& writer,
 Result<void> write_stream_error(http::ResponseWriter& writer,
                                 const Error& error,
                                 std::string_view eol = "\n");
+// dockerd's 12-digit layer ids in pull and push progress lines: "sha256:<hex>" -> 12 hex digits.
+std::string layer_id(std::string_view digest);
 // route() for a handler that takes the services first.
 template <typename Handler>
 void service_route(http::Router& router,
@@ -59,10 +61,17 @@ bool query_flag(const http::Request& request, std::string_view name, bool fallba
 // An integer query parameter; nullopt when absent or empty.
 Result<std::optional<int64_t>> query_int(const http::Request& request, std::string_view name);
 
+// ?size=1 of a container's inspect and list entry: SizeRw, what its changes take, and SizeRootFs,
+// its whole filesystem (its image's files and its changes).
+Result<void> add_container_sizes(const DockerServices& services,
+                                 const containers::Container& c,
+                                 base::Json& out);
+
 void add_system_routes(http::Router& router, const DockerServices& services);
 void add_event_routes(http::Router& router, const DockerServices& services);
 void add_image_routes(http::Router& router, const DockerServices& services);
 void add_pull_routes(http::Router& router, const DockerServices& services);
+void add_push_routes(http::Router& router, const DockerServices& services);
 void add_archive_routes(http::Router& router, const DockerServices& services);
 void add_container_routes(http::Router& router, const DockerServices& services);
 void add_container_io_routes(http::Router& router, const DockerServices& services);

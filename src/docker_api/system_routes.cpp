@@ -9,6 +9,7 @@
 #include "base/digest.hpp"
 #include "base/version.hpp"
 #include "daemon/wire_time.hpp"
+#include "docker_api/container_json.hpp"
 #include "docker_api/image_json.hpp"
 #include "docker_api/routes.hpp"
 
@@ -197,10 +198,16 @@ Result<void> disk_usage(const DockerServices& services,
         const uint64_t below = image.parent ? physical[*image.parent] : 0;
         layers_size += image.size_physical > below ? image.size_physical - below : 0;
     }
+    GROVE_ASSIGN_OR_RETURN(const auto found, services.containers.manager().list({.all = true}));
+    base::Json containers = base::Json::array();
+    for (const auto& c : found) {
+        containers.push_back(list_entry(c, services.containers.extras(c.id)));
+        GROVE_TRY(add_container_sizes(services, c, containers.back()));
+    }
     return send_json(writer, 200,
                      {{"LayersSize", layers_size},
                       {"Images", std::move(list)},
-                      {"Containers", base::Json::array()},
+                      {"Containers", std::move(containers)},
                       {"Volumes", base::Json::array()},
                       {"BuildCache", base::Json::array()}});
 }

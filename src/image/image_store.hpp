@@ -69,6 +69,8 @@ public:
           janitor_(paths_.runs(), options.spare_run_dirs) {}
 
     const StorePaths& paths() const { return paths_; }
+    // The blobs imports stored (manifests, configs, layers as fetched), read by `docker push`.
+    const store::ContentStore& content() const { return content_; }
 
     Result<ImportResult> import(ImageSource& source, const ImportOptions& options);
 

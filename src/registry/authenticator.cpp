@@ -130,7 +130,7 @@ Result<std::string> Authenticator::fetch_token(const Endpoint& endpoint,
         request.headers.push_back("Authorization: " + basic_authorization(*credentials));
     }
     const auto requested_at = Clock::now();
-    GROVE_ASSIGN_OR_RETURN(const HttpResponse response, http_.get(request));
+    GROVE_ASSIGN_OR_RETURN(const HttpResponse response, http_.perform(request));
     if (response.status != 200) {
         const Code code = response.status == 403 || is_retryable_status(response.status)
                               ? code_for_status(response.status)

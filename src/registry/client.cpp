@@ -6,6 +6,7 @@
 
 #include "base/error.hpp"
 #include "base/json.hpp"
+#include "client_transfer.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "status_error.hpp"
@@ -88,19 +89,6 @@ Result<uint64_t> bytes_to_skip(const HttpResponse& head, uint64_t delivered) {
 }
 
 }  // namespace
-
-// What execute() fetches, and what it learns along the way.
-struct Client::Transfer {
-    std::string what;  // "manifest 'ref'", for messages
-    std::function<HttpRequest(const Endpoint&)> request;
-    // Verifies a 2xx response (digests, sizes) and keeps what the caller needs from it.
-    std::function<Result<void>(HttpResponse&&)> accept;
-    // Bytes the sink has taken. A failed attempt that added some made progress, and the next one
-    // resumes after them.
-    uint64_t delivered = 0;
-    // The sink failed, or holds bytes that did not verify: no retry, no other endpoint.
-    bool fatal = false;
-};
 
 Client::Client(RegistryConfig config)
     : config_(std::move(config)),
@@ -279,7 +267,7 @@ Result<HttpResponse> Client::send(const Endpoint& endpoint,
         if (authorization) {
             attempt.headers.push_back("Authorization: " + *authorization);
         }
-        GROVE_ASSIGN_OR_RETURN(HttpResponse response, http_.get(attempt));
+        GROVE_ASSIGN_OR_RETURN(HttpResponse response, http_.perform(attempt));
         if (response.status != 401 || round == 1) {
             return response;
         }

@@ -1,6 +1,7 @@
 #pragma once
 
-// Client: the pull side of the OCI distribution API (manifests and blobs), over libcurl.
+// Client: the OCI distribution API (manifests and blobs), over libcurl: pulls, and pushes
+// (push.cpp).
 //
 // Every request goes to the endpoints of the reference's domain in order: its mirrors, then the
 // registry itself (RegistryConfig::endpoints). On each endpoint, transient failures (connection
@@ -20,6 +21,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include <grove/result.hpp>
 
@@ -67,10 +69,29 @@ public:
                             const BlobSink& sink,
                             const Progress& progress = {});
 
+    // Pushes go to the registry itself, never to a mirror, with a "pull,push" scope; transient
+    // failures are retried like a pull's.
+    //
+    // HEAD /v2/<repo>/blobs/<digest>: whether the repository has the blob already.
+    Result<bool> has_blob(const oci::Reference& repo, const base::Digest& digest);
+    // A monolithic upload: POST /v2/<repo>/blobs/uploads/, then one PUT of the whole blob, read
+    // from `fd` (borrowed; blob.size bytes from offset 0) to the Location with ?digest=.
+    // `progress` is called with (bytes sent, blob.size) as the body goes.
+    Result<void> push_blob(const oci::Reference& repo,
+                           const oci::Descriptor& blob,
+                           int fd,
+                           const Progress& progress = {});
+    // PUT /v2/<repo>/manifests/<tag or digest> of `ref`; the manifest's digest.
+    Result<base::Digest> push_manifest(const oci::Reference& ref,
+                                       std::string_view media_type,
+                                       const std::string& bytes);
+
 private:
     struct Transfer;
 
     Result<void> execute(const oci::Reference& repo, Transfer& transfer);
+    // execute() for a push: the registry itself, with push access.
+    Result<void> execute_push(const oci::Reference& repo, Transfer& transfer);
     Result<void> try_endpoint(const Endpoint& endpoint,
                               const std::string& scope,
                               Transfer& transfer);

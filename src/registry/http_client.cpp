@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <mutex>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -70,6 +71,34 @@ struct Transfer {
     const HttpRequest& request;
     HttpResponse response;
     std::optional<Error> failure;  // why a callback aborted the transfer
+    uint64_t sent = 0;             // bytes of the request body so far
+
+    // Fills `buffer` with the next bytes of the body; 0 at its end.
+    Result<size_t> on_read(std::span<char> buffer) {
+        const uint64_t size = request.body_fd >= 0 ? request.body_size : request.body.size();
+        auto n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - sent));
+        if (n > 0 && request.body_fd < 0) {
+            request.body.copy(buffer.data(), n, sent);
+        } else if (n > 0) {
+            const ssize_t got =
+                ::pread(request.body_fd, buffer.data(), n, static_cast<off_t>(sent));
+            if (got < 0) {
+                return base::last_errno_error("read the body of {} '{}'", request.method,
+                                              request.url);
+            }
+            if (got == 0) {
+                return base::make_error(Code::kDataLoss,
+                                        "the body of {} '{}' ended at {} of {} bytes",
+                                        request.method, request.url, sent, size);
+            }
+            n = static_cast<size_t>(got);
+        }
+        sent += n;
+        if (n > 0 && request.on_upload) {
+            request.on_upload(sent);
+        }
+        return n;
+    }
 
     bool on_header(std::string_view line) {
         line = trim(line);
@@ -108,8 +137,8 @@ struct Transfer {
         }
         if (response.body.size() + chunk.size() > request.max_body) {
             failure =
-                base::make_error(Code::kOutOfRange, "GET '{}': the response body exceeds {} bytes",
-                                 request.url, request.max_body);
+                base::make_error(Code::kOutOfRange, "{} '{}': the response body exceeds {} bytes",
+                                 request.method, request.url, request.max_body);
             return false;
         }
         response.body.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
@@ -129,15 +158,25 @@ size_t write_callback(char* data, size_t size, size_t count, void* user) {
     return static_cast<Transfer*>(user)->on_body(std::span(bytes, n)) ? n : 0;
 }
 
-Error transport_error(CURLcode code, const char* detail, const std::string& url) {
+size_t read_callback(char* data, size_t size, size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    auto read = transfer->on_read(std::span(data, size * count));
+    if (!read) {
+        transfer->failure = std::move(read).error();
+        return CURL_READFUNC_ABORT;
+    }
+    return *read;
+}
+
+Error transport_error(CURLcode code, const char* detail, const HttpRequest& request) {
     Code grove_code = Code::kUnavailable;
     if (code == CURLE_OPERATION_TIMEDOUT) {
         grove_code = Code::kDeadlineExceeded;
     } else if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL) {
         grove_code = Code::kInvalidArgument;
     }
-    return base::make_error(grove_code, "GET '{}': {}{}{}", url, curl_easy_strerror(code),
-                            *detail != '\0' ? ": " : "", trim(detail));
+    return base::make_error(grove_code, "{} '{}': {}{}{}", request.method, request.url,
+                            curl_easy_strerror(code), *detail != '\0' ? ": " : "", trim(detail));
 }
 
 }  // namespace
@@ -220,7 +259,7 @@ HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
 }
 HttpClient::~HttpClient() = default;
 
-Result<HttpResponse> HttpClient::get(const HttpRequest& request) {
+Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     if (!pool_ || !pool_->share) {
         return base::make_error(Code::kInternal, "libcurl failed to initialise");
     }
@@ -243,7 +282,20 @@ Result<HttpResponse> HttpClient::get(const HttpRequest& request) {
     CURL* h = handle.get();
     curl_easy_setopt(h, CURLOPT_SHARE, pool_->share.get());
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (request.method == "HEAD") {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (request.method == "POST" || request.method == "PUT") {
+        // UPLOAD is a PUT; CUSTOMREQUEST makes it a POST with the same streamed body.
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+                         static_cast<curl_off_t>(request.body_fd >= 0 ? request.body_size
+                                                                      : request.body.size()));
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, &read_callback);
+        curl_easy_setopt(h, CURLOPT_READDATA, &transfer);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -269,7 +321,7 @@ Result<HttpResponse> HttpClient::get(const HttpRequest& request) {
         return std::move(*transfer.failure);
     }
     if (code != CURLE_OK) {
-        return transport_error(code, detail.data(), request.url);
+        return transport_error(code, detail.data(), request);
     }
     return std::move(transfer.response);
 }

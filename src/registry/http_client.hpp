@@ -1,6 +1,7 @@
 #pragma once
 
-// HttpClient: blocking HTTP GETs over libcurl, callable from many threads at once.
+// HttpClient: blocking HTTP requests over libcurl (GET, HEAD, and the POST and PUT of pushes),
+// callable from many threads at once.
 //
 // Connections are reused through a pool of idle curl easy handles, each keeping its own
 // connection cache: libcurl does not support sharing one connection cache between concurrent
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +49,7 @@ struct HttpResponse {
 using BodySink = std::function<Result<void>(std::span<const std::byte>)>;
 
 struct HttpRequest {
+    std::string method = "GET";  // "GET", "HEAD", "POST" or "PUT"
     std::string url;
     std::vector<std::string> headers;  // "Name: value"
     // For a 2xx response: on_head sees its status and headers before any body byte, then sink
@@ -57,6 +60,13 @@ struct HttpRequest {
     BodySink sink;
     // A collected 2xx body larger than this fails the request with OutOfRange.
     size_t max_body = size_t{1} << 20;
+    // The body of a POST or PUT: body_size bytes of `body_fd` (borrowed, read with pread from
+    // offset 0, so a retry sends it again) when it is set, else `body`.
+    std::string body;
+    int body_fd = -1;
+    uint64_t body_size = 0;
+    // Called with the bytes of the body sent so far, as the upload goes.
+    std::function<void(uint64_t sent)> on_upload;
 };
 
 struct HttpOptions {
@@ -71,7 +81,7 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
     ~HttpClient();
 
-    Result<HttpResponse> get(const HttpRequest& request);
+    Result<HttpResponse> perform(const HttpRequest& request);
 
 private:
     // The curl share and the idle easy handles; defined in the .cpp, so no header sees curl.h.

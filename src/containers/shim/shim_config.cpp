@@ -209,11 +209,44 @@ Result<runtime::cgroup::Limits> limits_from_json(std::string_view text) {
     return limits_from(json);
 }
 
+namespace {
+
+base::Json blkio_to_json(const std::vector<runtime::cgroup::BlkioEntry>& entries) {
+    base::Json out = base::Json::array();
+    for (const auto& e : entries) {
+        out.push_back({e.major, e.minor, e.op, e.value});
+    }
+    return out;
+}
+
+// Absent in the reply of a shim from before blkio counters: none.
+Result<std::vector<runtime::cgroup::BlkioEntry>> blkio_from_json(const base::Json& json,
+                                                                 std::string_view key) {
+    std::vector<runtime::cgroup::BlkioEntry> out;
+    if (!json.contains(key)) {
+        return out;
+    }
+    const base::Json& list = json[std::string(key)];
+    for (const auto& e : list.is_array() ? list : base::Json::array()) {
+        if (!e.is_array() || e.size() != 4 || !e[0].is_number_unsigned() ||
+            !e[1].is_number_unsigned() || !e[2].is_string() || !e[3].is_number_unsigned()) {
+            return base::make_error(Code::kInvalidArgument, "bad '{}' entry: {}", key, e.dump());
+        }
+        out.push_back({e[0].get<uint64_t>(), e[1].get<uint64_t>(), e[2].get<std::string>(),
+                       e[3].get<uint64_t>()});
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string stats_to_json(const runtime::cgroup::Stats& stats) {
     return base::dump_json({{"memory_peak_bytes", stats.memory_peak_bytes},
                             {"cpu_usage_ns", stats.cpu_usage_ns},
                             {"pids_current", stats.pids_current},
-                            {"oom_killed", stats.oom_killed}});
+                            {"oom_killed", stats.oom_killed},
+                            {"io_service_bytes", blkio_to_json(stats.io_service_bytes)},
+                            {"io_serviced", blkio_to_json(stats.io_serviced)}});
 }
 
 Result<runtime::cgroup::Stats> stats_from_json(std::string_view text) {
@@ -224,6 +257,8 @@ Result<runtime::cgroup::Stats> stats_from_json(std::string_view text) {
     GROVE_ASSIGN_OR_RETURN(stats.cpu_usage_ns, base::json_field<uint64_t>(json, "cpu_usage_ns"));
     GROVE_ASSIGN_OR_RETURN(stats.pids_current, base::json_field<uint64_t>(json, "pids_current"));
     GROVE_ASSIGN_OR_RETURN(stats.oom_killed, base::json_field<bool>(json, "oom_killed"));
+    GROVE_ASSIGN_OR_RETURN(stats.io_service_bytes, blkio_from_json(json, "io_service_bytes"));
+    GROVE_ASSIGN_OR_RETURN(stats.io_serviced, blkio_from_json(json, "io_serviced"));
     return stats;
 }
 

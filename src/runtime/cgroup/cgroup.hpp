@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <sys/types.h>
 #include <vector>
@@ -28,11 +29,25 @@ struct Limits {
     std::optional<double> cpus;  // CPUs' worth of time per period, e.g. 0.5
 };
 
+// One block I/O counter of one device, in Docker's blkio_stats shape.
+struct BlkioEntry {
+    uint64_t major = 0;
+    uint64_t minor = 0;
+    std::string op;  // v1's own words ("Read", "Write", "Sync", "Async", "Discard", "Total"),
+                     // v2's "read" and "write", as dockerd reports each
+    uint64_t value = 0;
+
+    friend bool operator==(const BlkioEntry&, const BlkioEntry&) = default;
+};
+
 struct Stats {
     uint64_t memory_peak_bytes = 0;
     uint64_t cpu_usage_ns = 0;
     uint64_t pids_current = 0;
     bool oom_killed = false;
+    // Bytes and operations per device and op, as the kernel accounts them (blkio.hpp).
+    std::vector<BlkioEntry> io_service_bytes;
+    std::vector<BlkioEntry> io_serviced;
 };
 
 // One run's cgroup. Move-only through unique_ptr. close() reports failure; the destructor of an

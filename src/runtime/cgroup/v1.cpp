@@ -10,12 +10,15 @@
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/scope_exit.hpp"
+#include "blkio.hpp"
 
 namespace grove::runtime::cgroup {
 
 namespace {
 
-constexpr std::string_view kControllers[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+// blkio only for its counters (docker stats): grove sets no I/O limits.
+constexpr std::string_view kControllers[] = {"memory",  "pids",    "cpu",
+                                             "cpuacct", "freezer", "blkio"};
 constexpr uint64_t kCpuPeriodUs = 100000;
 constexpr uint64_t kMinCpuQuotaUs = 1000;  // the kernel's floor for a quota
 
@@ -205,6 +208,19 @@ Result<Stats> V1Cgroup::stats() const {
     }
     if (const auto* pids = dir("pids")) {
         GROVE_ASSIGN_OR_RETURN(stats.pids_current, read_u64_or_zero(*pids / "pids.current"));
+    }
+    if (const auto* blkio = dir("blkio")) {
+        // The recursive files count the group's descendants too; older kernels lack them.
+        const auto counters = [&](std::string_view name) -> Result<std::vector<BlkioEntry>> {
+            const std::string file = fmt::format("blkio.throttle.{}", name);
+            GROVE_ASSIGN_OR_RETURN(auto text, read_text_if_exists(*blkio / (file + "_recursive")));
+            if (!text) {
+                GROVE_ASSIGN_OR_RETURN(text, read_text_if_exists(*blkio / file));
+            }
+            return parse_blkio_v1(text.value_or(""));
+        };
+        GROVE_ASSIGN_OR_RETURN(stats.io_service_bytes, counters("io_service_bytes"));
+        GROVE_ASSIGN_OR_RETURN(stats.io_serviced, counters("io_serviced"));
     }
     return stats;
 }

@@ -10,6 +10,7 @@
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/scope_exit.hpp"
+#include "blkio.hpp"
 
 namespace grove::runtime::cgroup {
 
@@ -202,6 +203,13 @@ Result<Stats> V2Cgroup::stats() const {
     GROVE_ASSIGN_OR_RETURN(auto events, read_text_if_exists(path_ / "memory.events"));
     if (events) {
         stats.oom_killed = keyed_value(*events, "oom_kill").value_or(0) > 0;
+    }
+    // Present only where the io controller is enabled for the group (grove does not enable it).
+    GROVE_ASSIGN_OR_RETURN(const auto io, read_text_if_exists(path_ / "io.stat"));
+    if (io) {
+        IoStat parsed = parse_io_stat(*io);
+        stats.io_service_bytes = std::move(parsed.service_bytes);
+        stats.io_serviced = std::move(parsed.serviced);
     }
     return stats;
 }

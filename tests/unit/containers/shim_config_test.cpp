@@ -85,14 +85,25 @@ TEST(ShimConfigTest, ExecRequestsAndStatsRoundTrip) {
     EXPECT_TRUE(back->tty && back->open_stdin);
     EXPECT_EQ(to_json(request).find('\n'), std::string::npos) << "one line on the socket";
 
-    const runtime::cgroup::Stats stats{
-        .memory_peak_bytes = 1, .cpu_usage_ns = 2, .pids_current = 3, .oom_killed = true};
+    const runtime::cgroup::Stats stats{.memory_peak_bytes = 1,
+                                       .cpu_usage_ns = 2,
+                                       .pids_current = 3,
+                                       .oom_killed = true,
+                                       .io_service_bytes = {{8, 0, "Write", 4096}},
+                                       .io_serviced = {{8, 0, "Write", 1}, {8, 16, "Read", 2}}};
     const auto stats_back = stats_from_json(stats_to_json(stats));
     ASSERT_TRUE(stats_back);
     EXPECT_EQ(stats_back->memory_peak_bytes, 1u);
     EXPECT_EQ(stats_back->cpu_usage_ns, 2u);
     EXPECT_EQ(stats_back->pids_current, 3u);
     EXPECT_TRUE(stats_back->oom_killed);
+    EXPECT_EQ(stats_back->io_service_bytes, stats.io_service_bytes);
+    EXPECT_EQ(stats_back->io_serviced, stats.io_serviced);
+    // A shim from before the blkio counters answers without them.
+    const auto older = stats_from_json(
+        R"({"memory_peak_bytes":1,"cpu_usage_ns":2,"pids_current":3,"oom_killed":false})");
+    ASSERT_TRUE(older);
+    EXPECT_TRUE(older->io_service_bytes.empty());
 }
 
 }  // namespace
