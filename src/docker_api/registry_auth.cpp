@@ -1,7 +1,7 @@
 #include "docker_api/registry_auth.hpp"
 
-#include "base/json.hpp"
 #include "base/base64.hpp"
+#include "base/json.hpp"
 
 namespace grove::docker_api {
 
