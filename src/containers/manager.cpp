@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "base/child_process.hpp"
+#include "base/close_later.hpp"
 #include "base/error.hpp"
 #include "base/scope_exit.hpp"
 #include "containers/container_table.hpp"
@@ -788,6 +789,8 @@ Result<void> Manager::logs(std::string_view ref,
         ::inotify_add_watch(watch.get(), p.dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
         return base::last_errno_error("watch the log of container {}", c.name);
     }
+    // Its close waits for the kernel's SRCU grace period: the stream ends without it.
+    base::ScopeExit close_watch([&] { base::close_later(std::move(watch)); });
     bool running = true;
     while (more && !stop.stop_requested()) {
         // Read after learning the state: a container that stopped has its whole log written.
