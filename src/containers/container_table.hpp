@@ -1,7 +1,8 @@
 #pragma once
 
-// The containers' records in <root>/containers.db (store::Database: WAL, synchronous=FULL, so a
-// created container and every state change the manager reports survive a crash). One row per
+// The containers' records in <root>/containers.db (store::Database: WAL; synchronous=NORMAL, set
+// by the manager, so a created container and every state change it reports survive any process's
+// crash, though not a power loss, as the containers' processes do not). One row per
 // container; names are unique (AlreadyExists on a clash). What a running container does is the
 // shim's to say; the row holds the state last learnt, which the manager reconciles with the
 // container's directory (exit.json, the shim's lock) whenever it reads it.

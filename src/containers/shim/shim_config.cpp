@@ -162,17 +162,9 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
         GROVE_ASSIGN_OR_RETURN(auto fd,
                                base::UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600));
         GROVE_TRY(base::write_all(fd.get(), data));
-        if (::fsync(fd.get()) != 0) {
-            return base::last_errno_error("fsync '{}'", tmp.string());
-        }
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         return base::last_errno_error("rename '{}' to '{}'", tmp.string(), path.string());
-    }
-    GROVE_ASSIGN_OR_RETURN(auto dir,
-                           base::UniqueFd::open(path.parent_path(), O_RDONLY | O_DIRECTORY));
-    if (::fsync(dir.get()) != 0) {
-        return base::last_errno_error("fsync '{}'", path.parent_path().string());
     }
     return {};
 }
