@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "base/version.hpp"
+#include "containers/shim/fork_server.hpp"
 #include "groved/daemon.hpp"
 
 namespace {
@@ -80,6 +81,14 @@ int main(int argc, char** argv) {
     app.add_option("--shutdown-grace", grace_seconds,
                    "Seconds requests in flight may take to finish on SIGTERM");
     CLI11_PARSE(app, argc, argv);
+    // First, while this process has one thread (fork_server.hpp).
+    const auto log = grove::base::Logger::stderr_json(log_level(level));
+    if (auto server = grove::containers::ShimForkServer::start()) {
+        config.shim_fork_server = std::move(*server);
+    } else {
+        log.warn("containers start through the grove-shim binary",
+                 {{"error", server.error().to_string()}});
+    }
     config.shutdown_grace = std::chrono::milliseconds(static_cast<int64_t>(grace_seconds * 1000));
 
     // Writes to a client that went away must fail with EPIPE, not kill the daemon; and the stop
@@ -91,7 +100,6 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    const auto log = grove::base::Logger::stderr_json(log_level(level));
     auto daemon = grove::groved::Daemon::open(config, log);
     if (!daemon) {
         log.error("groved cannot start", {{"error", daemon.error().to_string()}});

@@ -381,6 +381,25 @@ void Manager::wait_not_busy(std::unique_lock<std::mutex>& lock, const std::strin
     changed_.wait(lock, [&] { return !busy_.contains(id); });
 }
 
+Result<base::ExitStatus> Manager::launch_shim(const fs::path& dir, int report_fd, int log_fd) {
+    if (options_.shim_fork_server) {
+        auto launched = options_.shim_fork_server->launch(dir, report_fd, log_fd);
+        if (launched || launched.error().code() != Code::kUnavailable) {
+            return launched;
+        }
+        options_.log.warn("start the grove-shim binary instead",
+                          {{"error", launched.error().to_string()}});
+    }
+    GROVE_ASSIGN_OR_RETURN(auto null, base::UniqueFd::open("/dev/null", O_RDWR));
+    GROVE_ASSIGN_OR_RETURN(auto shim, base::ChildProcess::spawn({
+                                          .argv = {options_.shim.string(), dir.string()},
+                                          .stdin_fd = null.get(),
+                                          .stdout_fd = report_fd,
+                                          .stderr_fd = log_fd,
+                                      }));
+    return shim.wait();
+}
+
 Result<void> Manager::start_locked(Container& c) {
     GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(c.image_uuid));
     {
@@ -404,18 +423,12 @@ Result<void> Manager::start_locked(Container& c) {
     }
 
     GROVE_ASSIGN_OR_RETURN(base::Pipe report, base::Pipe::create());
-    GROVE_ASSIGN_OR_RETURN(auto null, base::UniqueFd::open("/dev/null", O_RDWR));
     GROVE_ASSIGN_OR_RETURN(auto shim_log,
                            base::UniqueFd::open(p.shim_log(), O_WRONLY | O_CREAT | O_APPEND, 0600));
-    GROVE_ASSIGN_OR_RETURN(auto shim, base::ChildProcess::spawn({
-                                          .argv = {options_.shim.string(), p.dir.string()},
-                                          .stdin_fd = null.get(),
-                                          .stdout_fd = report.write.get(),
-                                          .stderr_fd = shim_log.get(),
-                                      }));
-    report.write.reset();
     // The first shim process forks the real one and exits at once.
-    GROVE_ASSIGN_OR_RETURN(const auto status, shim.wait());
+    GROVE_ASSIGN_OR_RETURN(const auto status,
+                           launch_shim(p.dir, report.write.get(), shim_log.get()));
+    report.write.reset();
     GROVE_ASSIGN_OR_RETURN(const std::string line, base::read_all(report.read.get(), 64 * 1024));
     std::string_view text = line;
     while (text.ends_with('\n')) {

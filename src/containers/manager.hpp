@@ -46,6 +46,7 @@
 #include "containers/commit_config.hpp"
 #include "containers/container.hpp"
 #include "containers/container_files.hpp"
+#include "containers/shim/fork_server.hpp"
 #include "containers/shim/log_file.hpp"
 #include "image/image_store.hpp"
 #include "inspect/layer_stack.hpp"
@@ -58,6 +59,8 @@ struct ManagerOptions {
     std::filesystem::path root;  // usually the image store's root
     // Empty: grove-shim next to the running executable (where groved is installed).
     std::filesystem::path shim;
+    // Starts shims by fork instead (groved's); the binary above when it is gone.
+    std::shared_ptr<ShimForkServer> shim_fork_server;
     base::Logger log;
     // The bridge network's host-wide state (network/bridge_network.hpp).
     std::filesystem::path network_dir = network::kDefaultNetworkDir;
@@ -175,6 +178,10 @@ private:
     Result<Container> find(std::string_view ref);
     Result<void> reconcile(Container& container);
     Result<void> start_locked(Container& container);
+    // Starts grove-shim for the container directory `dir`; the first shim process's exit.
+    Result<base::ExitStatus> launch_shim(const std::filesystem::path& dir,
+                                         int report_fd,
+                                         int log_fd);
     // The layer directories a container of `image` stacks (the mount point layer on top).
     Result<image::RunDirs> layers(const store::ImageRecord& image, const ShimConfig& config);
     struct Watcher {

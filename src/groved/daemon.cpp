@@ -117,9 +117,10 @@ Result<void> Daemon::open_services() {
     auth_ = std::make_unique<api::Authenticator>(auth);
 
     // Adopts the containers a previous daemon left running (their shims outlive it).
-    GROVE_ASSIGN_OR_RETURN(
-        containers_,
-        containers::Manager::open(*images_, {.root = images_->paths().root, .log = log_}));
+    GROVE_ASSIGN_OR_RETURN(containers_, containers::Manager::open(
+                                            *images_, {.root = images_->paths().root,
+                                                       .shim_fork_server = config_.shim_fork_server,
+                                                       .log = log_}));
     GROVE_ASSIGN_OR_RETURN(
         docker_containers_,
         docker_api::DockerContainers::open(*containers_, docker_events_,

@@ -58,6 +58,8 @@ struct DaemonConfig {
     uint64_t max_upload_bytes = uint64_t{1} << 30;
     bool tune_cgroups = true;
     std::chrono::milliseconds shutdown_grace{10'000};
+    // Forked by main() before any thread (fork_server.hpp); none: shims are executed.
+    std::shared_ptr<containers::ShimForkServer> shim_fork_server;
 };
 
 class Daemon {

@@ -15,6 +15,20 @@ std::string read_text(const std::filesystem::path& path) {
     return ss.str();
 }
 
+pid_t parent_of(pid_t pid) {
+    const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    const size_t close = stat.rfind(')');
+    return close == std::string::npos ? 0 : std::atoi(stat.c_str() + close + 4);  // ") S <ppid>"
+}
+
+std::string comm_of(pid_t pid) {
+    std::string comm = read_text("/proc/" + std::to_string(pid) + "/comm");
+    while (!comm.empty() && comm.back() == '\n') {
+        comm.pop_back();
+    }
+    return comm;
+}
+
 size_t count_open_fds() {
     return static_cast<size_t>(
         std::distance(std::filesystem::directory_iterator("/proc/self/fd"), {}));

@@ -6,11 +6,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <sys/types.h>
 
 namespace grove::testing {
 
 // The whole file, or "" when it cannot be read (e.g. a process that just exited).
 std::string read_text(const std::filesystem::path& path);
+// /proc/<pid>/stat's parent, or 0 when the process is gone.
+pid_t parent_of(pid_t pid);
+// /proc/<pid>/comm without its newline, or "" when the process is gone.
+std::string comm_of(pid_t pid);
 // The fds this process has open.
 size_t count_open_fds();
 // A hex field of /proc/<pid>/status text: status_hex(text, "CapEff"); all ones when missing.

@@ -27,6 +27,7 @@ namespace grove::containers {
 namespace {
 
 namespace fs = std::filesystem;
+using grove::testing::parent_of;
 
 class ContainersTest : public ::testing::Test {
 protected:
@@ -109,15 +110,6 @@ protected:
         auto c = manager_->inspect(id);
         EXPECT_TRUE(c) << c.error().to_string();
         return std::move(c).value_or(Container{});
-    }
-
-    static pid_t parent_of(pid_t pid) {
-        const std::string stat = grove::testing::read_text(fmt::format("/proc/{}/stat", pid));
-        const size_t close = stat.rfind(')');
-        if (close == std::string::npos) {
-            return 0;
-        }
-        return std::atoi(stat.c_str() + close + 4);  // ") S <ppid>"
     }
 
     // The cgroup directories of container `id` on this host (v1: one per hierarchy).

@@ -8,10 +8,25 @@
 #include <thread>
 
 #include "docker_fixture.hpp"
+#include "helpers/process_probes.hpp"
 #include "helpers/requirements.hpp"
 
 namespace grove::testing {
 namespace {
+
+namespace fs = std::filesystem;
+
+// The processes named `comm` whose parent is `parent`.
+std::vector<pid_t> children_named(pid_t parent, const std::string& comm) {
+    std::vector<pid_t> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const pid_t pid = std::atoi(entry.path().filename().c_str());
+        if (pid > 0 && parent_of(pid) == parent && comm_of(pid) == comm) {
+            found.push_back(pid);
+        }
+    }
+    return found;
+}
 
 class DockerContainersTest : public DockerFixture {
 protected:
@@ -174,6 +189,49 @@ TEST_F(DockerContainersTest, ROOT_DaemonRestartKeepsContainers) {
     docker_ok({"stop", "ticker"});
     EXPECT_EQ(inspect("ticker", "{{.State.Status}} {{.State.ExitCode}}"), "exited 42");
     docker_ok({"rm", "ticker"});
+}
+
+// groved forks shims from its fork server (containers/shim/fork_server.hpp) rather than
+// executing grove-shim; the server dies with groved and the shims outlive both; without it,
+// starts fall back to the binary.
+TEST_F(DockerContainersTest, ROOT_ShimsForkFromAServerThatDiesWithGroved) {
+    GROVE_REQUIRE(missing_root());
+    const pid_t groved = daemon_->pid();
+    const auto servers = children_named(groved, "grove-shim-fork");
+    ASSERT_EQ(servers.size(), 1U);
+    const auto shim_of = [&](const std::string& name) {
+        return parent_of(std::stoi(inspect(name, "{{.State.Pid}}")));
+    };
+    const auto exe_of = [](pid_t pid) {
+        return fs::read_symlink(fmt::format("/proc/{}/exe", pid));
+    };
+
+    docker_ok({"run", "-d", "--name", "forked", "busybox", "sleep", "600"});
+    const pid_t forked = shim_of("forked");
+    EXPECT_EQ(comm_of(forked), "grove-shim");
+    EXPECT_EQ(exe_of(forked), exe_of(groved)) << "not forked from groved's server";
+
+    ASSERT_EQ(::kill(servers.front(), SIGKILL), 0);
+    docker_ok({"run", "-d", "--name", "executed", "busybox", "sleep", "600"});
+    const pid_t executed = shim_of("executed");
+    EXPECT_EQ(exe_of(executed).filename(), "grove-shim");
+
+    stop_daemon(SIGTERM);
+    start_daemon();  // a fresh groved with a server of its own
+    const auto restarted = children_named(daemon_->pid(), "grove-shim-fork");
+    ASSERT_EQ(restarted.size(), 1U);
+    const pid_t server = restarted.front();
+    stop_daemon(SIGKILL);
+    for (int i = 0; i < 100 && ::kill(server, 0) == 0 && comm_of(server) == "grove-shim-fork";
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_NE(comm_of(server), "grove-shim-fork") << "the server outlived groved";
+    start_daemon();
+    EXPECT_EQ(inspect("forked", "{{.State.Status}}"), "running");
+    EXPECT_EQ(inspect("executed", "{{.State.Status}}"), "running");
+    EXPECT_EQ(shim_of("forked"), forked);
+    docker_ok({"rm", "-f", "forked", "executed"});
 }
 
 TEST_F(DockerContainersTest, ROOT_PythonClients) {

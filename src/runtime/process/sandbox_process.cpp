@@ -244,6 +244,11 @@ Result<SandboxProcess> SandboxProcess::start(const ProcessSpec& spec) {
     return process;
 }
 
+Result<void> prepare_starts() {
+    GROVE_TRY(detail::reaper_fd());
+    return {};
+}
+
 Result<std::vector<UniqueFd>> join_cgroup(const cgroup::Cgroup& cgroup, ProcessSpec& spec) {
     spec.cgroup_fd = cgroup.dir_fd();
     spec.cgroup_procs.clear();

@@ -92,6 +92,10 @@ struct ProcessSpec {
 // each hierarchy through the files returned, which must stay open until start() returns.
 Result<std::vector<base::UniqueFd>> join_cgroup(const cgroup::Cgroup& cgroup, ProcessSpec& spec);
 
+// Makes now what every start() in this process needs once (the reaper's sealed memfd), so a
+// process that forks container starters (containers::ShimForkServer) makes it once for all.
+Result<void> prepare_starts();
+
 struct RunExit {
     int exit_code;  // the command's exit code, or 128 + signal when it was killed
     int signal;     // the signal that killed the command, 0 if it exited

@@ -1,0 +1,186 @@
+#include "containers/shim/fork_server.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.hpp"
+#include "containers/shim/shim.hpp"
+#include "runtime/process/sandbox_process.hpp"
+
+namespace grove::containers {
+namespace {
+
+// The request: the container directory as the payload, the report and log fds as SCM_RIGHTS.
+// The reply: the first shim process's wait status (an int), or -errno when it could not fork.
+constexpr size_t kMaxRequest = 4096;
+constexpr int kServerSocket = 3;  // where the server keeps its end
+
+size_t thread_count() {
+    size_t n = 0;
+    if (DIR* dir = ::opendir("/proc/self/task")) {
+        while (const dirent* entry = ::readdir(dir)) {
+            n += entry->d_name[0] != '.';
+        }
+        ::closedir(dir);
+    }
+    return n;
+}
+
+// In the server's child: become grove-shim for `dir`. Never returns.
+[[noreturn]] void become_shim(std::string dir, int report_fd, int log_fd) {
+    const int null = ::open("/dev/null", O_RDWR);
+    if (null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(report_fd, STDOUT_FILENO) < 0 ||
+        ::dup2(log_fd, STDERR_FILENO) < 0) {
+        _exit(127);
+    }
+    for (const int fd : {null, report_fd, log_fd, kServerSocket}) {
+        if (fd > STDERR_FILENO) {
+            ::close(fd);
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::prctl(PR_SET_NAME, "grove-shim");
+    char name[] = "grove-shim";
+    char* argv[] = {name, dir.data(), nullptr};
+    const int code = shim_main(2, argv);
+    std::fflush(nullptr);
+    _exit(code);  // not exit(): the destructors of groved's statics are not the shim's to run
+}
+
+// Serves launches until the socket closes (groved ended). Single-threaded, so it may do anything
+// a forked child of it must not.
+[[noreturn]] void serve() {
+    for (;;) {
+        char path[kMaxRequest];
+        alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
+        iovec iov{.iov_base = path, .iov_len = sizeof path};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        const ssize_t got = ::recvmsg(kServerSocket, &msg, MSG_CMSG_CLOEXEC);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            _exit(0);
+        }
+        const cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+        int fds[2] = {-1, -1};
+        if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS ||
+            cmsg->cmsg_len != CMSG_LEN(sizeof fds)) {
+            _exit(1);  // not groved's request: nothing sane to answer
+        }
+        std::memcpy(fds, CMSG_DATA(cmsg), sizeof fds);
+        int reply = 0;
+        const pid_t child = ::fork();
+        if (child == 0) {
+            become_shim(std::string(path, static_cast<size_t>(got)), fds[0], fds[1]);
+        }
+        ::close(fds[0]);
+        ::close(fds[1]);
+        if (child < 0) {
+            reply = -errno;
+        } else {
+            while (::waitpid(child, &reply, 0) < 0 && errno == EINTR) {
+            }
+        }
+        if (::send(kServerSocket, &reply, sizeof reply, MSG_NOSIGNAL) != sizeof reply) {
+            _exit(0);
+        }
+    }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ShimForkServer>> ShimForkServer::start() {
+    if (thread_count() != 1) {
+        return base::make_error(Code::kFailedPrecondition,
+                                "the shim fork server must start before any other thread");
+    }
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        return base::last_errno_error("socketpair for the shim fork server");
+    }
+    base::UniqueFd ours(pair[0]);
+    base::UniqueFd theirs(pair[1]);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return base::last_errno_error("fork the shim fork server");
+    }
+    if (pid == 0) {
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent ||
+            ::dup2(theirs.get(), kServerSocket) < 0 ||
+            ::close_range(kServerSocket + 1, ~0U, 0) != 0) {
+            _exit(1);
+        }
+        (void)theirs.release();
+        (void)ours.release();
+        ::prctl(PR_SET_NAME, "grove-shim-fork");
+        ::signal(SIGINT, SIG_IGN);  // a terminal's ^C is groved's to handle
+        // Made once here, inherited by every shim; a failure shows at the container's start.
+        (void)runtime::process::prepare_starts();
+        serve();
+    }
+    return std::unique_ptr<ShimForkServer>(new ShimForkServer(std::move(ours), pid));
+}
+
+ShimForkServer::~ShimForkServer() {
+    socket_.reset();  // the server reads EOF and exits
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+}
+
+Result<base::ExitStatus> ShimForkServer::launch(const std::filesystem::path& dir,
+                                                int report_fd,
+                                                int log_fd) {
+    const std::string& path = dir.native();
+    if (path.empty() || path.size() > kMaxRequest) {
+        return base::make_error(Code::kInvalidArgument, "container directory '{}'", path);
+    }
+    const int fds[2] = {report_fd, log_fd};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
+    iovec iov{.iov_base = const_cast<char*>(path.data()), .iov_len = path.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof fds);
+    std::memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
+
+    std::lock_guard lock(mutex_);
+    if (::sendmsg(socket_.get(), &msg, MSG_NOSIGNAL) < 0) {
+        return base::make_error(Code::kUnavailable, "the shim fork server is gone: {}",
+                                std::strerror(errno));
+    }
+    int reply = 0;
+    ssize_t got = 0;
+    while ((got = ::recv(socket_.get(), &reply, sizeof reply, 0)) < 0 && errno == EINTR) {
+    }
+    if (got != sizeof reply) {
+        return base::make_error(Code::kUnavailable, "the shim fork server is gone");
+    }
+    if (reply < 0) {
+        return base::errno_error(-reply, "fork a shim");
+    }
+    return WIFEXITED(reply) ? base::ExitStatus{base::ExitStatus::Kind::kExited, WEXITSTATUS(reply)}
+                            : base::ExitStatus{base::ExitStatus::Kind::kSignaled, WTERMSIG(reply)};
+}
+
+}  // namespace grove::containers
