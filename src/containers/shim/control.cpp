@@ -1,5 +1,7 @@
 #include "containers/shim/control.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -42,31 +44,47 @@ Result<std::string> shim_request(int fd, std::string_view request) {
         }
         return base::last_errno_error("send '{}' to the shim", request);
     }
-    std::string line;
-    char c = 0;
-    while (true) {
-        const ssize_t n = ::read(fd, &c, 1);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
+    const auto line = read_line(fd, 64 * 1024);
+    if (!line) {
+        if (errno != 0) {
             return base::last_errno_error("read the shim's reply");
         }
-        if (n == 0) {
-            return base::make_error(Code::kUnavailable, "the shim ended during '{}'", request);
+        return base::make_error(Code::kUnavailable, "the shim ended during '{}'", request);
+    }
+    if (*line == "ok" || line->starts_with("ok ")) {
+        return line->size() > 3 ? line->substr(3) : std::string();
+    }
+    if (line->starts_with("err ")) {
+        return base::make_error(Code::kFailedPrecondition, "{}", line->substr(4));
+    }
+    return base::make_error(Code::kInternal, "unexpected reply from the shim: '{}'", *line);
+}
+
+std::optional<std::string> read_line(int fd, size_t max) {
+    std::string line;
+    char buf[4096];
+    while (line.size() < max) {
+        errno = 0;
+        const ssize_t peeked = ::recv(fd, buf, sizeof buf, MSG_PEEK);
+        if (peeked < 0 && errno == EINTR) {
+            continue;
         }
-        if (c == '\n') {
-            break;
+        if (peeked <= 0) {
+            return std::nullopt;
         }
-        line += c;
+        const auto* end = static_cast<const char*>(std::memchr(buf, '\n', peeked));
+        const size_t take = end != nullptr ? end - buf + 1 : static_cast<size_t>(peeked);
+        // What was peeked is there to take: one stream reader, so nobody took it meanwhile.
+        if (::recv(fd, buf, take, 0) != static_cast<ssize_t>(take)) {
+            return std::nullopt;
+        }
+        if (end != nullptr) {
+            line.append(buf, take - 1);
+            return line;
+        }
+        line.append(buf, take);
     }
-    if (line == "ok" || line.starts_with("ok ")) {
-        return line.size() > 3 ? line.substr(3) : std::string();
-    }
-    if (line.starts_with("err ")) {
-        return base::make_error(Code::kFailedPrecondition, "{}", line.substr(4));
-    }
-    return base::make_error(Code::kInternal, "unexpected reply from the shim: '{}'", line);
+    return std::nullopt;
 }
 
 Result<std::string> shim_call(const std::filesystem::path& dir, std::string_view request) {

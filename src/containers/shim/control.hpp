@@ -28,6 +28,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,12 @@ Result<base::UniqueFd> connect_shim(const std::filesystem::path& dir);
 
 // Sends `request` and reads the reply line: its text after "ok" (trimmed), or the shim's error.
 Result<std::string> shim_request(int fd, std::string_view request);
+
+// Reads one line (without its '\n') and nothing after it, which is the peer's next bytes (an
+// attach's stdin, an exec's output): peeks, then takes the line, two reads where reading a byte
+// at a time took one per byte. nullopt at EOF, on an error (SO_RCVTIMEO's timeout too) or past
+// `max` bytes.
+std::optional<std::string> read_line(int fd, size_t max);
 
 // One request on a connection of its own.
 Result<std::string> shim_call(const std::filesystem::path& dir, std::string_view request);

@@ -41,22 +41,7 @@ std::vector<std::string_view> split_words(std::string_view text) {
 std::optional<std::string> read_request(int fd) {
     const timeval timeout{.tv_sec = 1, .tv_usec = 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    std::string line;
-    char c = 0;
-    while (line.size() < 64 * 1024) {
-        const ssize_t n = ::read(fd, &c, 1);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return std::nullopt;
-        }
-        if (c == '\n') {
-            return line;
-        }
-        line += c;
-    }
-    return std::nullopt;
+    return read_line(fd, 64 * 1024);
 }
 
 void send_line(int fd, const std::string& text) {
