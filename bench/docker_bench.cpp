@@ -6,7 +6,10 @@
 // - BM_*DockerRunRm: `docker run --rm --network none busybox true` with the docker CLI;
 // - BM_*DockerExec: `docker exec <c> true` into a running `sleep` container, with the CLI;
 // - BM_*DockerApiLifecycle: create + start + wait + delete of `true` through the raw API over the
-//   unix socket (one libcurl handle, kept alive), no CLI in the way.
+//   unix socket (one libcurl handle, kept alive), no CLI in the way;
+// - BM_*DockerApiExec: exec create + start (attached: the output stream to its end) + inspect of
+//   `true` in the running `sleep` container through the raw API, what `docker exec` does less
+//   the CLI's own floor.
 // Prints the medians and groved's ratio over dockerd for each (the goal is >= 10x). The dockerd
 // side is skipped with the reason when dockerd cannot start. Never part of the test suite.
 //
@@ -127,17 +130,28 @@ void run_rm(benchmark::State& state, const Target& target) {
     time_cli(state, target, {"run", "--rm", "--network", "none", "busybox:latest", "true"});
 }
 
+// A running `sleep` named bench-exec to exec into; false (the benchmark skipped) when it fails.
+template <typename Target>
+bool start_exec_target(benchmark::State& state, const Target& target) {
+    if (!target.error.empty()) {
+        state.SkipWithError(target.error.c_str());
+        return false;
+    }
+    (void)target.docker({"rm", "-f", "bench-exec"}, seconds(30));
+    auto started = target.docker({"run", "-d", "--name", "bench-exec", "--network", "none",
+                                  "busybox:latest", "sleep", "3600"},
+                                 seconds(60));
+    if (!started || !started->status.success()) {
+        state.SkipWithError("cannot start the exec target");
+        return false;
+    }
+    return true;
+}
+
 template <typename Target>
 void exec(benchmark::State& state, const Target& target) {
-    if (target.error.empty()) {
-        (void)target.docker({"rm", "-f", "bench-exec"}, seconds(30));
-        auto started = target.docker({"run", "-d", "--name", "bench-exec", "--network", "none",
-                                      "busybox:latest", "sleep", "3600"},
-                                     seconds(60));
-        if (!started || !started->status.success()) {
-            state.SkipWithError("cannot start the exec target");
-            return;
-        }
+    if (!start_exec_target(state, target)) {
+        return;
     }
     time_cli(state, target, {"exec", "bench-exec", "true"});
     (void)target.docker({"rm", "-f", "bench-exec"}, seconds(30));
@@ -190,8 +204,27 @@ Result<void> lifecycle(CURL* curl) {
     return {};
 }
 
-template <typename Target>
-void api_lifecycle(benchmark::State& state, const Target& target) {
+// The exec's start answers with the raw output stream and closes the connection (dockerd hijacks
+// it even without an upgrade), so curl reads it to the end and reconnects for the next call.
+Result<void> exec_true(CURL* curl, const std::string& container) {
+    GROVE_ASSIGN_OR_RETURN(
+        const std::string made,
+        call(curl, "POST", "/containers/" + container + "/exec",
+             R"({"Cmd":["true"],"AttachStdout":true,"AttachStderr":true})", 201));
+    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(made));
+    const std::string id = json.value("Id", "");
+    GROVE_TRY(call(curl, "POST", "/exec/" + id + "/start", R"({"Detach":false,"Tty":false})", 200));
+    GROVE_ASSIGN_OR_RETURN(const std::string inspected,
+                           call(curl, "GET", "/exec/" + id + "/json", "", 200));
+    if (inspected.find("\"ExitCode\":0") == std::string::npos) {
+        return Error(Code::kInternal, "exec inspect: " + inspected);
+    }
+    return {};
+}
+
+// Times `step(curl)` over one libcurl handle on the target's socket.
+template <typename Target, typename Step>
+void time_api(benchmark::State& state, const Target& target, const Step& step) {
     if (!target.error.empty()) {
         state.SkipWithError(target.error.c_str());
         return;
@@ -204,7 +237,7 @@ void api_lifecycle(benchmark::State& state, const Target& target) {
         MedianTimer timer(state);
         for (auto _ : state) {
             auto op = timer.op();
-            if (auto done = lifecycle(curl); !done) {
+            if (auto done = step(curl); !done) {
                 state.SkipWithError(done.error().message().c_str());
                 break;
             }
@@ -212,6 +245,20 @@ void api_lifecycle(benchmark::State& state, const Target& target) {
     }
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
+}
+
+template <typename Target>
+void api_lifecycle(benchmark::State& state, const Target& target) {
+    time_api(state, target, lifecycle);
+}
+
+template <typename Target>
+void api_exec(benchmark::State& state, const Target& target) {
+    if (!start_exec_target(state, target)) {
+        return;
+    }
+    time_api(state, target, [](CURL* curl) { return exec_true(curl, "bench-exec"); });
+    (void)target.docker({"rm", "-f", "bench-exec"}, seconds(30));
 }
 
 void BM_GroveDockerPs(benchmark::State& state) {
@@ -232,6 +279,12 @@ void BM_GroveDockerExec(benchmark::State& state) {
 void BM_PeerDockerExec(benchmark::State& state) {
     exec(state, dockerd());
 }
+void BM_GroveDockerApiExec(benchmark::State& state) {
+    api_exec(state, groved());
+}
+void BM_PeerDockerApiExec(benchmark::State& state) {
+    api_exec(state, dockerd());
+}
 void BM_GroveDockerApiLifecycle(benchmark::State& state) {
     api_lifecycle(state, groved());
 }
@@ -245,12 +298,15 @@ BENCHMARK(BM_GroveDockerRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->Mi
 BENCHMARK(BM_PeerDockerRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_PeerDockerExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+BENCHMARK(BM_GroveDockerApiExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+BENCHMARK(BM_PeerDockerApiExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerApiLifecycle)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_PeerDockerApiLifecycle)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 
 const bool kRegistered = (compare("BM_GroveDockerPs", "BM_PeerDockerPs"),
                           compare("BM_GroveDockerRunRm", "BM_PeerDockerRunRm"),
                           compare("BM_GroveDockerExec", "BM_PeerDockerExec"),
+                          compare("BM_GroveDockerApiExec", "BM_PeerDockerApiExec"),
                           compare("BM_GroveDockerApiLifecycle", "BM_PeerDockerApiLifecycle"),
                           true);
 
