@@ -498,7 +498,9 @@ Result<void> Manager::kill(std::string_view ref, int signal) {
     return {};
 }
 
-Result<bool> Manager::wait_for_shim(const std::string& id, std::optional<milliseconds> timeout) {
+Result<bool> Manager::wait_for_shim(const std::string& id,
+                                    std::optional<milliseconds> timeout,
+                                    std::stop_token stop) {
     auto conn = connect_shim(paths(id).dir);
     if (!conn) {
         return conn.error().code() == Code::kUnavailable ? Result<bool>(true) : conn.error();
@@ -507,8 +509,30 @@ Result<bool> Manager::wait_for_shim(const std::string& id, std::optional<millise
     if (!ok) {
         return ok.error().code() == Code::kUnavailable ? Result<bool>(true) : ok.error();
     }
-    // The shim never writes again: readable means it closed the connection, i.e. ended.
-    return base::wait_readable(conn->get(), timeout);
+    // The shim never writes again: readable means it closed the connection, i.e. ended. The
+    // connection is kept across slices: a reconnect per slice cost every running container's
+    // watcher ten connections, lock probes and database reads a second.
+    using std::chrono::steady_clock;
+    std::optional<steady_clock::time_point> deadline;
+    if (timeout) {
+        deadline = steady_clock::now() + *timeout;
+    }
+    while (true) {
+        std::optional<milliseconds> slice;
+        if (deadline) {
+            slice = std::chrono::ceil<milliseconds>(*deadline - steady_clock::now());
+            if (*slice <= milliseconds::zero()) {
+                return false;
+            }
+        }
+        if (stop.stop_possible()) {
+            slice = std::min(slice.value_or(kWaitSlice), kWaitSlice);
+        }
+        GROVE_ASSIGN_OR_RETURN(const bool ended, base::wait_readable(conn->get(), slice));
+        if (ended || stop.stop_requested()) {
+            return ended;
+        }
+    }
 }
 
 Result<bool> Manager::stop(std::string_view ref, std::optional<std::chrono::seconds> timeout) {
@@ -629,7 +653,7 @@ Result<WaitResult> Manager::wait(std::string_view ref,
         if (!c.state.running()) {
             break;
         }
-        GROVE_TRY(wait_for_shim(id, kWaitSlice));
+        GROVE_TRY(wait_for_shim(id, std::nullopt, stop));
         if (stop.stop_requested()) {
             return base::make_error(Code::kCancelled, "wait for container {} cancelled", id);
         }

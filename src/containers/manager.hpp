@@ -209,9 +209,11 @@ private:
     void wait_not_busy(std::unique_lock<std::mutex>& lock, const std::string& id);
     // The shim's reply to `request`; FailedPrecondition unless the container runs.
     Result<std::string> shim_request_running(std::string_view ref, std::string_view request);
-    // Waits for the shim of `id` to end: true once it has, false when `timeout` passed.
+    // Waits for the shim of `id` to end: true once it has, false when `timeout` passed or `stop`
+    // was requested (seen within kWaitSlice).
     Result<bool> wait_for_shim(const std::string& id,
-                               std::optional<std::chrono::milliseconds> timeout);
+                               std::optional<std::chrono::milliseconds> timeout,
+                               std::stop_token stop = {});
 
     image::ImageStore& store_;
     const ManagerOptions options_;
