@@ -210,6 +210,14 @@ TEST_F(DockerContainersTest, ROOT_ShimsForkFromAServerThatDiesWithGroved) {
     const pid_t forked = shim_of("forked");
     EXPECT_EQ(comm_of(forked), "grove-shim");
     EXPECT_EQ(exe_of(forked), exe_of(groved)) << "not forked from groved's server";
+    // What ps and pkill -f see: not groved's command line (pkill -f groved spares the shims).
+    const std::string shim_cmdline = read_text(fmt::format("/proc/{}/cmdline", forked));
+    EXPECT_TRUE(shim_cmdline.starts_with(std::string("grove-shim\0", 11) + root().string()))
+        << shim_cmdline;
+    EXPECT_EQ(shim_cmdline.find("--root"), std::string::npos) << shim_cmdline;
+    const std::string server_cmdline = read_text(fmt::format("/proc/{}/cmdline", servers.front()));
+    EXPECT_TRUE(server_cmdline.starts_with(std::string("grove-shim-fork\0", 16))) << server_cmdline;
+    EXPECT_EQ(server_cmdline.find("--root"), std::string::npos) << server_cmdline;
 
     ASSERT_EQ(::kill(servers.front(), SIGKILL), 0);
     docker_ok({"run", "-d", "--name", "executed", "busybox", "sleep", "600"});

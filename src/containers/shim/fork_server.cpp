@@ -1,11 +1,17 @@
 #include "containers/shim/fork_server.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <initializer_list>
 #include <linux/close_range.h>
+#include <span>
+#include <sstream>
+#include <string_view>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -34,6 +40,54 @@ size_t thread_count() {
     return n;
 }
 
+// This process's argument strings, in place (/proc/self/stat's arg_start and arg_end): groved's
+// command line, which the server and every shim inherit; empty when unknown.
+std::span<char> argument_area() {
+    std::string stat;
+    if (const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC); fd >= 0) {
+        char buf[4096];
+        const ssize_t got = ::read(fd, buf, sizeof buf);
+        stat.assign(buf, static_cast<size_t>(std::max<ssize_t>(got, 0)));
+        ::close(fd);
+    }
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) {
+        return {};
+    }
+    // Fields from the third on; arg_start and arg_end are the 48th and 49th.
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    unsigned long start = 0;
+    unsigned long end = 0;
+    for (int n = 3; n <= 49 && fields >> field; ++n) {
+        if (n == 48) {
+            start = std::strtoul(field.c_str(), nullptr, 10);
+        } else if (n == 49) {
+            end = std::strtoul(field.c_str(), nullptr, 10);
+        }
+    }
+    if (start == 0 || end <= start) {
+        return {};
+    }
+    return {reinterpret_cast<char*>(start), end - start};
+}
+
+// Rewrites the argument strings in place, as setproctitle does (prctl(PR_SET_MM) would need
+// CAP_SYS_RESOURCE, which a root in a container may lack), so that ps and `pkill -f groved` see
+// `args`, cut to fit, and not groved's command line.
+void set_cmdline(std::span<char> area, std::initializer_list<std::string_view> args) {
+    std::fill(area.begin(), area.end(), '\0');
+    size_t used = 0;
+    for (const std::string_view arg : args) {
+        if (used + 1 >= area.size()) {
+            return;
+        }
+        const size_t n = std::min(arg.size(), area.size() - 1 - used);  // a NUL stays last
+        arg.copy(area.data() + used, n);
+        used += n + 1;
+    }
+}
+
 // In the server's child: become grove-shim for `dir`. Never returns.
 [[noreturn]] void become_shim(std::string dir, int report_fd, int log_fd) {
     const int null = ::open("/dev/null", O_RDWR);
@@ -50,6 +104,7 @@ size_t thread_count() {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::prctl(PR_SET_NAME, "grove-shim");
+    set_cmdline(argument_area(), {"grove-shim", dir});
     char name[] = "grove-shim";
     char* argv[] = {name, dir.data(), nullptr};
     const int code = shim_main(2, argv);
@@ -129,6 +184,7 @@ Result<std::unique_ptr<ShimForkServer>> ShimForkServer::start() {
         (void)theirs.release();
         (void)ours.release();
         ::prctl(PR_SET_NAME, "grove-shim-fork");
+        set_cmdline(argument_area(), {"grove-shim-fork"});
         ::signal(SIGINT, SIG_IGN);  // a terminal's ^C is groved's to handle
         // Made once here, inherited by every shim; a failure shows at the container's start.
         (void)runtime::process::prepare_starts();
