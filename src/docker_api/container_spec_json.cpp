@@ -199,6 +199,7 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
     GROVE_ASSIGN_OR_RETURN(spec.limits, limits_from_json(host));
     GROVE_ASSIGN_OR_RETURN(extras.cpu_shares, number(host, "CpuShares"));
     GROVE_ASSIGN_OR_RETURN(spec.read_only, flag(host, "ReadonlyRootfs"));
+    GROVE_ASSIGN_OR_RETURN(spec.init, flag(host, "Init"));
     GROVE_ASSIGN_OR_RETURN(extras.auto_remove, flag(host, "AutoRemove"));
     GROVE_ASSIGN_OR_RETURN(const std::string network, text(host, "NetworkMode"));
     if (network == "host") {
