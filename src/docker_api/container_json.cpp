@@ -68,7 +68,8 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
             {"CapAdd", base::Json()},
             {"CapDrop", base::Json()},
             {"LogConfig", {{"Type", "json-file"}, {"Config", base::Json::object()}}},
-            {"PortBindings", port_bindings(c)}};
+            {"PortBindings", port_bindings(c)},
+            {"PublishAllPorts", e.publish_all_ports}};
 }
 
 base::Json healthcheck(const containers::Healthcheck& h) {
