@@ -63,11 +63,12 @@ Result<bool> Client::push_blob(const oci::Reference& repo,
     std::string location;
     bool mounted = false;
     std::optional<Endpoint> registry;  // where the upload started, for a relative Location
+    bool try_mount = mount_from.has_value();
     Transfer start{.what = what};
     start.request = [&](const Endpoint& endpoint) {
         registry = endpoint;
         std::string url = endpoint.base_url + "/v2/" + repo.repository + "/blobs/uploads/";
-        if (mount_from) {
+        if (try_mount) {
             url = with_query(with_query(url, "mount", blob.digest.str()), "from", *mount_from);
         }
         return HttpRequest{.method = "POST", .url = url};
@@ -77,7 +78,14 @@ Result<bool> Client::push_blob(const oci::Reference& repo,
         mounted = response.status == 201;
         return {};
     };
-    GROVE_TRY(execute_push(repo, start));
+    auto started = execute_push(repo, start);
+    if (!started && try_mount) {
+        // A mount needs pull access to the other repository too, which a token scoped to this
+        // one may lack: upload instead, as a registry that cannot mount would have us do.
+        try_mount = false;
+        started = execute_push(repo, start);
+    }
+    GROVE_TRY(std::move(started));
     if (mounted) {
         return true;
     }
