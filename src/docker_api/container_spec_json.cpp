@@ -246,7 +246,9 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
 
 Result<void> publish_image_ports(const base::Json& image_config, CreateRequest& create) {
     const auto config = image_config.find("config");
-    if (!create.extras.publish_all_ports || config == image_config.end() || !config->is_object()) {
+    // Off the bridge there is nothing to publish on: dockerd ignores -P there too.
+    if (!create.extras.publish_all_ports || create.spec.network != containers::Network::kBridge ||
+        config == image_config.end() || !config->is_object()) {
         return {};
     }
     if (const auto exposed = config->find("ExposedPorts"); exposed != config->end()) {

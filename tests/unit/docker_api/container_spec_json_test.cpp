@@ -137,6 +137,11 @@ TEST(ContainerSpecJson, PublishAllAddsTheImagesExposedPorts) {
     ASSERT_TRUE(plain);
     ASSERT_TRUE(publish_image_ports(*image, *plain));
     EXPECT_TRUE(plain->spec.ports.empty());
+    auto host = parse(R"({"Image": "web", "HostConfig": {"PublishAllPorts": true,
+                                                          "NetworkMode": "host"}})");
+    ASSERT_TRUE(host);
+    ASSERT_TRUE(publish_image_ports(*image, *host));
+    EXPECT_TRUE(host->spec.ports.empty());
 }
 
 TEST(ContainerSpecJson, RefusesWhatTheEngineCannotDo) {
