@@ -319,6 +319,7 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
     shim.tty = spec.tty;
     shim.open_stdin = spec.open_stdin;
     shim.read_only = spec.read_only;
+    shim.init = spec.init;
     shim.limits = spec.limits;
 
     std::string_view name = spec.name;

@@ -7,6 +7,7 @@
 // when asked for, goes through an attachment to the shim made once the container runs.
 
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/error.hpp"
@@ -29,6 +30,12 @@ constexpr milliseconds kReadSlice{100};
 // detaches or goes (then true), or `stop` is requested.
 using InputPump = std::function<bool(int conn, std::stop_token stop)>;
 
+// When the input pump runs (on a thread of its own, while the output streams).
+enum class Input {
+    kWithStdin,  // only with stdin attached: without it the client's side carries nothing
+    kAlways,     // also without: the client's messages are more than input (websocket pings)
+};
+
 // The attach both forms share, once the client's stream is hijacked: the log so far with `logs`,
 // then with `stream` what comes until the container stops or the client detaches, in Docker's
 // frames unless `raw` or the container has a tty. `send` writes one chunk of output and returns
@@ -38,6 +45,7 @@ Result<void> stream_attach(const DockerServices& s,
                            Container c,
                            bool raw,
                            const std::function<bool(std::string_view)>& send,
+                           Input input_when,
                            const InputPump& input_pump) {
     const containers::LogOptions output{.stdout = query_flag(request, "stdout"),
                                         .stderr = query_flag(request, "stderr")};
@@ -67,11 +75,14 @@ Result<void> stream_attach(const DockerServices& s,
         GROVE_ASSIGN_OR_RETURN(
             conn, s.containers.manager().attach(c.id, s.containers.extras(c.id).stdin_once));
     }
-    const std::jthread input([&](std::stop_token input_stop) {
-        if (input_pump(conn.get(), input_stop)) {
-            detach.request_stop();
-        }
-    });
+    std::optional<std::jthread> input;
+    if (conn.valid() || input_when == Input::kAlways) {
+        input.emplace([&](std::stop_token input_stop) {
+            if (input_pump(conn.get(), input_stop)) {
+                detach.request_stop();
+            }
+        });
+    }
     containers::LogOptions follow = output;
     follow.since_ns = since;
     follow.follow = true;
@@ -87,11 +98,8 @@ Result<void> attach(const DockerServices& s, http::Request& request, http::Respo
     GROVE_ASSIGN_OR_RETURN(http::RawStream raw, hijack(request, writer));
     return stream_attach(
         s, request, c, /*raw=*/false,
-        [&raw](std::string_view data) { return raw.write(data).has_value(); },
+        [&raw](std::string_view data) { return raw.write(data).has_value(); }, Input::kWithStdin,
         [&raw, &keys](int conn, std::stop_token stop) {
-            if (conn < 0) {
-                return false;
-            }
             // The shim's copy of the output is dropped: the log has it.
             const auto detached = pump(
                 raw, conn, keys, [](std::string_view) { return Result<void>(); }, stop);
@@ -171,7 +179,7 @@ Result<void> attach_ws(const DockerServices& s,
     };
     GROVE_TRY(stream_attach(
         s, request, c, /*raw=*/true,
-        [&](std::string_view data) { return send_frame(WsOpcode::kText, data); },
+        [&](std::string_view data) { return send_frame(WsOpcode::kText, data); }, Input::kAlways,
         [&](int conn, std::stop_token stop) {
             return websocket_input(raw, conn, keys, send_frame, stop);
         }));

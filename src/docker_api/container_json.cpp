@@ -53,6 +53,7 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
             {"AutoRemove", e.auto_remove},
             {"Privileged", false},
             {"ReadonlyRootfs", c.config.read_only},
+            {"Init", c.config.init ? base::Json(true) : base::Json()},
             {"Memory", limits.memory_bytes.value_or(0)},
             {"MemorySwap", limits.memory_bytes ? *limits.memory_bytes : 0},
             {"NanoCpus", static_cast<int64_t>(limits.cpus.value_or(0) * 1e9)},
@@ -67,7 +68,8 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
             {"CapAdd", base::Json()},
             {"CapDrop", base::Json()},
             {"LogConfig", {{"Type", "json-file"}, {"Config", base::Json::object()}}},
-            {"PortBindings", port_bindings(c)}};
+            {"PortBindings", port_bindings(c)},
+            {"PublishAllPorts", e.publish_all_ports}};
 }
 
 base::Json healthcheck(const containers::Healthcheck& h) {

@@ -11,6 +11,7 @@
 #include "docker_api/container_json.hpp"
 #include "docker_api/container_spec_json.hpp"
 #include "docker_api/filters.hpp"
+#include "docker_api/image_json.hpp"
 #include "docker_api/image_names.hpp"
 #include "docker_api/routes.hpp"
 
@@ -32,6 +33,7 @@ Result<void> create(const DockerServices& s, http::Request& request, http::Respo
     GROVE_ASSIGN_OR_RETURN(CreateRequest create, create_request_from_json(body));
     GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, find_image(s.images, create.spec.image));
     create.spec.image = image.uuid;
+    GROVE_TRY(publish_image_ports(config_of(image), create));
     create.spec.name = std::string(request.query().get("name").value_or(""));
     auto made = s.containers.manager().create(create.spec);
     if (!made && made.error().code() == Code::kAlreadyExists) {

@@ -79,6 +79,24 @@ Result<network::PortBinding> parse_port(std::string_view key) {
     return port;
 }
 
+// Adds to `ports` the keys of `exposed` (an ExposedPorts object: {"80/tcp": {}}) not published
+// yet, each on a random host port.
+Result<void> publish_exposed(const base::Json& exposed, std::vector<network::PortBinding>& ports) {
+    if (!exposed.is_object()) {
+        return {};
+    }
+    for (const auto& [key, unused] : exposed.items()) {
+        GROVE_ASSIGN_OR_RETURN(const auto port, parse_port(key));
+        const bool bound = std::any_of(ports.begin(), ports.end(), [&](const auto& p) {
+            return p.container_port == port.container_port && p.protocol == port.protocol;
+        });
+        if (!bound) {
+            ports.push_back(port);
+        }
+    }
+    return {};
+}
+
 // HostConfig.PortBindings, then with PublishAllPorts every exposed port not bound yet on a
 // random host port.
 Result<std::vector<network::PortBinding>> published_ports(const base::Json& body,
@@ -108,17 +126,8 @@ Result<std::vector<network::PortBinding>> published_ports(const base::Json& body
         }
     }
     GROVE_ASSIGN_OR_RETURN(const bool publish_all, flag(host, "PublishAllPorts"));
-    const auto exposed = body.find("ExposedPorts");
-    if (publish_all && exposed != body.end() && exposed->is_object()) {
-        for (const auto& [key, unused] : exposed->items()) {
-            GROVE_ASSIGN_OR_RETURN(const auto port, parse_port(key));
-            const bool bound = std::any_of(ports.begin(), ports.end(), [&](const auto& p) {
-                return p.container_port == port.container_port && p.protocol == port.protocol;
-            });
-            if (!bound) {
-                ports.push_back(port);
-            }
-        }
+    if (const auto exposed = body.find("ExposedPorts"); publish_all && exposed != body.end()) {
+        GROVE_TRY(publish_exposed(*exposed, ports));
     }
     return ports;
 }
@@ -198,7 +207,9 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
     GROVE_TRY(refuse_unsupported(host));
     GROVE_ASSIGN_OR_RETURN(spec.limits, limits_from_json(host));
     GROVE_ASSIGN_OR_RETURN(extras.cpu_shares, number(host, "CpuShares"));
+    GROVE_ASSIGN_OR_RETURN(extras.publish_all_ports, flag(host, "PublishAllPorts"));
     GROVE_ASSIGN_OR_RETURN(spec.read_only, flag(host, "ReadonlyRootfs"));
+    GROVE_ASSIGN_OR_RETURN(spec.init, flag(host, "Init"));
     GROVE_ASSIGN_OR_RETURN(extras.auto_remove, flag(host, "AutoRemove"));
     GROVE_ASSIGN_OR_RETURN(const std::string network, text(host, "NetworkMode"));
     if (network == "host") {
@@ -231,6 +242,19 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
         GROVE_ASSIGN_OR_RETURN(spec.healthcheck.start_period_ns, number(*check, "StartPeriod"));
     }
     return out;
+}
+
+Result<void> publish_image_ports(const base::Json& image_config, CreateRequest& create) {
+    const auto config = image_config.find("config");
+    // Off the bridge there is nothing to publish on: dockerd ignores -P there too.
+    if (!create.extras.publish_all_ports || create.spec.network != containers::Network::kBridge ||
+        config == image_config.end() || !config->is_object()) {
+        return {};
+    }
+    if (const auto exposed = config->find("ExposedPorts"); exposed != config->end()) {
+        GROVE_TRY(publish_exposed(*exposed, create.spec.ports));
+    }
+    return {};
 }
 
 }  // namespace grove::docker_api

@@ -21,6 +21,11 @@ struct CreateRequest {
 
 Result<CreateRequest> create_request_from_json(const base::Json& body);
 
+// With HostConfig.PublishAllPorts: adds the ports the image exposes (`image_config`'s
+// config.ExposedPorts) that create.spec.ports lacks, on random host ports, as dockerd merges the
+// image's ExposedPorts into the container's before publishing them all (docker run -P).
+Result<void> publish_image_ports(const base::Json& image_config, CreateRequest& create);
+
 // HostConfig's resource fields (create and POST /containers/{id}/update): Memory, NanoCpus,
 // CpuQuota/CpuPeriod, PidsLimit; zero or absent is unset.
 Result<runtime::cgroup::Limits> limits_from_json(const base::Json& host_config);

@@ -19,7 +19,8 @@ std::string extras_to_json(const DockerExtras& e) {
                             {"attach_stderr", e.attach_stderr},
                             {"stdin_once", e.stdin_once},
                             {"network_mode", e.network_mode},
-                            {"cpu_shares", e.cpu_shares}});
+                            {"cpu_shares", e.cpu_shares},
+                            {"publish_all_ports", e.publish_all_ports}});
 }
 
 std::optional<DockerExtras> extras_from_json(std::string_view text) {
@@ -36,6 +37,7 @@ std::optional<DockerExtras> extras_from_json(std::string_view text) {
     e.stdin_once = json->value("stdin_once", false);
     e.network_mode = json->value("network_mode", "default");
     e.cpu_shares = json->value("cpu_shares", int64_t{0});
+    e.publish_all_ports = json->value("publish_all_ports", false);
     return e;
 }
 

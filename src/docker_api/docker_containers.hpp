@@ -35,7 +35,8 @@ struct DockerExtras {
     bool attach_stderr = false;
     bool stdin_once = false;
     std::string network_mode = "default";
-    int64_t cpu_shares = 0;  // recorded for inspect; the engine has no relative CPU weight
+    int64_t cpu_shares = 0;          // recorded for inspect; the engine has no relative CPU weight
+    bool publish_all_ports = false;  // -P, for inspect: the ports it published are in the spec
 };
 
 class DockerContainers {

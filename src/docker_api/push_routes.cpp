@@ -1,134 +1,57 @@
 // POST /images/{name}/push: `docker push`, answered with dockerd's stream of JSON progress lines.
-//
-// What goes to the registry:
-// - an image imported from a manifest (or a tag of one: same layers, same config) is pushed as
-//   it was fetched: the stored manifest, config and layer blobs, so its digest is unchanged;
-// - any other image (a run's or a commit's, or one whose blobs are gone) is flattened as `docker
-//   save` does (flat_image.hpp) and pushed as a Docker schema 2 manifest of one gzip layer, which
-//   compresses the same way every time: a re-push finds its layer already there.
+// What goes to the registry is push_plan.hpp's. A blob the repository has is skipped ("Layer
+// already exists"); one this daemon pushed to another repository of the registry is mounted
+// from there ("Mounted from <repo>"), as dockerd does with what its pushes recorded.
 
-#include <fcntl.h>
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 
-#include "archive/gzip.hpp"
 #include "base/error.hpp"
 #include "base/temp_dir.hpp"
-#include "base/unique_fd.hpp"
-#include "docker_api/flat_image.hpp"
 #include "docker_api/image_names.hpp"
+#include "docker_api/push_plan.hpp"
 #include "docker_api/registry_auth.hpp"
 #include "docker_api/routes.hpp"
-#include "oci/manifest.hpp"
-#include "oci/media_types.hpp"
 #include "registry/client.hpp"
 
 namespace grove::docker_api {
 namespace {
 
-struct Blob {
-    oci::Descriptor descriptor;
-    base::UniqueFd fd;
-};
-
-// What one tag's push sends: the blobs, then the manifest that names them.
-struct PushPlan {
-    std::vector<Blob> layers;
-    std::optional<Blob> config;  // always set once planned
-    std::string manifest;
-    std::string media_type;
-};
-
-Result<Blob> stored_blob(const store::ContentStore& content, const oci::Descriptor& descriptor) {
-    GROVE_ASSIGN_OR_RETURN(auto fd, content.open_blob(descriptor.digest));
-    return Blob{descriptor, std::move(fd)};
-}
-
-// The plan of an image whose manifest the store still holds with every blob it names, if any:
-// `image` itself when imported, or the imported ancestor it shares its layers and config with.
-Result<std::optional<PushPlan>> stored_plan(image::ImageStore& images,
-                                            const store::ImageRecord& image) {
-    GROVE_ASSIGN_OR_RETURN(std::vector<store::ImageRecord> candidates, images.lineage(image.uuid));
-    candidates.insert(candidates.begin(), image);
-    const store::ContentStore& content = images.content();
-    for (const auto& candidate : candidates) {
-        if (candidate.top_layer != image.top_layer || candidate.config_json != image.config_json) {
-            break;
+// Which repositories of which registry hold a blob, as this daemon's pushes learned it: a blob
+// pushed to one repository is mounted into the next instead of uploaded again.
+class KnownBlobs {
+public:
+    void add(const oci::Reference& repo, const base::Digest& digest) {
+        std::lock_guard lock(mutex_);
+        auto& repos = repos_[repo.domain + " " + digest.str()];
+        if (std::find(repos.begin(), repos.end(), repo.repository) == repos.end()) {
+            repos.push_back(repo.repository);
         }
-        if (!candidate.manifest_digest) {
-            continue;
-        }
-        GROVE_ASSIGN_OR_RETURN(const auto digest, base::Digest::parse(*candidate.manifest_digest));
-        auto bytes = content.read_blob(digest, oci::kMaxManifestSize);
-        if (!bytes) {
-            return std::optional<PushPlan>();
-        }
-        GROVE_ASSIGN_OR_RETURN(const oci::Manifest manifest, oci::parse_manifest(*bytes));
-        PushPlan plan{.manifest = std::move(bytes).value(), .media_type = manifest.media_type};
-        auto config = stored_blob(content, manifest.config);
-        if (!config) {
-            return std::optional<PushPlan>();
-        }
-        plan.config.emplace(std::move(config).value());
-        for (const auto& layer : manifest.layers) {
-            auto blob = stored_blob(content, layer);
-            if (!blob) {
-                return std::optional<PushPlan>();
+    }
+    // Another repository of `repo`'s registry holding `digest`, if one is known.
+    std::optional<std::string> elsewhere(const oci::Reference& repo, const base::Digest& digest) {
+        std::lock_guard lock(mutex_);
+        const auto it = repos_.find(repo.domain + " " + digest.str());
+        if (it != repos_.end()) {
+            for (const auto& other : it->second) {
+                if (other != repo.repository) {
+                    return other;
+                }
             }
-            plan.layers.push_back(std::move(blob).value());
         }
-        return std::optional<PushPlan>(std::move(plan));
+        return std::nullopt;
     }
-    return std::optional<PushPlan>();
-}
 
-Result<Blob> file_blob(const std::filesystem::path& file, std::string_view media_type) {
-    GROVE_ASSIGN_OR_RETURN(auto fd, base::UniqueFd::open(file.string(), O_RDONLY));
-    GROVE_ASSIGN_OR_RETURN(base::Digest digest, base::sha256_fd(fd.get()));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        return base::last_errno_error("stat '{}'", file.string());
-    }
-    return Blob{
-        oci::Descriptor{
-            .media_type = std::string(media_type), .digest = std::move(digest), .size = st.st_size},
-        std::move(fd)};
-}
-
-// The image flattened into one gzip layer under `scratch`, with a Docker schema 2 manifest.
-Result<PushPlan> flat_plan(image::ImageStore& images,
-                           const store::ImageRecord& image,
-                           const std::filesystem::path& scratch) {
-    GROVE_ASSIGN_OR_RETURN(const FlatImage flat,
-                           flatten_image(images, image, scratch / "layer.tar"));
-    const auto gzipped = scratch / "layer.tar.gz";
-    {
-        GROVE_ASSIGN_OR_RETURN(
-            auto out, base::UniqueFd::open(gzipped.string(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
-        GROVE_TRY(archive::gzip_fd(flat.layer.get(), out.get()));
-    }
-    const auto config_file = scratch / "config.json";
-    {
-        GROVE_ASSIGN_OR_RETURN(auto out, base::UniqueFd::open(config_file.string(),
-                                                              O_WRONLY | O_CREAT | O_TRUNC, 0600));
-        GROVE_TRY(base::write_all(out.get(), flat.config));
-    }
-    PushPlan plan{.media_type = std::string(oci::media_type::kDockerManifest)};
-    GROVE_ASSIGN_OR_RETURN(auto config, file_blob(config_file, oci::media_type::kDockerConfig));
-    plan.config.emplace(std::move(config));
-    GROVE_ASSIGN_OR_RETURN(auto layer, file_blob(gzipped, oci::media_type::kDockerLayerGzip));
-    plan.layers.push_back(std::move(layer));
-    const auto descriptor = [](const oci::Descriptor& d) {
-        return base::Json{
-            {"mediaType", d.media_type}, {"size", d.size}, {"digest", d.digest.str()}};
-    };
-    plan.manifest = base::dump_json({{"schemaVersion", 2},
-                                     {"mediaType", plan.media_type},
-                                     {"config", descriptor(plan.config->descriptor)},
-                                     {"layers", {descriptor(plan.layers[0].descriptor)}}});
-    return plan;
-}
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::vector<std::string>> repos_;  // "<domain> <digest>" -> repositories
+};
 
 // Pushes the image tagged `ref` (a name with its tag), writing dockerd's progress lines.
 Result<void> push_tag(const DockerServices& services,
+                      KnownBlobs& known,
                       registry::Client& client,
                       const oci::Reference& ref,
                       http::ResponseWriter& writer) {
@@ -143,11 +66,7 @@ Result<void> push_tag(const DockerServices& services,
     }
     GROVE_ASSIGN_OR_RETURN(auto scratch,
                            base::TempDir::create("docker-push-", services.images.paths().root));
-    GROVE_ASSIGN_OR_RETURN(std::optional<PushPlan> stored, stored_plan(services.images, *found));
-    if (!stored) {
-        GROVE_ASSIGN_OR_RETURN(stored, flat_plan(services.images, *found, scratch.path()));
-    }
-    const PushPlan& plan = *stored;
+    GROVE_ASSIGN_OR_RETURN(const PushPlan plan, push_plan(services.images, *found, scratch.path()));
     const auto status = [&](std::string_view what, const oci::Descriptor& layer) {
         return write_json_line(writer, {{"status", what},
                                         {"progressDetail", base::Json::object()},
@@ -160,8 +79,10 @@ Result<void> push_tag(const DockerServices& services,
     for (size_t i = 0; i <= plan.layers.size(); ++i) {
         const bool is_config = i == plan.layers.size();
         const Blob& blob = is_config ? *plan.config : plan.layers[i];
-        GROVE_ASSIGN_OR_RETURN(const bool present, client.has_blob(ref, blob.descriptor.digest));
+        const base::Digest& digest = blob.descriptor.digest;
+        GROVE_ASSIGN_OR_RETURN(const bool present, client.has_blob(ref, digest));
         if (present) {
+            known.add(ref, digest);
             if (!is_config) {
                 GROVE_TRY(status("Layer already exists", blob.descriptor));
             }
@@ -179,9 +100,12 @@ Result<void> push_tag(const DockerServices& services,
                                    {"progressDetail", {{"current", done}, {"total", total}}},
                                    {"id", layer_id(blob.descriptor.digest.str())}});
         };
-        GROVE_TRY(client.push_blob(ref, blob.descriptor, blob.fd.get(), progress));
+        const auto from = known.elsewhere(ref, digest);
+        GROVE_ASSIGN_OR_RETURN(const bool mounted, client.push_blob(ref, blob.descriptor,
+                                                                    blob.fd.get(), progress, from));
+        known.add(ref, digest);
         if (!is_config) {
-            GROVE_TRY(status("Pushed", blob.descriptor));
+            GROVE_TRY(status(mounted ? "Mounted from " + *from : "Pushed", blob.descriptor));
         }
     }
     GROVE_ASSIGN_OR_RETURN(const base::Digest digest,
@@ -226,6 +150,7 @@ Result<std::vector<oci::Reference>> tags_to_push(image::ImageStore& images,
 }
 
 Result<void> push(const DockerServices& services,
+                  KnownBlobs& known,
                   http::Request& request,
                   http::ResponseWriter& writer) {
     const std::string name = param(request, "name");
@@ -253,7 +178,7 @@ Result<void> push(const DockerServices& services,
         return writer.finish();
     }
     for (const auto& ref : *refs) {
-        if (auto pushed = push_tag(services, client, ref, writer); !pushed) {
+        if (auto pushed = push_tag(services, known, client, ref, writer); !pushed) {
             GROVE_TRY(write_stream_error(writer, pushed.error()));
             break;
         }
@@ -264,8 +189,11 @@ Result<void> push(const DockerServices& services,
 }  // namespace
 
 void add_push_routes(http::Router& router, const DockerServices& services) {
+    auto known = std::make_shared<KnownBlobs>();
     route(router, services, "POST", "/images/{name...}/push",
-          [services](http::Request& r, http::ResponseWriter& w) { return push(services, r, w); });
+          [services, known](http::Request& r, http::ResponseWriter& w) {
+              return push(services, *known, r, w);
+          });
 }
 
 }  // namespace grove::docker_api

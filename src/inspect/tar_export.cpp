@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
 #include <map>
 #include <memory>
 #include <optional>
@@ -117,19 +119,25 @@ public:
                 ::archive* out,
                 const Output& output,
                 std::string start,
-                std::optional<std::string> top_name)
+                std::optional<std::string> top_name,
+                bool layer_form = false)
         : stack_(stack),
           users_(users),
           out_(out),
           output_(output),
           start_(std::move(start)),
-          top_name_(std::move(top_name)) {}
+          top_name_(std::move(top_name)),
+          layer_form_(layer_form) {}
 
     // Writes the entry of `node` and, for a regular file, its data.
     Result<WalkControl> add(const Node& node);
 
 private:
     Result<void> add_xattrs(int fd, const Node& node, archive_entry* entry);
+    // With layer_form_: the markers of directory `dir` (opened as `fd`), whose entry names
+    // start with `prefix`.
+    Result<void> add_whiteouts(int fd, const Node& dir, const std::string& prefix);
+    Result<void> add_marker(const std::string& name, const struct stat& st);
     Result<void> write_header(archive_entry* entry, const std::string& name);
     // The entry name of `path`: relative to "/", or below top_name_.
     std::string entry_name(const std::string& path) const {
@@ -145,6 +153,7 @@ private:
     const Output& output_;
     const std::string start_;  // the exported node's path
     const std::optional<std::string> top_name_;
+    const bool layer_form_;  // one layer as an OCI layer: its whiteouts become .wh. entries
     // The first exported name of each multiply-linked inode: later names become tar hardlinks.
     std::map<std::pair<dev_t, ino_t>, std::string> links_;
 };
@@ -152,6 +161,10 @@ private:
 Result<WalkControl> TarExporter::add(const Node& node) {
     const struct stat& st = node.st;
     const std::string name = entry_name(node.path);
+    if (node.path == "/" && layer_form_) {
+        GROVE_ASSIGN_OR_RETURN(const auto fd, stack_.open_directory(node));
+        GROVE_TRY(add_whiteouts(fd.get(), node, ""));
+    }
     if (node.path == "/" || S_ISSOCK(st.st_mode)) {
         return WalkControl::kContinue;
     }
@@ -186,6 +199,11 @@ Result<WalkControl> TarExporter::add(const Node& node) {
     } else if (S_ISDIR(st.st_mode)) {
         GROVE_ASSIGN_OR_RETURN(const auto fd, stack_.open_directory(node));
         GROVE_TRY(add_xattrs(fd.get(), node, entry.get()));
+        GROVE_TRY(write_header(entry.get(), name));
+        if (layer_form_) {
+            GROVE_TRY(add_whiteouts(fd.get(), node, name + "/"));
+        }
+        return WalkControl::kContinue;
     }
     if (!S_ISREG(st.st_mode)) {
         GROVE_TRY(write_header(entry.get(), name));
@@ -214,20 +232,67 @@ Result<void> TarExporter::add_xattrs(int fd, const Node& node, archive_entry* en
     return {};
 }
 
+Result<void> TarExporter::add_whiteouts(int fd, const Node& dir, const std::string& prefix) {
+    char opaque[2] = {};
+    const ssize_t n = ::fgetxattr(fd, "trusted.overlay.opaque", opaque, sizeof(opaque));
+    if (n < 0 && errno != ENODATA && errno != ENOTSUP) {
+        return base::last_errno_error("read the opaque marker of '{}'", dir.path);
+    }
+    if (n == 1 && opaque[0] == 'y') {
+        GROVE_TRY(add_marker(prefix + ".wh..wh..opq", dir.st));
+    }
+    // Sorted, as the walk's entries are: readdir's order is the filesystem's.
+    std::map<std::string, struct stat> whiteouts;
+    GROVE_ASSIGN_OR_RETURN(auto iter_fd, base::UniqueFd::open_at(fd, ".", O_RDONLY | O_DIRECTORY));
+    DIR* raw = ::fdopendir(iter_fd.get());
+    if (raw == nullptr) {
+        return base::last_errno_error("list '{}'", dir.path);
+    }
+    (void)iter_fd.release();  // now owned by the DIR stream
+    const std::unique_ptr<DIR, int (*)(DIR*)> stream(raw, ::closedir);
+    while (const dirent* ent = ::readdir(stream.get())) {
+        if (ent->d_type != DT_CHR && ent->d_type != DT_UNKNOWN) {
+            continue;
+        }
+        struct stat st {};
+        if (::fstatat(fd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            return base::last_errno_error("stat '{}' in '{}'", ent->d_name, dir.path);
+        }
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+            whiteouts.emplace(ent->d_name, st);
+        }
+    }
+    for (const auto& [name, st] : whiteouts) {
+        GROVE_TRY(add_marker(prefix + ".wh." + name, st));
+    }
+    return {};
+}
+
+// An empty regular file named `name`, with the owner, permissions and mtime of what it marks.
+Result<void> TarExporter::add_marker(const std::string& name, const struct stat& st) {
+    EntryPtr entry(archive_entry_new());
+    archive_entry_copy_pathname(entry.get(), name.c_str());
+    archive_entry_set_mode(entry.get(), S_IFREG | (st.st_mode & 07777));
+    archive_entry_set_uid(entry.get(), st.st_uid);
+    archive_entry_set_gid(entry.get(), st.st_gid);
+    archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    archive_entry_set_size(entry.get(), 0);
+    return write_header(entry.get(), name);
+}
+
 Result<void> TarExporter::write_header(archive_entry* entry, const std::string& name) {
     // ARCHIVE_WARN only reports a lossy name or owner conversion; the entry is written.
     const bool failed = archive_write_header(out_, entry) < ARCHIVE_WARN;
     return base::with_context(output_.check(out_, failed), "write tar header of '{}'", name);
 }
 
-}  // namespace
-
-Result<void> write_tar(const LayerStack& stack,
-                       std::string_view path,
-                       int out_fd,
-                       const UserDb* users,
-                       const TarOptions& options) {
-    GROVE_ASSIGN_OR_RETURN(const Node start, stack.lookup(path, options.follow));
+// The tar of `start` and what is below it.
+Result<void> export_tree(const LayerStack& stack,
+                         const Node& start,
+                         int out_fd,
+                         const UserDb* users,
+                         const std::optional<std::string>& top_name,
+                         bool layer_form) {
     Output output{.fd = out_fd};
     ArchivePtr out(archive_write_new());
     base::ScopeExit discard_on_failure([&] { output.discard = true; });
@@ -240,15 +305,32 @@ Result<void> write_tar(const LayerStack& stack,
             ARCHIVE_OK) {
         return archive_error(out.get()).add_context("start tar stream");
     }
-    TarExporter exporter(stack, users, out.get(), output, start.path, options.top_name);
+    TarExporter exporter(stack, users, out.get(), output, start.path, top_name, layer_form);
     GROVE_TRY(
         base::with_context(walk(stack, start, [&](const Node& node) { return exporter.add(node); }),
-                           "export '{}'", path));
+                           "export '{}'", start.path));
     // Close writes the end-of-archive blocks; free would too, but could not report a failure.
     const bool close_failed = archive_write_close(out.get()) != ARCHIVE_OK;
     GROVE_TRY(output.check(out.get(), close_failed).context("finish tar stream"));
     discard_on_failure.dismiss();
     return {};
+}
+
+}  // namespace
+
+Result<void> write_tar(const LayerStack& stack,
+                       std::string_view path,
+                       int out_fd,
+                       const UserDb* users,
+                       const TarOptions& options) {
+    GROVE_ASSIGN_OR_RETURN(const Node start, stack.lookup(path, options.follow));
+    return export_tree(stack, start, out_fd, users, options.top_name, false);
+}
+
+Result<void> write_layer_tar(const std::filesystem::path& layer, int out_fd) {
+    GROVE_ASSIGN_OR_RETURN(const LayerStack stack, LayerStack::open({layer}));
+    GROVE_ASSIGN_OR_RETURN(const Node root, stack.lookup("/"));
+    return export_tree(stack, root, out_fd, nullptr, std::nullopt, true);
 }
 
 }  // namespace grove::inspect

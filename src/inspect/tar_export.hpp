@@ -8,6 +8,7 @@
 // host security labels (the same rule as layer import, archive::xattr_allowed), nor sockets,
 // which tar cannot hold.
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +36,11 @@ Result<void> write_tar(const LayerStack& stack,
                        int out_fd,
                        const UserDb* users,
                        const TarOptions& options = {});
+
+// Writes one layer directory in overlayfs' form as an OCI layer tar, as docker's overlay2 driver
+// diffs an upper directory: its entries as write_tar() writes them, and in each directory an
+// empty ".wh.<name>" for a whiteout (a 0/0 device) and ".wh..wh..opq" when it is opaque. The
+// same directory gives the same bytes, so a pushed layer's digest is stable.
+Result<void> write_layer_tar(const std::filesystem::path& layer, int out_fd);
 
 }  // namespace grove::inspect

@@ -218,9 +218,13 @@ Result<std::optional<Subnet>> BridgeNetwork::subnet() {
 Result<void> BridgeNetwork::detach_locked(const std::string& owner) {
     GROVE_TRY(ipam().release(owner));
     GROVE_ASSIGN_OR_RETURN(auto netlink, Netlink::open());
-    // Usually gone with the container's namespace already.
+    // Usually gone with the container's namespace already, or going: the kernel may remove it
+    // between the lookup and the delete (ENODEV), which is the same outcome.
     if (auto veth = netlink.link(host_veth_name(owner))) {
-        GROVE_TRY(netlink.delete_link(veth->index));
+        auto deleted = netlink.delete_link(veth->index);
+        if (!deleted && deleted.error().code() != Code::kNotFound) {
+            return deleted;
+        }
     }
     return {};
 }

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,13 +75,20 @@ public:
     //
     // HEAD /v2/<repo>/blobs/<digest>: whether the repository has the blob already.
     Result<bool> has_blob(const oci::Reference& repo, const base::Digest& digest);
-    // A monolithic upload: POST /v2/<repo>/blobs/uploads/, then one PUT of the whole blob, read
-    // from `fd` (borrowed; blob.size bytes from offset 0) to the Location with ?digest=.
-    // `progress` is called with (bytes sent, blob.size) as the body goes.
-    Result<void> push_blob(const oci::Reference& repo,
+    // Uploads the blob read from `fd` (borrowed; blob.size bytes from offset 0): POST
+    // /v2/<repo>/blobs/uploads/, then one PUT of the whole blob to the Location with ?digest=,
+    // or for a blob over kUploadChunk a PATCH per chunk (Content-Range) and an empty PUT.
+    // With `mount_from` (another repository of the same registry said to hold the blob), the
+    // POST asks for a cross-repository mount first (?mount=<digest>&from=<repo>): a 201 is the
+    // whole push, and a registry that cannot mount starts a plain upload instead.
+    // `progress` is called with (bytes sent, blob.size) as the body goes. Returns whether the
+    // blob was mounted.
+    static constexpr uint64_t kUploadChunk = 8 << 20;
+    Result<bool> push_blob(const oci::Reference& repo,
                            const oci::Descriptor& blob,
                            int fd,
-                           const Progress& progress = {});
+                           const Progress& progress = {},
+                           const std::optional<std::string>& mount_from = std::nullopt);
     // PUT /v2/<repo>/manifests/<tag or digest> of `ref`; the manifest's digest.
     Result<base::Digest> push_manifest(const oci::Reference& ref,
                                        std::string_view media_type,

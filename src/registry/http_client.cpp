@@ -80,8 +80,8 @@ struct Transfer {
         if (n > 0 && request.body_fd < 0) {
             request.body.copy(buffer.data(), n, sent);
         } else if (n > 0) {
-            const ssize_t got =
-                ::pread(request.body_fd, buffer.data(), n, static_cast<off_t>(sent));
+            const ssize_t got = ::pread(request.body_fd, buffer.data(), n,
+                                        static_cast<off_t>(request.body_offset + sent));
             if (got < 0) {
                 return base::last_errno_error("read the body of {} '{}'", request.method,
                                               request.url);
@@ -284,8 +284,8 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     if (request.method == "HEAD") {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (request.method == "POST" || request.method == "PUT") {
-        // UPLOAD is a PUT; CUSTOMREQUEST makes it a POST with the same streamed body.
+    } else if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+        // UPLOAD is a PUT; CUSTOMREQUEST makes it a POST or PATCH with the same streamed body.
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,

@@ -49,7 +49,7 @@ struct HttpResponse {
 using BodySink = std::function<Result<void>(std::span<const std::byte>)>;
 
 struct HttpRequest {
-    std::string method = "GET";  // "GET", "HEAD", "POST" or "PUT"
+    std::string method = "GET";  // "GET", "HEAD", "POST", "PUT" or "PATCH"
     std::string url;
     std::vector<std::string> headers;  // "Name: value"
     // For a 2xx response: on_head sees its status and headers before any body byte, then sink
@@ -60,11 +60,12 @@ struct HttpRequest {
     BodySink sink;
     // A collected 2xx body larger than this fails the request with OutOfRange.
     size_t max_body = size_t{1} << 20;
-    // The body of a POST or PUT: body_size bytes of `body_fd` (borrowed, read with pread from
-    // offset 0, so a retry sends it again) when it is set, else `body`.
+    // The body of a POST, PUT or PATCH: body_size bytes of `body_fd` (borrowed, read with pread
+    // from body_offset, so a retry sends them again) when it is set, else `body`.
     std::string body;
     int body_fd = -1;
     uint64_t body_size = 0;
+    uint64_t body_offset = 0;
     // Called with the bytes of the body sent so far, as the upload goes.
     std::function<void(uint64_t sent)> on_upload;
 };

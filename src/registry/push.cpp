@@ -1,5 +1,8 @@
-// The push side of registry::Client (client.hpp): blob existence checks, monolithic blob
-// uploads and manifest PUTs, through the same endpoints, authentication and retries as pulls.
+// The push side of registry::Client (client.hpp): blob existence checks, blob uploads
+// (cross-repository mounts, monolithic or chunked) and manifest PUTs, through the same
+// endpoints, authentication and retries as pulls.
+
+#include <algorithm>
 
 #include "base/error.hpp"
 #include "client.hpp"
@@ -8,22 +11,23 @@
 namespace grove::registry {
 namespace {
 
-// The URL of an upload's next request: the Location a registry answered (absolute, or a path on
-// the endpoint's host) with `digest` added to its query.
-Result<std::string> upload_url(const Endpoint& endpoint,
-                               std::string_view location,
-                               const base::Digest& digest) {
-    std::string url(location);
-    if (!location.starts_with("http://") && !location.starts_with("https://")) {
-        if (!location.starts_with('/')) {
-            return base::make_error(Code::kInvalidArgument,
-                                    "the registry answered an upload with Location '{}'", location);
-        }
-        GROVE_ASSIGN_OR_RETURN(const EndpointUrl base, parse_endpoint_url(endpoint.base_url));
-        url = base.scheme + "://" + base.authority + url;
+// The URL a registry answered an upload with (its Location: absolute, or a path on the
+// endpoint's host).
+Result<std::string> upload_url(const Endpoint& endpoint, std::string_view location) {
+    if (location.starts_with("http://") || location.starts_with("https://")) {
+        return std::string(location);
     }
-    url += url.find('?') == std::string::npos ? "?digest=" : "&digest=";
-    return url + percent_encode(digest.str());
+    if (!location.starts_with('/')) {
+        return base::make_error(Code::kInvalidArgument,
+                                "the registry answered an upload with Location '{}'", location);
+    }
+    GROVE_ASSIGN_OR_RETURN(const EndpointUrl base, parse_endpoint_url(endpoint.base_url));
+    return base.scheme + "://" + base.authority + std::string(location);
+}
+
+std::string with_query(std::string url, std::string_view key, std::string_view value) {
+    url += url.find('?') == std::string::npos ? "?" : "&";
+    return url.append(key).append("=").append(percent_encode(value));
 }
 
 }  // namespace
@@ -49,45 +53,83 @@ Result<bool> Client::has_blob(const oci::Reference& repo, const base::Digest& di
     return true;
 }
 
-Result<void> Client::push_blob(const oci::Reference& repo,
+Result<bool> Client::push_blob(const oci::Reference& repo,
                                const oci::Descriptor& blob,
                                int fd,
-                               const Progress& progress) {
+                               const Progress& progress,
+                               const std::optional<std::string>& mount_from) {
+    const std::string what =
+        fmt::format("upload of blob '{}' to '{}'", blob.digest.str(), repo.name());
     std::string location;
+    bool mounted = false;
     std::optional<Endpoint> registry;  // where the upload started, for a relative Location
-    Transfer start{.what =
-                       fmt::format("upload of blob '{}' to '{}'", blob.digest.str(), repo.name())};
+    bool try_mount = mount_from.has_value();
+    Transfer start{.what = what};
     start.request = [&](const Endpoint& endpoint) {
         registry = endpoint;
-        return HttpRequest{.method = "POST",
-                           .url = endpoint.base_url + "/v2/" + repo.repository + "/blobs/uploads/"};
+        std::string url = endpoint.base_url + "/v2/" + repo.repository + "/blobs/uploads/";
+        if (try_mount) {
+            url = with_query(with_query(url, "mount", blob.digest.str()), "from", *mount_from);
+        }
+        return HttpRequest{.method = "POST", .url = url};
     };
     start.accept = [&](HttpResponse&& response) -> Result<void> {
         location = response.header("location").value_or("");
+        mounted = response.status == 201;
         return {};
     };
-    GROVE_TRY(execute_push(repo, start));
-    GROVE_ASSIGN_OR_RETURN(const std::string url, upload_url(*registry, location, blob.digest));
+    auto started = execute_push(repo, start);
+    if (!started && try_mount) {
+        // A mount needs pull access to the other repository too, which a token scoped to this
+        // one may lack: upload instead, as a registry that cannot mount would have us do.
+        try_mount = false;
+        started = execute_push(repo, start);
+    }
+    GROVE_TRY(std::move(started));
+    if (mounted) {
+        return true;
+    }
+    GROVE_ASSIGN_OR_RETURN(std::string url, upload_url(*registry, location));
 
+    // Sends body bytes [offset, offset + length) to `url` with `method`; the registry answers
+    // with the Location of the next request.
     const auto size = static_cast<uint64_t>(blob.size);
-    Transfer put{.what = start.what};
-    put.request = [&](const Endpoint& /*endpoint*/) {
-        HttpRequest request{.method = "PUT",
-                            .url = url,
-                            .headers = {"Content-Type: application/octet-stream"},
-                            .body_fd = fd,
-                            .body_size = size};
-        if (progress) {
-            request.on_upload = [&progress, size](uint64_t sent) {
-                progress(sent, size);
-            };
-        }
-        return request;
+    const auto send = [&](std::string_view method, uint64_t offset, uint64_t length,
+                          std::vector<std::string> headers) -> Result<void> {
+        Transfer step{.what = what};
+        step.request = [&](const Endpoint& /*endpoint*/) {
+            HttpRequest request{.method = std::string(method),
+                                .url = url,
+                                .headers = headers,
+                                .body_fd = fd,
+                                .body_size = length,
+                                .body_offset = offset};
+            if (progress) {
+                request.on_upload = [&progress, offset, size](uint64_t sent) {
+                    progress(offset + sent, size);
+                };
+            }
+            return request;
+        };
+        step.accept = [&](HttpResponse&& response) -> Result<void> {
+            if (auto next = response.header("location")) {
+                GROVE_ASSIGN_OR_RETURN(url, upload_url(*registry, *next));
+            }
+            return {};
+        };
+        return execute_push(repo, step);
     };
-    put.accept = [](HttpResponse&& /*response*/) -> Result<void> {
-        return {};
-    };
-    return execute_push(repo, put);
+    uint64_t offset = 0;
+    while (size > kUploadChunk && offset < size) {
+        const uint64_t length = std::min(kUploadChunk, size - offset);
+        GROVE_TRY(send("PATCH", offset, length,
+                       {"Content-Type: application/octet-stream",
+                        fmt::format("Content-Range: {}-{}", offset, offset + length - 1)}));
+        offset += length;
+    }
+    url = with_query(url, "digest", blob.digest.str());
+    GROVE_TRY(send("PUT", offset, size - offset, {"Content-Type: application/octet-stream"}));
+    return false;
 }
 
 Result<base::Digest> Client::push_manifest(const oci::Reference& ref,

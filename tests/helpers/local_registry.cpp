@@ -5,6 +5,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <thread>
@@ -135,10 +136,10 @@ Result<LocalRegistry> LocalRegistry::start(RegistryOptions options) {
         GROVE_ASSIGN_OR_RETURN(const int port, free_port());
         const std::string config = fmt::format(
             "version: 0.1\n"
-            "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+            "log:\n  level: warn\n  accesslog:\n    disabled: {}\n"
             "storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n"
             "http:\n  addr: 127.0.0.1:{}\n{}",
-            (root / "storage").string(), port, auth);
+            !options.access_log, (root / "storage").string(), port, auth);
         GROVE_TRY(write_file(root / "config.yml", config));
         GROVE_ASSIGN_OR_RETURN(base::ChildProcess process,
                                base::ChildProcess::spawn({.argv = {"docker-registry", "serve",
@@ -161,6 +162,11 @@ Result<LocalRegistry> LocalRegistry::start(RegistryOptions options) {
     return base::make_error(Code::kUnavailable,
                             "docker-registry did not start; its log ends with:\n{}",
                             tail(root / "registry.log"));
+}
+
+std::string LocalRegistry::access_log() const {
+    std::ifstream in(dir_.path() / "registry.log");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string LocalRegistry::docker_ref(const std::string& repo_tag) const {

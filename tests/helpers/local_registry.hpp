@@ -32,6 +32,8 @@ struct RegistryOptions {
     // The credentials a kBasic or kToken registry accepts.
     std::string user = "grove";
     std::string password = "grove-test-secret";
+    // The registry logs every request it serves (its access log), for access_log().
+    bool access_log = false;
 };
 
 class LocalRegistry {
@@ -43,6 +45,9 @@ public:
     const RegistryOptions& options() const { return options_; }
     // The registry's filesystem storage root (docker/registry/v2/...), for tests that corrupt it.
     std::filesystem::path storage_dir() const { return dir_.path() / "storage"; }
+    // The registry's log so far: with RegistryOptions::access_log, a line per request
+    // ("PATCH /v2/<repo>/blobs/uploads/... HTTP/1.1\" 202 ...).
+    std::string access_log() const;
     // "docker://127.0.0.1:PORT/<repo_tag>", the skopeo reference of an image in this registry.
     std::string docker_ref(const std::string& repo_tag) const;
 

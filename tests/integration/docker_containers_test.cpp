@@ -102,8 +102,9 @@ TEST_F(DockerContainersTest, ROOT_Lifecycle) {
     EXPECT_EQ(inspect("loop", "{{.State.Status}}"), "running");
 
     docker_ok({"stop", "-t", "1", "loop"});
-    // sh is not the container's pid 1 (grove-init is), so TERM ends it.
-    EXPECT_EQ(inspect("loop", "{{.State.Status}} {{.State.ExitCode}}"), "exited 143");
+    // As under dockerd, sh stands as the PID namespace's init: TERM, which it has no handler
+    // for, does nothing, and the KILL after the grace period ends it.
+    EXPECT_EQ(inspect("loop", "{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
     EXPECT_EQ(docker_ok({"ps", "-q"}), "");
     docker_ok({"start", "loop"});
     EXPECT_EQ(inspect("loop", "{{.State.Running}}"), "true");
@@ -128,6 +129,39 @@ TEST_F(DockerContainersTest, ROOT_Lifecycle) {
     const std::string pruned = docker_ok({"container", "prune", "-f"});
     EXPECT_NE(pruned.find(id.substr(0, 64)), std::string::npos) << pruned;
     EXPECT_EQ(docker_ok({"ps", "-aq"}), "");
+}
+
+// docker stop as dockerd does it: without --init the command is the PID namespace's init, so a
+// signal it has no handler for is dropped and the grace period ends in SIGKILL (137, after -t);
+// with --init a real init passes TERM on and the shell dies of it (143, at once); a handler
+// still gets its signal.
+TEST_F(DockerContainersTest, ROOT_StopFollowsTheInitRules) {
+    GROVE_REQUIRE(missing_root());
+    const auto timed_stop = [&](const std::string& name, const std::string& grace) {
+        const auto start = std::chrono::steady_clock::now();
+        docker_ok({"stop", "-t", grace, name});
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    const std::string loop = "while :; do sleep 1; done";
+    docker_ok({"run", "-d", "--name", "plain", "busybox", "sh", "-c", loop});
+    docker_ok({"run", "-d", "--init", "--name", "tini", "busybox", "sh", "-c", loop});
+    docker_ok({"run", "-d", "--name", "trapper", "busybox", "sh", "-c",
+               "trap 'exit 3' TERM; echo armed; while :; do sleep 0.1; done"});
+    EXPECT_EQ(logs_with("trapper", 1), "armed\n");
+
+    const double plain = timed_stop("plain", "1");
+    EXPECT_EQ(inspect("plain", "{{.State.ExitCode}} {{.HostConfig.Init}}"), "137 <nil>");
+    EXPECT_GE(plain, 0.9);
+    EXPECT_LT(plain, 5.0);
+
+    const double tini = timed_stop("tini", "10");
+    EXPECT_EQ(inspect("tini", "{{.State.ExitCode}} {{.HostConfig.Init}}"), "143 true");
+    EXPECT_LT(tini, 5.0);
+
+    const double trapped = timed_stop("trapper", "10");
+    EXPECT_EQ(inspect("trapper", "{{.State.ExitCode}}"), "3");
+    EXPECT_LT(trapped, 5.0);
+    docker_ok({"rm", "plain", "tini", "trapper"});
 }
 
 // Containers outlive groved: a kill -9 and a restart in the middle lose no log line, and the

@@ -169,6 +169,32 @@ TEST_F(DockerNetworkTest, ROOT_PublishedPortsServeTheContainerOnLoopback) {
     EXPECT_EQ(http_get(port).find(kPage), std::string::npos);
 }
 
+// docker run -P publishes what the image exposes (its config's ExposedPorts, here from a commit
+// with EXPOSE) and what --expose adds, each on a random host port, as dockerd merges the image's
+// ExposedPorts into the container's.
+TEST_F(DockerNetworkTest, ROOT_PublishAllPublishesTheImagesExposedPorts) {
+    GROVE_REQUIRE(missing_root());
+    docker_ok({"run", "--name", "exposer", "busybox", "true"});
+    docker_ok({"commit", "--change", "EXPOSE 80", "exposer", "exposed:web"});
+    docker_ok({"run", "-d", "--name", "all", "-P", "--expose", "81/udp", "exposed:web", "sh", "-c",
+               std::string("mkdir -p /www && echo \"") + kPage +
+                   "\" > /www/index.html && exec httpd -f -p 80 -h /www"});
+    const std::string ports = docker_ok({"port", "all"});
+    EXPECT_NE(ports.find("80/tcp -> 0.0.0.0:"), std::string::npos) << ports;
+    EXPECT_NE(ports.find("81/udp -> 0.0.0.0:"), std::string::npos) << ports;
+    EXPECT_EQ(inspect("all", "{{.HostConfig.PublishAllPorts}}"), "true");
+    const std::string web =
+        inspect("all", "{{(index (index .NetworkSettings.Ports \"80/tcp\") 0).HostPort}}");
+    ASSERT_FALSE(web.empty());
+    EXPECT_NE(page_on(static_cast<uint16_t>(std::stoi(web))).find(kPage), std::string::npos);
+
+    // Without -P nothing is published.
+    docker_ok({"run", "-d", "--name", "quiet", "exposed:web", "sleep", "30"});
+    EXPECT_EQ(docker_ok({"port", "quiet"}), "");
+    docker_ok({"rm", "-f", "all", "quiet", "exposer"});
+    docker_ok({"rmi", "exposed:web"});
+}
+
 TEST_F(DockerNetworkTest, ROOT_NoneAndHostStayAsTheyWere) {
     GROVE_REQUIRE(missing_root());
     const std::string none =

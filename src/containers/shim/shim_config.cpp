@@ -81,6 +81,7 @@ Result<std::string> to_json(const ShimConfig& config) {
         {"tty", config.tty},
         {"open_stdin", config.open_stdin},
         {"read_only", config.read_only},
+        {"init", config.init},
         {"limits", limits_json(config.limits)},
         {"log_max_bytes", config.log_max_bytes},
     };
@@ -111,6 +112,9 @@ Result<ShimConfig> shim_config_from_json(std::string_view text) {
     GROVE_ASSIGN_OR_RETURN(config.tty, base::json_field<bool>(json, "tty"));
     GROVE_ASSIGN_OR_RETURN(config.open_stdin, base::json_field<bool>(json, "open_stdin"));
     GROVE_ASSIGN_OR_RETURN(config.read_only, base::json_field<bool>(json, "read_only"));
+    // Absent from the records of containers made before it.
+    GROVE_ASSIGN_OR_RETURN(const auto init, base::json_optional_field<bool>(json, "init"));
+    config.init = init.value_or(false);
     GROVE_ASSIGN_OR_RETURN(const auto limits, base::json_field<base::Json>(json, "limits"));
     GROVE_ASSIGN_OR_RETURN(config.limits, limits_from(limits));
     GROVE_ASSIGN_OR_RETURN(config.log_max_bytes, base::json_field<uint64_t>(json, "log_max_bytes"));

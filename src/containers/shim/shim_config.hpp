@@ -66,6 +66,9 @@ struct ShimConfig {
     bool tty = false;
     bool open_stdin = false;
     bool read_only = false;
+    // A real init (Docker's --init) passes every signal on to the command; without it the
+    // command is treated as its PID namespace's init (ProcessSpec::forward_unhandled_signals).
+    bool init = false;
     runtime::cgroup::Limits limits;
     uint64_t log_max_bytes = 10 << 20;  // per file; one rotated file is kept
 };

@@ -132,6 +132,7 @@ Result<StartedContainer> start_container(const ContainerPaths& paths, const Shim
         .netns_fd = started.network ? started.network->netns_fd() : -1,
         .parent_death_signal = SIGKILL,
         .controlling_tty = config.tty,
+        .forward_unhandled_signals = config.init,
     };
     auto cgroups = runtime::cgroup::Manager::detect();
     std::vector<base::UniqueFd> cgroup_procs;

@@ -16,7 +16,9 @@ namespace grove::runtime::cgroup {
 
 namespace {
 
-constexpr std::string_view kWanted[] = {"memory", "pids", "cpu"};
+// io has no limit here, but a group outside it has no io.stat: docker stats' BlkioStats would be
+// empty on v2.
+constexpr std::string_view kWanted[] = {"memory", "pids", "cpu", "io"};
 constexpr uint64_t kCpuPeriodUs = 100000;
 constexpr uint64_t kMinCpuQuotaUs = 1000;  // the kernel's floor for a quota
 // Where the namespace root's own processes move when controllers must be enabled below it.

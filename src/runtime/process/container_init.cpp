@@ -152,7 +152,8 @@ int start_command(void* arg) noexcept {
     }
     ::syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC);
     char name[] = "grove-init";
-    char* const argv[] = {name, nullptr};
+    char drop[] = "--drop-unhandled-signals";
+    char* const argv[] = {name, ctx.forward_unhandled_signals ? nullptr : drop, nullptr};
     char* const envp[] = {nullptr};
     ::syscall(SYS_execveat, reaper, "", argv, envp, AT_EMPTY_PATH);
     exit_now(127);

@@ -81,8 +81,9 @@ struct InitContext {
     int report_fd;        // write end of the report pipe (CLOEXEC)
     int status_fd;        // write end: init writes the command's wait status before exiting
     int reaper_fd;        // the reaper program init execs once the command runs (reaper_blob.hpp)
-    int parent_death_signal;  // 0: none
-    bool controlling_tty;     // setsid() and TIOCSCTTY on stdin before execve
+    int parent_death_signal;         // 0: none
+    bool controlling_tty;            // setsid() and TIOCSCTTY on stdin before execve
+    bool forward_unhandled_signals;  // ProcessSpec's, handed to the reaper in its argv
 };
 
 // Never returns. Exits with the command's exit code (128 + signal when it was killed).

@@ -214,6 +214,7 @@ Result<SandboxProcess> SandboxProcess::start(const ProcessSpec& spec) {
         .reaper_fd = reaper,
         .parent_death_signal = spec.parent_death_signal,
         .controlling_tty = spec.controlling_tty,
+        .forward_unhandled_signals = spec.forward_unhandled_signals,
     };
 
     int pidfd = -1;

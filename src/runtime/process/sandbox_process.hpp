@@ -86,6 +86,12 @@ struct ProcessSpec {
     // stdin is a terminal's slave side: the command starts a session and makes it its
     // controlling terminal, so ^C and window-size changes reach it (docker run -t).
     bool controlling_tty = false;
+    // What init does with a signal the command has no handler for. true: passes it on, so the
+    // default action (mostly death) happens, as a real init (docker run --init) does. false:
+    // drops it, as the kernel drops it for a PID namespace's init, the place the command holds
+    // under Docker without --init: SIGTERM then does nothing to a shell, and docker stop ends
+    // in SIGKILL (exit 137), not 143.
+    bool forward_unhandled_signals = true;
 };
 
 // Makes start() join `cgroup`: clone3 into its directory on v2; on v1 init writes itself into
@@ -120,7 +126,8 @@ public:
     int pidfd() const { return pidfd_.get(); }
 
     // Signals init: SIGKILL ends the whole PID namespace, other signals are forwarded by init to
-    // the command. A no-op once the run was waited for.
+    // the command (see ProcessSpec::forward_unhandled_signals). A no-op once the run was waited
+    // for.
     Result<void> kill(int sig);
 
     // Waits for the run's end; nullopt when `timeout` passes first (the caller then kills).

@@ -22,6 +22,7 @@ TEST(ShimConfigTest, RoundTrips) {
                             .tty = true,
                             .open_stdin = true,
                             .read_only = true,
+                            .init = true,
                             .limits = {.memory_bytes = 1 << 30, .pids = 64, .cpus = 0.5},
                             .log_max_bytes = 4096};
     const auto text = to_json(config);
@@ -36,7 +37,8 @@ TEST(ShimConfigTest, RoundTrips) {
     EXPECT_EQ(back->uid, 1000u);
     EXPECT_EQ(back->gid, 100u);
     EXPECT_EQ(back->hostname, "box");
-    EXPECT_TRUE(back->host_network && back->tty && back->open_stdin && back->read_only);
+    EXPECT_TRUE(back->host_network && back->tty && back->open_stdin && back->read_only &&
+                back->init);
     EXPECT_EQ(back->limits.memory_bytes, config.limits.memory_bytes);
     EXPECT_EQ(back->limits.pids, config.limits.pids);
     EXPECT_EQ(back->limits.cpus, config.limits.cpus);

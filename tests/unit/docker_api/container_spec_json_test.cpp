@@ -115,6 +115,35 @@ TEST(ContainerSpecJson, PublishedPorts) {
     EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
 }
 
+// -P also publishes the image's ExposedPorts, after the container's own, each port once.
+TEST(ContainerSpecJson, PublishAllAddsTheImagesExposedPorts) {
+    const auto image = base::parse_json(
+        R"({"config": {"ExposedPorts": {"80/tcp": {}, "443/tcp": {}, "9000/tcp": {}}}})");
+    ASSERT_TRUE(image);
+    auto all = parse(R"({"Image": "web", "ExposedPorts": {"9000/tcp": {}},
+        "HostConfig": {"PublishAllPorts": true,
+                       "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}})");
+    ASSERT_TRUE(all) << all.error().to_string();
+    ASSERT_TRUE(publish_image_ports(*image, *all));
+    using network::PortBinding;
+    const std::vector<PortBinding> expected{
+        {.protocol = "tcp", .container_port = 80, .host_ip = "", .host_port = 8080},
+        {.protocol = "tcp", .container_port = 9000, .host_ip = "", .host_port = 0},
+        {.protocol = "tcp", .container_port = 443, .host_ip = "", .host_port = 0}};
+    EXPECT_EQ(all->spec.ports, expected);
+    EXPECT_TRUE(all->extras.publish_all_ports);
+
+    auto plain = parse(R"({"Image": "web"})");
+    ASSERT_TRUE(plain);
+    ASSERT_TRUE(publish_image_ports(*image, *plain));
+    EXPECT_TRUE(plain->spec.ports.empty());
+    auto host = parse(R"({"Image": "web", "HostConfig": {"PublishAllPorts": true,
+                                                          "NetworkMode": "host"}})");
+    ASSERT_TRUE(host);
+    ASSERT_TRUE(publish_image_ports(*image, *host));
+    EXPECT_TRUE(host->spec.ports.empty());
+}
+
 TEST(ContainerSpecJson, RefusesWhatTheEngineCannotDo) {
     for (const char* body : {
              R"({"Image": "busybox", "HostConfig": {"Privileged": true}})",

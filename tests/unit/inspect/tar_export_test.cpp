@@ -260,5 +260,40 @@ TEST_F(TarExportTest, MissingPathFails) {
     EXPECT_EQ(write_tar(stack(), "/nope", out->get(), nullptr).error().code(), Code::kNotFound);
 }
 
+// One layer as docker's overlay2 diff writes it: whiteouts as ".wh." files, an opaque directory
+// with ".wh..wh..opq" right after its entry, and the same bytes each time.
+TEST_F(TarExportTest, ROOT_LayerTarMarksWhiteoutsAndOpaqueDirectories) {
+    GROVE_SKIP_UNLESS_ROOT();
+    whiteout("top", "old");
+    whiteout("top", "data/gone.txt");
+    set_xattr(at("top", "data/sub"), "trusted.overlay.opaque", "y");
+    const auto layer_tar = [&](std::string* raw) {
+        auto out = base::UniqueFd::memfd("layer");
+        EXPECT_TRUE(out);
+        auto written = write_layer_tar(at("top", ""), out->get());
+        EXPECT_TRUE(written) << written.error().to_string();
+        EXPECT_EQ(::lseek(out->get(), 0, SEEK_SET), 0);
+        *raw = base::read_all(out->get()).value_or("");
+        EXPECT_EQ(::lseek(out->get(), 0, SEEK_SET), 0);
+        return read_tar(out->get());
+    };
+    std::string raw;
+    std::string again;
+    const auto entries = layer_tar(&raw);
+    layer_tar(&again);
+    EXPECT_EQ(raw, again);
+    std::vector<std::string> names;
+    for (const auto& entry : entries) {
+        names.push_back(entry.name);
+        if (entry.name.find(".wh.") != std::string::npos) {
+            EXPECT_EQ(entry.type, AE_IFREG) << entry.name;
+            EXPECT_EQ(entry.data, "") << entry.name;
+        }
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{".wh.old", "data/", "data/.wh.gone.txt", "data/sub/",
+                                               "data/sub/.wh..wh..opq", "data/sub/deep.txt"}));
+    EXPECT_EQ(find(entries, "data/sub/")->xattrs.count("trusted.overlay.opaque"), 0u);
+}
+
 }  // namespace
 }  // namespace grove::inspect

@@ -27,8 +27,8 @@ TEST(CgroupV2, CreateEnablesControllersAndWritesLimits) {
     V2Fixture f;
     auto group = f.manager.create("run1", {.memory_bytes = 64 << 20, .pids = 32, .cpus = 0.5});
     ASSERT_TRUE(group.has_value()) << group.error().message();
-    EXPECT_EQ(f.fs.read("cgroup.subtree_control"), "+memory +pids +cpu");
-    EXPECT_EQ(f.fs.read("grove/cgroup.subtree_control"), "+memory +pids +cpu");
+    EXPECT_EQ(f.fs.read("cgroup.subtree_control"), "+memory +pids +cpu +io");
+    EXPECT_EQ(f.fs.read("grove/cgroup.subtree_control"), "+memory +pids +cpu +io");
     EXPECT_EQ(f.fs.read("grove/run1/memory.max"), "67108864");
     EXPECT_EQ(f.fs.read("grove/run1/memory.swap.max"), "0");
     EXPECT_EQ(f.fs.read("grove/run1/pids.max"), "32");
@@ -46,9 +46,9 @@ TEST(CgroupV2, NoLimitsLeavesDefaults) {
 
 TEST(CgroupV2, AlreadyEnabledControllersAreNotRequestedAgain) {
     V2Fixture f;
-    f.fs.put("cgroup.subtree_control", "cpu memory pids\n");
+    f.fs.put("cgroup.subtree_control", "cpu io memory pids\n");
     ASSERT_TRUE(f.manager.create("run1", {}).has_value());
-    EXPECT_EQ(f.fs.read("cgroup.subtree_control"), "cpu memory pids\n");
+    EXPECT_EQ(f.fs.read("cgroup.subtree_control"), "cpu io memory pids\n");
 }
 
 TEST(CgroupV2, MissingControllerFailsOnlyWhenALimitNeedsIt) {

@@ -342,6 +342,31 @@ TEST_F(SandboxProcessTest, ROOT_SigtermIsForwardedToTheCommand) {
     EXPECT_EQ((*exit)->signal, SIGTERM);
 }
 
+// Without forward_unhandled_signals the command stands as the namespace's init (Docker without
+// --init): a signal it has no handler for is dropped, one it traps still reaches it.
+TEST_F(SandboxProcessTest, ROOT_UnhandledSignalsAreDroppedAsForAnInit) {
+    auto pipe = base::Pipe::create();
+    ASSERT_TRUE(pipe.has_value());
+    ProcessSpec s = spec(
+        "trap 'echo got usr1; exit 5' USR1; echo ready; "
+        "while :; do sleep 0.05; done");
+    s.stdout_fd = pipe->write.get();
+    s.forward_unhandled_signals = false;
+    auto process = SandboxProcess::start(s);
+    ASSERT_TRUE(process.has_value()) << process.error().to_string();
+    pipe->write.reset();
+    EXPECT_EQ(read_some(pipe->read.get()), "ready\n");  // the trap is in place
+    ASSERT_TRUE(process->kill(SIGTERM).has_value());    // no handler: dropped
+    auto still = process->wait(milliseconds(300));
+    ASSERT_TRUE(still.has_value());
+    EXPECT_FALSE(still->has_value()) << "TERM killed the command";
+    ASSERT_TRUE(process->kill(SIGUSR1).has_value());
+    auto exit = process->wait(milliseconds(5000));
+    ASSERT_TRUE(exit.has_value() && exit->has_value());
+    EXPECT_EQ((*exit)->exit_code, 5);
+    EXPECT_EQ(read_some(pipe->read.get()), "got usr1\n");
+}
+
 TEST_F(SandboxProcessTest, ROOT_RusageCoversTheTree) {
     Outcome r = run(spec("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"));
     EXPECT_EQ(r.exit.exit_code, 0);
