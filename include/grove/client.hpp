@@ -157,6 +157,8 @@ struct RunOptions {
     std::optional<uint32_t> uid;                       // unset: the image's User, else 0
     std::optional<uint32_t> gid;
     RunLimits limits;
+    std::string network = "none";  // "none" (loopback only) or "host" (the host's network)
+    std::string runtime;           // empty: grove's own; or an OCI runtime: crun, runc, runsc
 };
 
 struct RunResult {

@@ -19,8 +19,12 @@ std::string describe(const RunOptions& options) {
     return options.shell ? *options.shell : fmt::format("{}", fmt::join(options.command, " "));
 }
 
-// What Client::start_run takes: stdin as bytes, outputs as callbacks.
+// What Client::start_run takes: stdin as bytes, outputs as callbacks, a known network.
 Result<RunOptions> resolve_io(RunOptions options) {
+    if (options.network != "none" && options.network != "host") {
+        return base::make_error(Code::kInvalidArgument, "network must be none or host, not '{}'",
+                                options.network);
+    }
     if (options.stdin_file) {
         GROVE_ASSIGN_OR_RETURN(auto fd, base::UniqueFd::open(*options.stdin_file, O_RDONLY));
         GROVE_ASSIGN_OR_RETURN(options.stdin_data, base::read_all(fd.get()));

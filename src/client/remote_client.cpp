@@ -147,6 +147,13 @@ private:
             caps["max_layer_bytes"] = *limits.max_layer_bytes;
         }
         body["resources_limits"] = std::move(caps);
+        // grove's extensions, sent only when set: a ConTree server ignores them, as unknown.
+        if (options_.network != "none") {
+            body["network"] = options_.network;
+        }
+        if (!options_.runtime.empty()) {
+            body["runtime"] = options_.runtime;
+        }
         return body;
     }
 

@@ -412,6 +412,32 @@ TEST_P(CliTest, ROOT_ContainersWorkTheSameEverywhere) {
     EXPECT_EQ(json(grove({"container", "ps", "-a", "--json"})).size(), 0u);
 }
 
+// --network and --runtime on a session's run and against groved, as on the local store with an
+// image: in RunOptions, and groved's instance request as grove's extensions.
+TEST_P(CliTest, ROOT_RunTakesNetworkAndRuntimeEverywhere) {
+    // Interface names only: the counters move while the test runs.
+    const std::string names = "grep : /proc/net/dev | cut -d: -f1 | tr -d ' '";
+    const auto host_names =
+        base::run_command({.argv = {"/bin/sh", "-c", names}}, std::chrono::seconds(10));
+    ASSERT_TRUE(host_names);
+    ASSERT_TRUE(grove({"use", "busybox"}).status.success());
+    EXPECT_EQ(grove({"run", "--disposable", "-s", names}).out, "lo\n");
+    auto on_host = grove({"run", "--disposable", "--network", "host", "-s", names});
+    EXPECT_EQ(on_host.status.code, 0) << on_host.err;
+    EXPECT_EQ(on_host.out, host_names->out);
+    auto advanced = grove({"run", "--network", "host", "-s", "touch /advanced"});
+    EXPECT_EQ(advanced.status.code, 0) << advanced.err;
+    EXPECT_EQ(grove({"run", "--disposable", "--", "ls", "/advanced"}).out, "/advanced\n");
+    if (GetParam()) {
+        EXPECT_EQ(grove({"run", "--disposable", "--network", "host", "busybox", "-s", names}).out,
+                  host_names->out);
+    }
+    if (base::find_program("crun").has_value()) {
+        auto crun = grove({"run", "--disposable", "--runtime", "crun", "--", "echo", "hi"});
+        EXPECT_EQ(crun.out, "hi\n") << crun.err;
+    }
+}
+
 std::string place_name(const ::testing::TestParamInfo<bool>& place) {
     return place.param ? "Remote" : "Embedded";
 }

@@ -10,6 +10,7 @@
 
 #include <grove/client.hpp>
 
+#include "base/child_process.hpp"
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
 #include "groved_fixture.hpp"
@@ -337,6 +338,35 @@ TEST_P(RemoteAsyncTest, ROOT_TwoHundredRunsInFlightFromOneThread) {
     }
     const auto elapsed = std::chrono::steady_clock::now() - start;
     std::cout << "200 runs in " << std::chrono::duration<double>(elapsed).count() << " s\n";
+}
+
+TEST_P(ClientTest, ROOT_RunsOnTheHostNetworkOrThroughAnOciRuntime) {
+    auto image = busybox();
+    // Interface names only: the counters move while the test runs.
+    const std::string names = "grep : /proc/net/dev | cut -d: -f1 | tr -d ' '";
+    const auto host_names =
+        base::run_command({.argv = {"/bin/sh", "-c", names}}, std::chrono::seconds(10));
+    ASSERT_TRUE(host_names);
+    auto none = image.run({.shell = names, .disposable = true});
+    ASSERT_TRUE(none) << none.error().to_string();
+    EXPECT_EQ(none->stdout_data, "lo\n");
+    auto host = image.run({.shell = names, .disposable = true, .network = "host"});
+    ASSERT_TRUE(host) << host.error().to_string();
+    EXPECT_EQ(host->stdout_data, host_names->out);
+    EXPECT_EQ(image.run({.command = {"true"}, .network = "wifi"}).error().code(),
+              Code::kInvalidArgument);
+    if (base::find_program("crun").has_value()) {
+        auto crun = image.run({.command = {"echo", "hi"}, .disposable = true, .runtime = "crun"});
+        ASSERT_TRUE(crun) << crun.error().to_string();
+        EXPECT_EQ(crun->stdout_data, "hi\n");
+    }
+    if (GetParam() != Mode::kEmbedded) {
+        auto refused = call(
+            {.method = "POST",
+             .path = "/v1/instances",
+             .body = R"({"image": ")" + busybox_ + R"(", "command": "true", "network": "wifi"})"});
+        EXPECT_EQ(refused.status, 400) << refused.body;
+    }
 }
 
 TEST_P(ClientTest, ROOT_ContainersCreateStartExecLogsAndRemove) {
