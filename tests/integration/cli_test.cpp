@@ -438,6 +438,60 @@ TEST_P(CliTest, ROOT_RunTakesNetworkAndRuntimeEverywhere) {
     }
 }
 
+// An archive bigger than grove's memory imports everywhere: against groved it is uploaded in pieces
+// from the file, so grove's peak memory stays far below the file's size.
+TEST_P(CliTest, ROOT_ImportsAFileBiggerThanGrovesMemory) {
+    GROVE_REQUIRE(missing_programs({"tar", "/usr/bin/time"}));
+    constexpr size_t kMiB = 1 << 20;
+    constexpr size_t kPayload = 160 * kMiB;
+    const auto content = dir_->path() / "content";
+    std::filesystem::create_directories(content);
+    {
+        std::ofstream payload(content / "payload", std::ios::binary);
+        const std::string chunk(kMiB, 'g');
+        for (size_t written = 0; written < kPayload; written += kMiB) {
+            payload << chunk;
+        }
+    }
+    const auto tarball = dir_->path() / "big.tar";
+    auto packed = base::run_command(
+        {.argv = {"tar", "cf", tarball.string(), "-C", content.string(), "payload"}},
+        std::chrono::seconds(30));
+    ASSERT_TRUE(packed && packed->status.success());
+    std::filesystem::remove(content / "payload");
+
+    // grove's peak resident memory in KiB for `args`, which must succeed.
+    const auto peak_kib = [&](const std::vector<std::string>& args) -> size_t {
+        std::vector<std::string> argv = {"/usr/bin/time", "-f", "max_rss_kib=%M", GROVE_BINARY};
+        const auto where = place();
+        argv.insert(argv.end(), where.begin(), where.end());
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto ran = base::run_command({.argv = argv, .env = env()}, std::chrono::minutes(1));
+        EXPECT_TRUE(ran && ran->status.success()) << (ran ? ran->err : ran.error().to_string());
+        const size_t at = ran ? ran->err.rfind("max_rss_kib=") : std::string::npos;
+        return at == std::string::npos ? SIZE_MAX : std::stoul(ran->err.substr(at + 12));
+    };
+    // A sanitized build's baseline is a few hundred MiB: compared with a command that reads
+    // nothing.
+    const size_t baseline_kib = peak_kib({"images", "--json"});
+    const size_t import_kib =
+        peak_kib({"import", "-q", "rootfs:" + tarball.string(), "--tag", "big"});
+    if (GetParam()) {  // the local import's own buffers are the store's business
+        EXPECT_LT(import_kib, baseline_kib + kPayload / 2 / 1024)
+            << "grove held the file in memory: " << import_kib << " KiB at the peak, "
+            << baseline_kib << " KiB for a listing";
+    }
+    auto listed = json(grove({"ls", "--json", "big", "/"}));
+    bool found = false;
+    for (const auto& entry : listed) {
+        if (entry.value("name", "") == "payload") {
+            found = true;
+            EXPECT_EQ(entry.value("size", uint64_t{0}), kPayload);
+        }
+    }
+    EXPECT_TRUE(found) << listed.dump();
+}
+
 std::string place_name(const ::testing::TestParamInfo<bool>& place) {
     return place.param ? "Remote" : "Embedded";
 }
