@@ -12,6 +12,7 @@
 
 #include "base/child_process.hpp"
 #include "base/json.hpp"
+#include "base/scope_exit.hpp"
 #include "groved_fixture.hpp"
 #include "helpers/local_registry.hpp"
 #include "helpers/requirements.hpp"
@@ -338,12 +339,15 @@ TEST_P(CliTest, ROOT_PsWaitAndKillGrovedsOperations) {
 // Docker-style containers: on the local store each under its own grove-shim, with no daemon;
 // against groved the ones its Docker API shows too. Each keeps running after the command that
 // started it.
+// (`sleep 600`, not 1000: RunTest.ROOT_TimeoutsKillTheWholeTree looks for any `sleep 1000`.)
 TEST_P(CliTest, ROOT_ContainersWorkTheSameEverywhere) {
     auto created = grove({"container", "create", "--name", "web", "-e", "WHO=grove", "busybox",
                           "--", "sh", "-c",
                           "echo ready $WHO; echo warm >&2; while [ ! -e /go ]; do sleep 0.05; "
-                          "done; echo late; exec sleep 1000"});
+                          "done; echo late; exec sleep 600"});
     ASSERT_TRUE(created.status.success()) << created.err;
+    // A failed assertion leaves no container running (its shim outlives the test).
+    base::ScopeExit cleanup([&] { grove({"container", "rm", "-f", "web"}); });
     EXPECT_EQ(created.out.size(), 65u) << created.out;
     auto taken = grove({"container", "create", "--name", "web", "busybox"});
     EXPECT_EQ(taken.status.code, 1);
@@ -409,6 +413,7 @@ TEST_P(CliTest, ROOT_ContainersWorkTheSameEverywhere) {
     auto busy = grove({"container", "rm", "web"});
     EXPECT_EQ(busy.status.code, 1) << "running: needs -f";
     EXPECT_EQ(grove({"container", "rm", "-f", "web"}).out, "web\n");
+    cleanup.dismiss();
     EXPECT_EQ(json(grove({"container", "ps", "-a", "--json"})).size(), 0u);
 }
 

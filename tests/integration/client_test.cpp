@@ -11,6 +11,7 @@
 #include <grove/client.hpp>
 
 #include "base/child_process.hpp"
+#include "base/scope_exit.hpp"
 #include "base/temp_dir.hpp"
 #include "base/unique_fd.hpp"
 #include "groved_fixture.hpp"
@@ -369,14 +370,17 @@ TEST_P(ClientTest, ROOT_RunsOnTheHostNetworkOrThroughAnOciRuntime) {
     }
 }
 
+// (`sleep 600`, not 1000: RunTest.ROOT_TimeoutsKillTheWholeTree looks for any `sleep 1000`.)
 TEST_P(ClientTest, ROOT_ContainersCreateStartExecLogsAndRemove) {
     auto containers = client_->containers();
     auto created =
         containers.create({.image = "busybox",
                            .name = "box",
-                           .command = {"sh", "-c", "echo up $K; echo oops >&2; exec sleep 1000"},
+                           .command = {"sh", "-c", "echo up $K; echo oops >&2; exec sleep 600"},
                            .env = {"K=v"}});
     ASSERT_TRUE(created) << created.error().to_string();
+    // A failed assertion leaves no container running (its shim outlives the test).
+    base::ScopeExit cleanup([&] { (void)containers.remove(created->id, true); });
     EXPECT_EQ(created->status, "created");
     EXPECT_EQ(created->image_uuid, busybox_);
     EXPECT_FALSE(created->started);
@@ -443,6 +447,7 @@ TEST_P(ClientTest, ROOT_ContainersCreateStartExecLogsAndRemove) {
     ASSERT_TRUE(containers.start("box"));
     EXPECT_EQ(containers.remove("box").error().code(), Code::kFailedPrecondition);
     ASSERT_TRUE(containers.remove("box", true));
+    cleanup.dismiss();
     EXPECT_EQ(containers.list(true)->size(), 0u);
 }
 
