@@ -157,6 +157,8 @@ struct RunOptions {
     std::optional<uint32_t> uid;                       // unset: the image's User, else 0
     std::optional<uint32_t> gid;
     RunLimits limits;
+    std::string network = "none";  // "none" (loopback only) or "host" (the host's network)
+    std::string runtime;           // empty: grove's own; or an OCI runtime: crun, runc, runsc
 };
 
 struct RunResult {
@@ -236,6 +238,56 @@ struct OperationInfo {
 struct OperationListOptions {
     std::optional<std::string> status;  // only those in this status
     std::optional<size_t> number;       // at most this many, newest first
+};
+
+// A long-lived container (Docker's model): it runs under a grove-shim of its own, so it outlives
+// the process that started it (the `grove` command, a groved restart) until stopped or removed.
+struct ContainerOptions {
+    std::string image;                 // a UUID, a unique UUID prefix or a tag
+    std::string name;                  // empty: generated
+    std::vector<std::string> command;  // empty: the image's Cmd
+    std::vector<std::string> env;      // KEY=VALUE over the image's Env
+    std::string workdir;               // empty: the image's WorkingDir, else /
+    std::string user;                  // "user[:group]", names or numbers; empty: the image's
+    std::string hostname;              // empty: the id's first 12 characters
+    std::string network = "none";      // "none" (loopback only) or "host"
+    std::optional<uint64_t> memory_bytes;
+    std::optional<uint64_t> pids;
+};
+
+struct ContainerInfo {
+    std::string id;  // 64 hex digits
+    std::string name;
+    std::string image;  // as ContainerOptions::image named it
+    std::string image_uuid;
+    std::string status;  // created, running, paused, restarting, exited or dead
+    int exit_code = 0;
+    int pid = 0;                       // its init on the host while it runs, else 0
+    std::vector<std::string> command;  // what it runs, resolved against the image
+    Clock::time_point created;
+    std::optional<Clock::time_point> started;   // the last start
+    std::optional<Clock::time_point> finished;  // the last exit
+};
+
+enum class OutputStream { kStdout, kStderr };
+
+// Called with each piece of a container's output as it comes (logs, exec): on the calling
+// thread for the embedded client, on the remote client's I/O thread (so it must not block long).
+using OutputCallback = std::function<void(OutputStream, std::string_view)>;
+
+struct ContainerLogOptions {
+    bool follow = false;         // then what comes next, until the container stops
+    std::optional<size_t> tail;  // the last N lines only
+    OutputCallback on_output;
+};
+
+// A command run in a running container (docker exec), without stdin.
+struct ExecOptions {
+    std::vector<std::string> command;
+    std::vector<std::string> env;  // KEY=VALUE over the container's
+    std::string workdir;           // empty: the container's
+    std::string user;              // empty: the container's
+    OutputCallback on_output;
 };
 
 class Client;
@@ -360,13 +412,44 @@ private:
     Client& client_;
 };
 
+// Long-lived containers: on the embedded engine the local store's (containers::Manager on its
+// root, shared with any groved there), on a remote client groved's (the same ones its Docker API
+// shows). A container is named by its id, a unique id prefix or its name. Errors: NotFound for no
+// such container, AlreadyExists for a name in use, FailedPrecondition for a state that does not
+// allow the call (exec or kill on one that does not run, remove of a running one without force).
+class Containers {
+public:
+    Result<ContainerInfo> create(const ContainerOptions& options) const;
+    // False when it was running already.
+    Result<bool> start(std::string_view ref) const;
+    // Its stop signal, then SIGKILL after `timeout` (default: 10 s). False when it did not run.
+    Result<bool> stop(std::string_view ref,
+                      std::optional<std::chrono::seconds> timeout = std::nullopt) const;
+    Result<void> kill(std::string_view ref, int signal = 9) const;
+    // A running one needs `force` (which kills it first).
+    Result<void> remove(std::string_view ref, bool force = false) const;
+    // The running ones (paused too), oldest first; with `all`, every one.
+    Result<std::vector<ContainerInfo>> list(bool all = false) const;
+    Result<ContainerInfo> inspect(std::string_view ref) const;
+    // Its output so far (and with follow, until it stops) to options.on_output.
+    Result<void> logs(std::string_view ref, const ContainerLogOptions& options) const;
+    // Runs the command to its end, its output to options.on_output; its exit code.
+    Result<int> exec(std::string_view ref, const ExecOptions& options) const;
+
+private:
+    friend class Client;
+    explicit Containers(Client& client) : client_(client) {}
+    Client& client_;
+};
+
 struct EmbeddedOptions {
     std::filesystem::path root = "/var/lib/grove";
     std::vector<std::string> registry_mirrors;     // "docker.io=http://127.0.0.1:5000"
     std::vector<std::string> insecure_registries;  // "host[:port]"
     // Registry logins: Docker's config.json, containers' auth.json.
     std::vector<std::filesystem::path> auth_files;
-    size_t parallel_runs = 0;  // run_async's workers; 0: the number of CPUs
+    size_t parallel_runs = 0;    // run_async's workers; 0: the number of CPUs
+    std::filesystem::path shim;  // grove-shim for containers; empty: next to the program
 };
 
 struct RemoteOptions {
@@ -392,6 +475,7 @@ public:
     Images images() { return Images(*this); }
     Sessions sessions() { return Sessions(*this); }
     Operations operations() { return Operations(*this); }
+    Containers containers() { return Containers(*this); }
 
     // The implementations' side: what Images, Image and Session are built on.
     virtual Result<std::vector<ImageInfo>> list_images(const ImageListOptions& options) = 0;
@@ -429,6 +513,17 @@ public:
         const OperationListOptions& options) = 0;
     virtual Result<OperationInfo> wait_operation(std::string_view uuid) = 0;
     virtual Result<void> cancel_operation(std::string_view uuid) = 0;
+    virtual Result<ContainerInfo> create_container(const ContainerOptions& options) = 0;
+    virtual Result<bool> start_container(std::string_view ref) = 0;
+    virtual Result<bool> stop_container(std::string_view ref,
+                                        std::optional<std::chrono::seconds> timeout) = 0;
+    virtual Result<void> kill_container(std::string_view ref, int signal) = 0;
+    virtual Result<void> remove_container(std::string_view ref, bool force) = 0;
+    virtual Result<std::vector<ContainerInfo>> list_containers(bool all) = 0;
+    virtual Result<ContainerInfo> inspect_container(std::string_view ref) = 0;
+    virtual Result<void> container_logs(std::string_view ref,
+                                        const ContainerLogOptions& options) = 0;
+    virtual Result<int> exec_in_container(std::string_view ref, const ExecOptions& options) = 0;
 };
 
 }  // namespace grove

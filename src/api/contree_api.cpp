@@ -87,6 +87,9 @@ http::Router contree_router(const ContreeServices& services, const ContreeOption
     http::Router grove_v1(router_options);
     add_session_routes(grove_v1, context);
     add_grove_image_routes(grove_v1, context);
+    if (services.containers != nullptr) {
+        add_grove_container_routes(grove_v1, context, *services.containers);
+    }
 
     http::Router root(router_options);
     root.mount("/v1", v1);

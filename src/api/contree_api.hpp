@@ -17,6 +17,10 @@
 #include "http/router.hpp"
 #include "image/image_store.hpp"
 
+namespace grove::containers {
+class Manager;
+}
+
 namespace grove::api {
 
 // The services the routes call; all must outlive the router.
@@ -25,6 +29,8 @@ struct ContreeServices {
     daemon::Operations& operations;
     daemon::Files& files;
     const Authenticator& auth;
+    // Long-lived containers (/grove/v1/containers); none: no such routes.
+    containers::Manager* containers = nullptr;
 };
 
 struct ContreeOptions {

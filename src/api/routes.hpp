@@ -50,5 +50,9 @@ void add_inspect_routes(http::Router& v1, const RouteContext& context);
 void add_session_routes(http::Router& grove_v1, const RouteContext& context);
 // grove's image routes: removal, prune, import of an uploaded archive (docs/api.md).
 void add_grove_image_routes(http::Router& grove_v1, const RouteContext& context);
+// grove's container routes over the daemon's containers::Manager (docs/api.md "Containers").
+void add_grove_container_routes(http::Router& grove_v1,
+                                const RouteContext& context,
+                                containers::Manager& manager);
 
 }  // namespace grove::api

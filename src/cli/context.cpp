@@ -56,16 +56,6 @@ Result<engine::Runner*> Context::runner() {
     return runner_.get();
 }
 
-Result<containers::Manager*> Context::container_manager() {
-    if (!containers_) {
-        GROVE_ASSIGN_OR_RETURN(auto* image_store, store());
-        GROVE_ASSIGN_OR_RETURN(
-            containers_,
-            containers::Manager::open(*image_store, {.root = options_.root, .log = log()}));
-    }
-    return containers_.get();
-}
-
 Result<Client*> Context::client() {
     if (!client_) {
         if (remote()) {

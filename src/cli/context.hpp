@@ -6,7 +6,7 @@
 // Commands go through the client library (include/grove/client.hpp), the same on the local store
 // and against groved (--host / GROVE_HOST). A few drive the embedded engine (image::ImageStore on
 // a local root) directly, for what the client does not carry: `run` with an image on the local
-// store (--network, --runtime, rusage), `ls`'s owners and times, and `container`; against groved
+// store (--network, --runtime, rusage), and `ls`'s owners and times; against groved
 // those that have no route say so: store() is Unimplemented against groved.
 
 #include <memory>
@@ -17,7 +17,6 @@
 #include <grove/result.hpp>
 
 #include "base/log.hpp"
-#include "containers/manager.hpp"
 #include "engine/runner.hpp"
 #include "image/image_store.hpp"
 
@@ -60,8 +59,6 @@ public:
     Result<engine::Runner*> runner();
     // The files of the image `ref` names (a UUID, a unique UUID prefix or a tag).
     Result<inspect::LayerStack> image_files(std::string_view ref);
-    // Long-lived containers on the local store.
-    Result<containers::Manager*> container_manager();
     // The client library: remote when a host is set, else embedded on the root.
     Result<Client*> client();
 
@@ -70,7 +67,6 @@ private:
     std::optional<base::Logger> log_;
     std::unique_ptr<image::ImageStore> store_;
     std::unique_ptr<engine::Runner> runner_;
-    std::unique_ptr<containers::Manager> containers_;
     std::unique_ptr<Client> client_;
 };
 

@@ -63,12 +63,10 @@ void add_run_flags(CLI::App& cmd, RunFlags& flags) {
     cmd.add_option(
         "--max-layer-size", flags.max_layer_size,
         "Cap on the bytes the run may change, e.g. 1g: a bigger run is stopped, nothing kept");
-    cmd.add_option("--network", flags.network,
-                   "none (default: loopback only) or host (local store, with an image)")
+    cmd.add_option("--network", flags.network, "none (default: loopback only) or host")
         ->check(CLI::IsMember({"none", "host"}));
     cmd.add_option("--runtime", flags.runtime,
-                   "Run with this OCI runtime instead of grove's own: crun, runc or runsc (local "
-                   "store, with an image)")
+                   "Run with this OCI runtime instead of grove's own: crun, runc or runsc")
         ->check(CLI::IsMember({"crun", "runc", "runsc"}));
     cmd.add_flag("--disposable", flags.disposable,
                  "Keep no image (a session's head stays where it is)");
@@ -97,7 +95,9 @@ Result<RunOptions> client_run_options(const RunFlags& flags) {
     RunOptions run{.command = flags.command,
                    .cwd = flags.cwd,
                    .hostname = flags.hostname,
-                   .disposable = flags.disposable};
+                   .disposable = flags.disposable,
+                   .network = flags.network,
+                   .runtime = flags.runtime};
     if (!flags.shell.empty()) {
         run.shell = flags.shell;
     }

@@ -19,8 +19,12 @@ std::string describe(const RunOptions& options) {
     return options.shell ? *options.shell : fmt::format("{}", fmt::join(options.command, " "));
 }
 
-// What Client::start_run takes: stdin as bytes, outputs as callbacks.
+// What Client::start_run takes: stdin as bytes, outputs as callbacks, a known network.
 Result<RunOptions> resolve_io(RunOptions options) {
+    if (options.network != "none" && options.network != "host") {
+        return base::make_error(Code::kInvalidArgument, "network must be none or host, not '{}'",
+                                options.network);
+    }
     if (options.stdin_file) {
         GROVE_ASSIGN_OR_RETURN(auto fd, base::UniqueFd::open(*options.stdin_file, O_RDONLY));
         GROVE_ASSIGN_OR_RETURN(options.stdin_data, base::read_all(fd.get()));
@@ -262,6 +266,43 @@ Result<OperationInfo> Operations::wait(std::string_view uuid) const {
 
 Result<void> Operations::cancel(std::string_view uuid) const {
     return client_.cancel_operation(uuid);
+}
+
+Result<ContainerInfo> Containers::create(const ContainerOptions& options) const {
+    return client_.create_container(options);
+}
+
+Result<bool> Containers::start(std::string_view ref) const {
+    return client_.start_container(ref);
+}
+
+Result<bool> Containers::stop(std::string_view ref,
+                              std::optional<std::chrono::seconds> timeout) const {
+    return client_.stop_container(ref, timeout);
+}
+
+Result<void> Containers::kill(std::string_view ref, int signal) const {
+    return client_.kill_container(ref, signal);
+}
+
+Result<void> Containers::remove(std::string_view ref, bool force) const {
+    return client_.remove_container(ref, force);
+}
+
+Result<std::vector<ContainerInfo>> Containers::list(bool all) const {
+    return client_.list_containers(all);
+}
+
+Result<ContainerInfo> Containers::inspect(std::string_view ref) const {
+    return client_.inspect_container(ref);
+}
+
+Result<void> Containers::logs(std::string_view ref, const ContainerLogOptions& options) const {
+    return client_.container_logs(ref, options);
+}
+
+Result<int> Containers::exec(std::string_view ref, const ExecOptions& options) const {
+    return client_.exec_in_container(ref, options);
 }
 
 Result<Session> Sessions::create(std::string_view name, std::string_view ref) const {

@@ -6,12 +6,14 @@
 // `parallel_runs` threads, since a run blocks its thread while the command runs.
 
 #include <memory>
+#include <mutex>
 
 #include <boost/asio/thread_pool.hpp>
 
 #include <grove/client.hpp>
 
 #include "base/log.hpp"
+#include "containers/manager.hpp"
 #include "engine/runner.hpp"
 #include "image/image_store.hpp"
 
@@ -56,8 +58,21 @@ public:
         const OperationListOptions& options) override;
     Result<OperationInfo> wait_operation(std::string_view uuid) override;
     Result<void> cancel_operation(std::string_view uuid) override;
+    // Containers (embedded_containers.cpp).
+    Result<ContainerInfo> create_container(const ContainerOptions& options) override;
+    Result<bool> start_container(std::string_view ref) override;
+    Result<bool> stop_container(std::string_view ref,
+                                std::optional<std::chrono::seconds> timeout) override;
+    Result<void> kill_container(std::string_view ref, int signal) override;
+    Result<void> remove_container(std::string_view ref, bool force) override;
+    Result<std::vector<ContainerInfo>> list_containers(bool all) override;
+    Result<ContainerInfo> inspect_container(std::string_view ref) override;
+    Result<void> container_logs(std::string_view ref, const ContainerLogOptions& options) override;
+    Result<int> exec_in_container(std::string_view ref, const ExecOptions& options) override;
 
 private:
+    // The containers of the store's root, opened at the first use.
+    Result<containers::Manager*> manager();
     static Error no_operations();
     Result<RunResult> run(const std::string& uuid, const RunOptions& options);
 
@@ -65,7 +80,9 @@ private:
     base::Logger log_;
     std::unique_ptr<image::ImageStore> store_;
     engine::Runner runner_;
-    boost::asio::thread_pool pool_;  // last: joined before the rest goes
+    std::mutex manager_mutex_;
+    std::unique_ptr<containers::Manager> manager_;  // guarded by manager_mutex_ until set
+    boost::asio::thread_pool pool_;                 // last: joined before the rest goes
 };
 
 }  // namespace grove::client

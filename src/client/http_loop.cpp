@@ -1,9 +1,11 @@
 #include "client/http_loop.hpp"
 
+#include <cerrno>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 
 #include <curl/curl.h>
@@ -43,6 +45,20 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
         transfer->response.body.append(chunk);
     }
     return chunk.size();
+}
+
+// The next piece of a body read from HttpRequest::body_fd, in libcurl's buffer.
+size_t on_read(char* buffer, size_t size, size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    for (;;) {
+        const ssize_t got = ::read(transfer->request.body_fd, buffer, size * count);
+        if (got >= 0) {
+            return static_cast<size_t>(got);
+        }
+        if (errno != EINTR) {
+            return CURL_READFUNC_ABORT;
+        }
+    }
 }
 
 }  // namespace
@@ -88,9 +104,17 @@ void HttpLoop::State::start_transfer(std::unique_ptr<Transfer> t) {
     }
     if (t->request.method != "GET" && t->request.method != "HEAD" &&
         t->request.method != "DELETE") {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->request.body.data());
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(t->request.body.size()));
+        if (t->request.body_fd >= 0) {
+            curl_easy_setopt(easy, CURLOPT_POST, 1L);
+            curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(easy, CURLOPT_READDATA, t.get());
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                             static_cast<curl_off_t>(t->request.body_size));
+        } else {
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->request.body.data());
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                             static_cast<curl_off_t>(t->request.body.size()));
+        }
         t->headers =
             curl_slist_append(t->headers, ("Content-Type: " + t->request.content_type).c_str());
     }

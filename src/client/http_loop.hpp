@@ -7,6 +7,7 @@
 // block.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,10 @@ struct HttpRequest {
     std::string method = "GET";
     std::string path;  // appended to base_url: "/v1/images?tagged=1"
     std::string body;
+    // Set (>= 0): the body is instead `body_size` bytes read from this descriptor as they are
+    // sent, so a large upload never sits in memory; the caller keeps it open until done.
+    int body_fd = -1;
+    uint64_t body_size = 0;
     std::string content_type = "application/json";
     // Set: the body is handed over in chunks as it arrives (an event stream) and not kept.
     std::function<void(std::string_view)> on_body;

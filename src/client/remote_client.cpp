@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
@@ -147,6 +148,13 @@ private:
             caps["max_layer_bytes"] = *limits.max_layer_bytes;
         }
         body["resources_limits"] = std::move(caps);
+        // grove's extensions, sent only when set: a ConTree server ignores them, as unknown.
+        if (options_.network != "none") {
+            body["network"] = options_.network;
+        }
+        if (!options_.runtime.empty()) {
+            body["runtime"] = options_.runtime;
+        }
         return body;
     }
 
@@ -348,11 +356,15 @@ Result<ImageInfo> RemoteClient::import_file(const image::SourceSpec& spec,
                                 spec.path.string());
     }
     GROVE_ASSIGN_OR_RETURN(auto file, base::UniqueFd::open(spec.path, O_RDONLY | O_CLOEXEC));
-    GROVE_ASSIGN_OR_RETURN(std::string content, base::read_all(file.get()));
+    struct stat st {};
+    if (::fstat(file.get(), &st) != 0) {
+        return base::last_errno_error("stat '{}'", spec.path.string());
+    }
     GROVE_ASSIGN_OR_RETURN(const auto uploaded,
                            http_->call({.method = "POST",
                                         .path = "/v1/files",
-                                        .body = std::move(content),
+                                        .body_fd = file.get(),
+                                        .body_size = static_cast<uint64_t>(st.st_size),
                                         .content_type = "application/octet-stream"}));
     GROVE_ASSIGN_OR_RETURN(const Json upload, json_body(uploaded));
     Json request{{"file", upload.value("uuid", "")}, {"transport", transport}};

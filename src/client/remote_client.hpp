@@ -9,6 +9,7 @@
 
 #include <grove/client.hpp>
 
+#include "base/json.hpp"
 #include "client/http_loop.hpp"
 #include "image/source_spec.hpp"
 
@@ -51,8 +52,21 @@ public:
         const OperationListOptions& options) override;
     Result<OperationInfo> wait_operation(std::string_view uuid) override;
     Result<void> cancel_operation(std::string_view uuid) override;
+    // Containers, on /grove/v1/containers (remote_containers.cpp).
+    Result<ContainerInfo> create_container(const ContainerOptions& options) override;
+    Result<bool> start_container(std::string_view ref) override;
+    Result<bool> stop_container(std::string_view ref,
+                                std::optional<std::chrono::seconds> timeout) override;
+    Result<void> kill_container(std::string_view ref, int signal) override;
+    Result<void> remove_container(std::string_view ref, bool force) override;
+    Result<std::vector<ContainerInfo>> list_containers(bool all) override;
+    Result<ContainerInfo> inspect_container(std::string_view ref) override;
+    Result<void> container_logs(std::string_view ref, const ContainerLogOptions& options) override;
+    Result<int> exec_in_container(std::string_view ref, const ExecOptions& options) override;
 
 private:
+    // A container route's JSON answer.
+    Result<base::Json> container_call(std::string method, std::string path, std::string body = {});
     Result<OperationInfo> get_operation(std::string_view uuid);
     Result<SessionInfo> session_call(std::string method, std::string path, std::string body);
     // Follows an import's events to its completion, reporting its progress events; the image.

@@ -52,6 +52,29 @@ Result<ImageInfo> image_from_json(const base::Json& json) {
     });
 }
 
+Result<ContainerInfo> container_from_json(const base::Json& json) {
+    return guarded("container", [&] {
+        const auto time = [&](std::string_view key) -> std::optional<Clock::time_point> {
+            const auto text = optional_text(json, key);
+            if (!text) {
+                return std::nullopt;
+            }
+            return parse_iso8601(*text).value_or(Clock::time_point());
+        };
+        return ContainerInfo{.id = json.at("id").get<std::string>(),
+                             .name = value_or<std::string>(json, "name", ""),
+                             .image = value_or<std::string>(json, "image", ""),
+                             .image_uuid = value_or<std::string>(json, "image_uuid", ""),
+                             .status = value_or<std::string>(json, "status", ""),
+                             .exit_code = value_or<int>(json, "exit_code", 0),
+                             .pid = value_or<int>(json, "pid", 0),
+                             .command = value_or<std::vector<std::string>>(json, "command", {}),
+                             .created = time("created").value_or(Clock::time_point()),
+                             .started = time("started"),
+                             .finished = time("finished")};
+    });
+}
+
 ImportProgress import_progress_from_json(const base::Json& json) {
     // A malformed event is skipped (a default ImportProgress draws nothing), not an error: the
     // completion that follows is what counts.

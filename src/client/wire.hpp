@@ -22,6 +22,7 @@ Result<FileEntry> file_entry_from_json(const base::Json& json);
 ImportProgress import_progress_from_json(const base::Json& json);
 Result<GrepResult> grep_result_from_json(const base::Json& json);
 Result<PruneResult> prune_result_from_json(const base::Json& json);
+Result<ContainerInfo> container_from_json(const base::Json& json);
 
 // "2024-01-01T12:00:00.123456+00:00", as groved writes its records.
 std::string iso8601(Clock::time_point time);

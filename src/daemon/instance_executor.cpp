@@ -77,19 +77,22 @@ OperationOutcome InstanceExecutor::run(LiveOperation& operation, const MarkExecu
 
 Result<engine::RunRequest> InstanceExecutor::run_request(const LiveOperation& operation) {
     const auto& request = std::get<InstanceRequest>(operation.request);
-    engine::RunRequest run{.image = operation.record.image_uuid.value_or(request.image),
-                           .argv = instance_argv(request),
-                           .cwd = request.cwd,
-                           .uid = request.uid,
-                           .gid = request.gid,
-                           .stdin_data = request.stdin_data,
-                           .output_limit = static_cast<size_t>(request.truncate_output_at),
-                           .max_layer_bytes = request.limits.max_layer_bytes,
-                           .disposable = request.disposable,
-                           .tag = request.tag,
-                           .preserve_env = request.preserve_env,
-                           .operation = operation.record.uuid,
-                           .cancel = operation.cancel};
+    engine::RunRequest run{
+        .image = operation.record.image_uuid.value_or(request.image),
+        .argv = instance_argv(request),
+        .cwd = request.cwd,
+        .uid = request.uid,
+        .gid = request.gid,
+        .stdin_data = request.stdin_data,
+        .output_limit = static_cast<size_t>(request.truncate_output_at),
+        .network = request.network == "host" ? engine::Network::kHost : engine::Network::kNone,
+        .runtime = request.runtime,
+        .max_layer_bytes = request.limits.max_layer_bytes,
+        .disposable = request.disposable,
+        .tag = request.tag,
+        .preserve_env = request.preserve_env,
+        .operation = operation.record.uuid,
+        .cancel = operation.cancel};
     if (!request.hostname.empty()) {
         run.hostname = request.hostname;
     }

@@ -141,6 +141,14 @@ Result<InstanceRequest> parse(const base::Json& body) {
     GROVE_ASSIGN_OR_RETURN(const auto preserve, optional<bool>(body, "preserve_env"));
     r.preserve_env = preserve.value_or(false);
     GROVE_ASSIGN_OR_RETURN(r.tag, optional<std::string>(body, "tag"));
+    GROVE_ASSIGN_OR_RETURN(auto network, optional<std::string>(body, "network"));
+    r.network = std::move(network).value_or("none");
+    if (r.network != "none" && r.network != "host") {
+        return base::make_error(Code::kInvalidArgument, "network must be none or host, not '{}'",
+                                r.network);
+    }
+    GROVE_ASSIGN_OR_RETURN(auto runtime, optional<std::string>(body, "runtime"));
+    r.runtime = std::move(runtime).value_or("");
     return r;
 }
 
@@ -201,7 +209,9 @@ base::Json instance_request_json(const InstanceRequest& r) {
             {"gid", optional_json(r.gid)},
             {"resources_limits", std::move(limits)},
             {"preserve_env", r.preserve_env},
-            {"tag", optional_json(r.tag)}};
+            {"tag", optional_json(r.tag)},
+            {"network", r.network},
+            {"runtime", r.runtime}};
 }
 
 std::vector<std::string> instance_argv(const InstanceRequest& request) {

@@ -56,6 +56,9 @@ struct InstanceRequest {
     InstanceLimits limits;           // `resources_limits`
     bool preserve_env = false;       // the run's env becomes the result image's Env
     std::optional<std::string> tag;  // grove's extension: tag the result image
+    // grove's extensions: "none" (loopback only) or "host"; an OCI runtime (empty: grove's own).
+    std::string network = "none";
+    std::string runtime;
 };
 
 // Parses a request body. InvalidArgument names the offending field.

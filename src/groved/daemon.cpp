@@ -130,7 +130,7 @@ Result<void> Daemon::open_services() {
 
 Result<void> Daemon::listen() {
     server_ = std::make_unique<http::Server>(http::ServerOptions{}, log_);
-    const api::ContreeServices services{*images_, *operations_, *files_, *auth_};
+    const api::ContreeServices services{*images_, *operations_, *files_, *auth_, containers_.get()};
     const http::Router contree = api::contree_router(
         services, {.prefixes = config_.api_prefixes, .max_upload_bytes = config_.max_upload_bytes});
     const http::Router docker = docker_api::docker_router({.images = *images_,

@@ -5,12 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include <fmt/ranges.h>
 
 #include "base/child_process.hpp"
 #include "base/json.hpp"
+#include "base/scope_exit.hpp"
 #include "groved_fixture.hpp"
 #include "helpers/local_registry.hpp"
 #include "helpers/requirements.hpp"
@@ -334,6 +336,167 @@ TEST_P(CliTest, ROOT_PsWaitAndKillGrovedsOperations) {
     EXPECT_EQ(grove({"kill", slow}).status.code, 1) << "finished: not cancellable";
 }
 
+// Docker-style containers: on the local store each under its own grove-shim, with no daemon;
+// against groved the ones its Docker API shows too. Each keeps running after the command that
+// started it.
+// (`sleep 600`, not 1000: RunTest.ROOT_TimeoutsKillTheWholeTree looks for any `sleep 1000`.)
+TEST_P(CliTest, ROOT_ContainersWorkTheSameEverywhere) {
+    auto created = grove({"container", "create", "--name", "web", "-e", "WHO=grove", "busybox",
+                          "--", "sh", "-c",
+                          "echo ready $WHO; echo warm >&2; while [ ! -e /go ]; do sleep 0.05; "
+                          "done; echo late; exec sleep 600"});
+    ASSERT_TRUE(created.status.success()) << created.err;
+    // A failed assertion leaves no container running (its shim outlives the test).
+    base::ScopeExit cleanup([&] { grove({"container", "rm", "-f", "web"}); });
+    EXPECT_EQ(created.out.size(), 65u) << created.out;
+    auto taken = grove({"container", "create", "--name", "web", "busybox"});
+    EXPECT_EQ(taken.status.code, 1);
+    EXPECT_NE(taken.err.find("already in use"), std::string::npos) << taken.err;
+    EXPECT_EQ(grove({"container", "start", "web"}).out, "web\n");
+    auto running = json(grove({"container", "ps", "--json"}));
+    ASSERT_EQ(running.size(), 1u) << running.dump();
+    EXPECT_EQ(running[0]["status"], "running");
+    EXPECT_EQ(running[0]["name"], "web");
+    EXPECT_EQ(running[0]["image"], "busybox");
+    EXPECT_GT(running[0]["pid"].get<int>(), 0);
+    if (GetParam()) {
+        http::testing::CurlClient docker({.unix_path = docker_socket().string()});
+        auto listed = docker.get("/containers/json");
+        EXPECT_NE(listed.body.find("\"/web\""), std::string::npos)
+            << "groved's Docker API shows the container its grove routes started: " << listed.body;
+    }
+    EXPECT_EQ(json(grove({"container", "inspect", "web"}))[0]["id"], running[0]["id"]);
+
+    auto exec = grove(
+        {"container", "exec", "web", "--", "sh", "-c", "echo out $WHO; echo err >&2; exit 4"});
+    EXPECT_EQ(exec.status.code, 4) << exec.err;
+    EXPECT_EQ(exec.out, "out grove\n");
+    EXPECT_EQ(exec.err, "err\n");
+
+    // A follower sees what comes after it started and ends when the container stops.
+    auto follower = std::async(std::launch::async, [&] {
+        return grove({"container", "logs", "-f", "web"});
+    });
+    EXPECT_EQ(grove({"container", "exec", "web", "--", "touch", "/go"}).status.code, 0);
+    EXPECT_EQ(grove({"container", "logs", "web"}).err, "warm\n");
+    ASSERT_TRUE(grove({"container", "stop", "-t", "1", "web"}).status.success());
+    ASSERT_EQ(follower.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    auto followed = follower.get();
+    EXPECT_EQ(followed.out, "ready grove\nlate\n") << followed.err;
+    EXPECT_EQ(followed.err, "warm\n");
+    EXPECT_EQ(grove({"container", "logs", "--tail", "1", "web"}).out, "late\n");
+
+    EXPECT_EQ(json(grove({"container", "ps", "--json"})).size(), 0u);
+    auto table = grove({"container", "ps", "-a"});
+    EXPECT_NE(table.out.find("web"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("exited"), std::string::npos) << table.out;
+    for (auto refused :
+         {grove({"container", "exec", "web", "--", "true"}), grove({"container", "kill", "web"})}) {
+        EXPECT_EQ(refused.status.code, 1);
+        EXPECT_NE(refused.err.find("not running"), std::string::npos) << refused.err;
+    }
+    for (const std::string command : {"start", "stop", "kill", "logs", "exec", "inspect", "rm"}) {
+        auto unknown = command == "exec" ? grove({"container", "exec", "nope", "--", "true"})
+                                         : grove({"container", command, "nope"});
+        EXPECT_EQ(unknown.status.code, 1) << command;
+        EXPECT_NE(unknown.err.find("no such container: nope"), std::string::npos)
+            << command << ": " << unknown.err;
+    }
+
+    ASSERT_TRUE(grove({"container", "start", "web"}).status.success());
+    EXPECT_EQ(grove({"container", "exec", "web", "--", "touch", "/go"}).status.code, 0);
+    EXPECT_EQ(grove({"container", "kill", "-s", "TERM", "web"}).out, "web\n");
+    // A follower ends when the container stops: here, a wait for the signal's effect.
+    EXPECT_TRUE(grove({"container", "logs", "-f", "web"}).status.success());
+    EXPECT_EQ(json(grove({"container", "inspect", "web"}))[0]["exit_code"], 143);
+    ASSERT_TRUE(grove({"container", "start", "web"}).status.success());
+    auto busy = grove({"container", "rm", "web"});
+    EXPECT_EQ(busy.status.code, 1) << "running: needs -f";
+    EXPECT_EQ(grove({"container", "rm", "-f", "web"}).out, "web\n");
+    cleanup.dismiss();
+    EXPECT_EQ(json(grove({"container", "ps", "-a", "--json"})).size(), 0u);
+}
+
+// --network and --runtime on a session's run and against groved, as on the local store with an
+// image: in RunOptions, and groved's instance request as grove's extensions.
+TEST_P(CliTest, ROOT_RunTakesNetworkAndRuntimeEverywhere) {
+    // Interface names only: the counters move while the test runs.
+    const std::string names = "grep : /proc/net/dev | cut -d: -f1 | tr -d ' '";
+    const auto host_names =
+        base::run_command({.argv = {"/bin/sh", "-c", names}}, std::chrono::seconds(10));
+    ASSERT_TRUE(host_names);
+    ASSERT_TRUE(grove({"use", "busybox"}).status.success());
+    EXPECT_EQ(grove({"run", "--disposable", "-s", names}).out, "lo\n");
+    auto on_host = grove({"run", "--disposable", "--network", "host", "-s", names});
+    EXPECT_EQ(on_host.status.code, 0) << on_host.err;
+    EXPECT_EQ(on_host.out, host_names->out);
+    auto advanced = grove({"run", "--network", "host", "-s", "touch /advanced"});
+    EXPECT_EQ(advanced.status.code, 0) << advanced.err;
+    EXPECT_EQ(grove({"run", "--disposable", "--", "ls", "/advanced"}).out, "/advanced\n");
+    if (GetParam()) {
+        EXPECT_EQ(grove({"run", "--disposable", "--network", "host", "busybox", "-s", names}).out,
+                  host_names->out);
+    }
+    if (base::find_program("crun").has_value()) {
+        auto crun = grove({"run", "--disposable", "--runtime", "crun", "--", "echo", "hi"});
+        EXPECT_EQ(crun.out, "hi\n") << crun.err;
+    }
+}
+
+// An archive bigger than grove's memory imports everywhere: against groved it is uploaded in pieces
+// from the file, so grove's peak memory stays far below the file's size.
+TEST_P(CliTest, ROOT_ImportsAFileBiggerThanGrovesMemory) {
+    GROVE_REQUIRE(missing_programs({"tar", "/usr/bin/time"}));
+    constexpr size_t kMiB = 1 << 20;
+    constexpr size_t kPayload = 160 * kMiB;
+    const auto content = dir_->path() / "content";
+    std::filesystem::create_directories(content);
+    {
+        std::ofstream payload(content / "payload", std::ios::binary);
+        const std::string chunk(kMiB, 'g');
+        for (size_t written = 0; written < kPayload; written += kMiB) {
+            payload << chunk;
+        }
+    }
+    const auto tarball = dir_->path() / "big.tar";
+    auto packed = base::run_command(
+        {.argv = {"tar", "cf", tarball.string(), "-C", content.string(), "payload"}},
+        std::chrono::seconds(30));
+    ASSERT_TRUE(packed && packed->status.success());
+    std::filesystem::remove(content / "payload");
+
+    // grove's peak resident memory in KiB for `args`, which must succeed.
+    const auto peak_kib = [&](const std::vector<std::string>& args) -> size_t {
+        std::vector<std::string> argv = {"/usr/bin/time", "-f", "max_rss_kib=%M", GROVE_BINARY};
+        const auto where = place();
+        argv.insert(argv.end(), where.begin(), where.end());
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto ran = base::run_command({.argv = argv, .env = env()}, std::chrono::minutes(1));
+        EXPECT_TRUE(ran && ran->status.success()) << (ran ? ran->err : ran.error().to_string());
+        const size_t at = ran ? ran->err.rfind("max_rss_kib=") : std::string::npos;
+        return at == std::string::npos ? SIZE_MAX : std::stoul(ran->err.substr(at + 12));
+    };
+    // A sanitized build's baseline is a few hundred MiB: compared with a command that reads
+    // nothing.
+    const size_t baseline_kib = peak_kib({"images", "--json"});
+    const size_t import_kib =
+        peak_kib({"import", "-q", "rootfs:" + tarball.string(), "--tag", "big"});
+    if (GetParam()) {  // the local import's own buffers are the store's business
+        EXPECT_LT(import_kib, baseline_kib + kPayload / 2 / 1024)
+            << "grove held the file in memory: " << import_kib << " KiB at the peak, "
+            << baseline_kib << " KiB for a listing";
+    }
+    auto listed = json(grove({"ls", "--json", "big", "/"}));
+    bool found = false;
+    for (const auto& entry : listed) {
+        if (entry.value("name", "") == "payload") {
+            found = true;
+            EXPECT_EQ(entry.value("size", uint64_t{0}), kPayload);
+        }
+    }
+    EXPECT_TRUE(found) << listed.dump();
+}
+
 std::string place_name(const ::testing::TestParamInfo<bool>& place) {
     return place.param ? "Remote" : "Embedded";
 }
@@ -414,48 +577,6 @@ TEST_P(CliSetupTest, ROOT_CompletionAndHelp) {
         EXPECT_TRUE(help.status.success()) << command.front();
         EXPECT_NE(help.out.find("Usage"), std::string::npos) << help.out;
     }
-}
-
-// On a store of their own (groved's Docker API has the fixture's containers), embedded only.
-TEST_P(CliSetupTest, ROOT_ContainersRunUnderTheirShimAfterTheCliExits) {
-    auto images = TestImages::load();
-    ASSERT_TRUE(images) << images.error().to_string();
-    const std::string own = (dir_->path() / "containers-root").string();
-    const auto local = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), {"--root", own});
-        return grove(std::move(args), {}, false);
-    };
-    ASSERT_TRUE(
-        local({"import", "-q", images->oci_ref("busybox"), "--tag", "bb"}).status.success());
-
-    auto created = local({"container", "create", "--name", "web", "-e", "WHO=grove", "bb", "--",
-                          "sh", "-c", "echo ready $WHO; exec sleep 1000"});
-    ASSERT_TRUE(created.status.success()) << created.err;
-    EXPECT_EQ(created.out.size(), 65u) << created.out;
-    EXPECT_EQ(local({"container", "start", "web"}).out, "web\n");
-    auto running = json(local({"container", "ps", "--json"}));
-    ASSERT_EQ(running.size(), 1u) << running.dump();
-    EXPECT_EQ(running[0]["status"], "running");
-    EXPECT_EQ(running[0]["name"], "web");
-
-    auto exec = local(
-        {"container", "exec", "web", "--", "sh", "-c", "echo out $WHO; echo err >&2; exit 4"});
-    EXPECT_EQ(exec.status.code, 4) << exec.err;
-    EXPECT_EQ(exec.out, "out grove\n");
-    EXPECT_EQ(exec.err, "err\n");
-
-    ASSERT_TRUE(local({"container", "stop", "-t", "1", "web"}).status.success());
-    EXPECT_EQ(local({"container", "logs", "web"}).out, "ready grove\n");
-    EXPECT_EQ(json(local({"container", "ps", "--json"})).size(), 0u);
-    auto table = local({"container", "ps", "-a"});
-    EXPECT_NE(table.out.find("web"), std::string::npos) << table.out;
-    EXPECT_NE(table.out.find("exited"), std::string::npos) << table.out;
-    ASSERT_TRUE(local({"container", "rm", "web"}).status.success());
-    EXPECT_EQ(json(local({"container", "ps", "-a", "--json"})).size(), 0u);
-
-    auto remote = grove({"--host", "unix://" + socket().string(), "container", "ps"}, {}, false);
-    EXPECT_EQ(remote.status.code, 1);
-    EXPECT_NE(remote.err.find("local store only"), std::string::npos) << remote.err;
 }
 
 // Per-layer lines redrawn in place on a terminal; one plain line per finished layer when piped.

@@ -1,25 +1,26 @@
 // grove container create [--name N] [-e K=V]... [-w DIR] [-u USER] [--hostname H]
 //                        [--network none|host] [--memory 256m] [--pids N] IMAGE [-- cmd args]
-//                 | start REF... | stop [-t SECONDS] REF... | exec REF -- cmd args
-//                 | logs [-f] [--tail N] REF | ps [-a] [--json] | rm [-f] REF...
-// Docker-style long-lived containers on the local store through containers::Manager: each runs
-// under its own grove-shim, so it keeps running after grove exits, with no daemon. REF is an id,
-// a unique id prefix or a name. Against groved (--host) they say they are not there yet: groved
-// serves containers on its Docker API only.
+//                 | start REF... | stop [-t SECONDS] REF... | kill [-s SIGNAL] REF...
+//                 | exec REF -- cmd args | logs [-f] [--tail N] REF | ps [-a] [--json]
+//                 | inspect REF... | rm [-f] REF...
+// Docker-style long-lived containers through the client library's Containers: on the local store
+// each runs under its own grove-shim, so it keeps running after grove exits, with no daemon;
+// against groved (--host) they are groved's, the ones its Docker API shows. REF is an id, a
+// unique id prefix or a name.
 
-#include <cerrno>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/json.hpp"
 #include "base/unique_fd.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/format.hpp"
 #include "cli/run_flags.hpp"
-#include "containers/manager.hpp"
+#include "containers/names.hpp"
 
 namespace grove::cli {
 namespace {
@@ -35,6 +36,7 @@ struct Options {
     std::string hostname;
     std::string network = "none";
     std::string memory;
+    std::string signal = "KILL";
     uint64_t pids = 0;
     int timeout_seconds = -1;
     bool follow = false;
@@ -50,120 +52,95 @@ std::vector<std::string> with_trailing(const Context& context, std::vector<std::
     return command;
 }
 
+Result<Containers> containers_of(Context& context) {
+    GROVE_ASSIGN_OR_RETURN(auto* client, context.client());
+    return client->containers();
+}
+
 Result<void> create(Context& context, const Options& options) {
-    containers::ContainerSpec spec{.image = options.image,
-                                   .name = options.name,
-                                   .env = options.env,
-                                   .workdir = options.workdir,
-                                   .user = options.user,
-                                   .hostname = options.hostname,
-                                   .network = options.network == "host"
-                                                  ? containers::Network::kHost
-                                                  : containers::Network::kNone};
-    if (auto command = with_trailing(context, options.command); !command.empty()) {
-        spec.cmd = std::move(command);
-    }
+    ContainerOptions spec{.image = options.image,
+                          .name = options.name,
+                          .command = with_trailing(context, options.command),
+                          .env = options.env,
+                          .workdir = options.workdir,
+                          .user = options.user,
+                          .hostname = options.hostname,
+                          .network = options.network};
     if (!options.memory.empty()) {
-        GROVE_ASSIGN_OR_RETURN(spec.limits.memory_bytes, parse_size(options.memory));
+        GROVE_ASSIGN_OR_RETURN(spec.memory_bytes, parse_size(options.memory));
     }
     if (options.pids > 0) {
-        spec.limits.pids = options.pids;
+        spec.pids = options.pids;
     }
-    GROVE_ASSIGN_OR_RETURN(auto* manager, context.container_manager());
-    GROVE_ASSIGN_OR_RETURN(const auto container, manager->create(spec));
+    GROVE_ASSIGN_OR_RETURN(const auto containers, containers_of(context));
+    GROVE_ASSIGN_OR_RETURN(const auto container, containers.create(spec));
     fmt::print("{}\n", container.id);
     return {};
 }
 
 // Runs `step` on each ref, printing the ref when it succeeds (docker's way).
-Result<void> each(
-    Context& context,
-    const Options& options,
-    const std::function<Result<void>(containers::Manager&, const std::string&)>& step) {
-    GROVE_ASSIGN_OR_RETURN(auto* manager, context.container_manager());
+Result<void> each(Context& context,
+                  const Options& options,
+                  const std::function<Result<void>(const Containers&, const std::string&)>& step) {
+    GROVE_ASSIGN_OR_RETURN(const auto containers, containers_of(context));
     for (const auto& ref : options.refs) {
-        GROVE_TRY(step(*manager, ref));
+        GROVE_TRY(step(containers, ref));
         fmt::print("{}\n", ref);
     }
     return {};
 }
 
-// Docker's multiplexed frames (8-byte header: stream, 0, 0, 0, big-endian length) to our
-// stdout and stderr.
-Result<void> copy_frames(int fd) {
-    std::string buffer;
-    char chunk[65536];
-    for (;;) {
-        const ssize_t got = ::read(fd, chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            return base::last_errno_error("read the exec's output");
-        }
-        if (got == 0) {
-            return {};
-        }
-        buffer.append(chunk, static_cast<size_t>(got));
-        while (buffer.size() >= 8) {
-            const auto byte = [&](size_t i) {
-                return static_cast<uint32_t>(uint8_t(buffer[i]));
-            };
-            const uint32_t length = byte(4) << 24 | byte(5) << 16 | byte(6) << 8 | byte(7);
-            if (buffer.size() < 8 + length) {
-                break;
-            }
-            GROVE_TRY(base::write_all(buffer[0] == 2 ? STDERR_FILENO : STDOUT_FILENO,
-                                      std::string_view(buffer).substr(8, length)));
-            buffer.erase(0, 8 + length);
-        }
-    }
+// The container's output to ours, stdout to stdout and stderr to stderr.
+void print_output(OutputStream stream, std::string_view bytes) {
+    (void)base::write_all(stream == OutputStream::kStderr ? STDERR_FILENO : STDOUT_FILENO, bytes);
 }
 
 Result<int> exec(Context& context, const Options& options) {
-    GROVE_ASSIGN_OR_RETURN(auto* manager, context.container_manager());
     const auto command = with_trailing(context, options.command);
     if (command.empty()) {
         return base::make_error(Code::kInvalidArgument, "give the command after '--'");
     }
-    GROVE_ASSIGN_OR_RETURN(const std::string id,
-                           manager->exec_create(options.refs.front(), {.cmd = command,
-                                                                       .env = options.env,
-                                                                       .workdir = options.workdir,
-                                                                       .user = options.user}));
-    GROVE_ASSIGN_OR_RETURN(const auto stream, manager->exec_start(id));
-    GROVE_TRY(copy_frames(stream.get()));
-    GROVE_ASSIGN_OR_RETURN(const auto info, manager->exec_inspect(id));
-    return info.exit_code.value_or(1);
+    GROVE_ASSIGN_OR_RETURN(const auto containers, containers_of(context));
+    return containers.exec(options.refs.front(), {.command = command,
+                                                  .env = options.env,
+                                                  .workdir = options.workdir,
+                                                  .user = options.user,
+                                                  .on_output = print_output});
 }
 
 Result<void> logs(Context& context, const Options& options) {
-    GROVE_ASSIGN_OR_RETURN(auto* manager, context.container_manager());
-    containers::LogOptions log{.follow = options.follow};
+    GROVE_ASSIGN_OR_RETURN(const auto containers, containers_of(context));
+    ContainerLogOptions log{.follow = options.follow, .on_output = print_output};
     if (options.tail > 0) {
         log.tail = options.tail;
     }
-    return manager->logs(options.refs.front(), log, [](const containers::LogRecord& record) {
-        return base::write_all(
-                   record.stream == containers::LogStream::kStderr ? STDERR_FILENO : STDOUT_FILENO,
-                   record.bytes)
-            .has_value();
-    });
+    return containers.logs(options.refs.front(), log);
+}
+
+base::Json container_json(const ContainerInfo& c) {
+    const auto time = [](const std::optional<Clock::time_point>& at) {
+        return at ? base::Json(rfc3339(to_ns(*at))) : base::Json();
+    };
+    return {{"id", c.id},
+            {"name", c.name},
+            {"image", c.image},
+            {"image_uuid", c.image_uuid},
+            {"status", c.status},
+            {"exit_code", c.exit_code},
+            {"pid", c.pid},
+            {"command", c.command},
+            {"created", rfc3339(to_ns(c.created))},
+            {"started", time(c.started)},
+            {"finished", time(c.finished)}};
 }
 
 Result<void> list(Context& context, const Options& options) {
-    GROVE_ASSIGN_OR_RETURN(auto* manager, context.container_manager());
-    GROVE_ASSIGN_OR_RETURN(const auto listed, manager->list({.all = options.all}));
+    GROVE_ASSIGN_OR_RETURN(const auto containers, containers_of(context));
+    GROVE_ASSIGN_OR_RETURN(const auto listed, containers.list(options.all));
     if (options.json) {
         base::Json out = base::Json::array();
         for (const auto& c : listed) {
-            out.push_back({{"id", c.id},
-                           {"name", c.name},
-                           {"image", c.image_ref},
-                           {"image_uuid", c.image_uuid},
-                           {"status", containers::status_name(c.state.status)},
-                           {"exit_code", c.state.exit_code},
-                           {"command", c.config.argv}});
+            out.push_back(container_json(c));
         }
         fmt::print("{}\n", out.dump(2));
         return {};
@@ -171,12 +148,23 @@ Result<void> list(Context& context, const Options& options) {
     constexpr std::string_view kRow = "{:<12}  {:<20}  {:<20}  {:<10}  {}\n";
     fmt::print(fmt::runtime(kRow), "CONTAINER", "NAME", "IMAGE", "STATUS", "COMMAND");
     for (const auto& c : listed) {
-        const std::string status = c.state.status == containers::Status::kExited
-                                       ? fmt::format("exited {}", c.state.exit_code)
-                                       : std::string(containers::status_name(c.state.status));
-        fmt::print(fmt::runtime(kRow), c.id.substr(0, 12), c.name, c.image_ref, status,
-                   fmt::join(c.config.argv, " "));
+        const std::string status =
+            c.status == "exited" ? fmt::format("exited {}", c.exit_code) : c.status;
+        fmt::print(fmt::runtime(kRow), c.id.substr(0, 12), c.name, c.image, status,
+                   fmt::join(c.command, " "));
     }
+    return {};
+}
+
+// Always JSON, as docker inspect: an array, one object per ref.
+Result<void> inspect(Context& context, const Options& options) {
+    GROVE_ASSIGN_OR_RETURN(const auto containers, containers_of(context));
+    base::Json out = base::Json::array();
+    for (const auto& ref : options.refs) {
+        GROVE_ASSIGN_OR_RETURN(const auto c, containers.inspect(ref));
+        out.push_back(container_json(c));
+    }
+    fmt::print("{}\n", out.dump(2));
     return {};
 }
 
@@ -185,7 +173,7 @@ Result<void> list(Context& context, const Options& options) {
 void add_container(CLI::App& app, CommandEnv env) {
     auto o = std::make_shared<Options>();
     CLI::App* group = app.add_subcommand(
-        "container", "Long-lived containers on the local store (each under its grove-shim)");
+        "container", "Long-lived containers (each under its grove-shim), local or groved's");
     group->require_subcommand(1);
     const auto done = [env](const Result<void>& result) {
         env.exit_code = exit_code_of(result);
@@ -208,11 +196,10 @@ void add_container(CLI::App& app, CommandEnv env) {
     CLI::App* start_cmd = group->add_subcommand("start", "Start containers");
     start_cmd->add_option("container", o->refs, "Ids, id prefixes or names")->required();
     start_cmd->callback([=] {
-        done(each(env.context, *o,
-                  [](containers::Manager& m, const std::string& ref) -> Result<void> {
-                      GROVE_TRY(m.start(ref));
-                      return {};
-                  }));
+        done(each(env.context, *o, [](const Containers& c, const std::string& ref) -> Result<void> {
+            GROVE_TRY(c.start(ref));
+            return {};
+        }));
     });
 
     CLI::App* stop_cmd = group->add_subcommand("stop", "Stop containers (signal, then SIGKILL)");
@@ -220,15 +207,27 @@ void add_container(CLI::App& app, CommandEnv env) {
     stop_cmd->add_option("-t,--timeout", o->timeout_seconds,
                          "Seconds before SIGKILL (default: the container's, 10)");
     stop_cmd->callback([=] {
-        done(each(env.context, *o,
-                  [o](containers::Manager& m, const std::string& ref) -> Result<void> {
-                      std::optional<std::chrono::seconds> timeout;
-                      if (o->timeout_seconds >= 0) {
-                          timeout = std::chrono::seconds(o->timeout_seconds);
-                      }
-                      GROVE_TRY(m.stop(ref, timeout));
-                      return {};
-                  }));
+        done(
+            each(env.context, *o, [o](const Containers& c, const std::string& ref) -> Result<void> {
+                std::optional<std::chrono::seconds> timeout;
+                if (o->timeout_seconds >= 0) {
+                    timeout = std::chrono::seconds(o->timeout_seconds);
+                }
+                GROVE_TRY(c.stop(ref, timeout));
+                return {};
+            }));
+    });
+
+    CLI::App* kill_cmd = group->add_subcommand("kill", "Send a signal to running containers");
+    kill_cmd->add_option("container", o->refs, "Ids, id prefixes or names")->required();
+    kill_cmd->add_option("-s,--signal", o->signal, "A name (TERM, SIGTERM) or a number")
+        ->capture_default_str();
+    kill_cmd->callback([=] {
+        done(
+            each(env.context, *o, [o](const Containers& c, const std::string& ref) -> Result<void> {
+                GROVE_ASSIGN_OR_RETURN(const int number, containers::parse_signal(o->signal));
+                return c.kill(ref, number);
+            }));
     });
 
     CLI::App* exec_cmd = group->add_subcommand("exec", "Run a command in a running container");
@@ -254,12 +253,17 @@ void add_container(CLI::App& app, CommandEnv env) {
     ps_cmd->add_flag("--json", o->json, "Print JSON");
     ps_cmd->callback([=] { done(list(env.context, *o)); });
 
+    CLI::App* inspect_cmd = group->add_subcommand("inspect", "Show containers as JSON");
+    inspect_cmd->add_option("container", o->refs, "Ids, id prefixes or names")->required();
+    inspect_cmd->add_flag("--json", o->json, "Print JSON (the only format)");
+    inspect_cmd->callback([=] { done(inspect(env.context, *o)); });
+
     CLI::App* rm_cmd = group->add_subcommand("rm", "Remove containers");
     rm_cmd->add_option("container", o->refs, "Ids, id prefixes or names")->required();
     rm_cmd->add_flag("-f,--force", o->force, "Kill a running one first");
     rm_cmd->callback([=] {
-        done(each(env.context, *o, [o](containers::Manager& m, const std::string& ref) {
-            return m.remove(ref, o->force);
+        done(each(env.context, *o, [o](const Containers& c, const std::string& ref) {
+            return c.remove(ref, o->force);
         }));
     });
 }

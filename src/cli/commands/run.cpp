@@ -8,9 +8,9 @@
 // result_image). With no image (an image is a word before `--`, or -I), the run starts from the
 // active session's head and advances it, git-style.
 //
-// On the local store with an image, the run drives the engine directly: that is where
-// --network host, --runtime, cancelling on SIGINT and the run's rusage in --json exist. Every other
-// run goes through the client library, the same against groved.
+// On the local store with an image, the run drives the engine directly: that is where cancelling
+// on SIGINT and the run's rusage in --json exist. Every other run goes through the client
+// library, the same against groved (--network and --runtime included).
 
 #include <csignal>
 #include <unistd.h>
@@ -65,8 +65,6 @@ void cancel_run(int) {
 
 Result<int> run_on_engine(Context& context, const RunFlags& flags, const RunOptions& run) {
     engine::RunRequest request = client::engine_request(flags.image, run);
-    request.network = flags.network == "host" ? engine::Network::kHost : engine::Network::kNone;
-    request.runtime = flags.runtime;
     GROVE_ASSIGN_OR_RETURN(request.cancel, engine::CancelSignal::create());
     g_cancel = request.cancel.get();
     struct sigaction on_cancel {};
@@ -100,12 +98,6 @@ Result<int> run_on_engine(Context& context, const RunFlags& flags, const RunOpti
 }
 
 Result<int> run_on_client(Context& context, const RunFlags& flags, RunOptions run) {
-    if (flags.network != "none" || !flags.runtime.empty()) {
-        return base::make_error(
-            Code::kInvalidArgument,
-            "--network and --runtime work only on the local store with an image (not {})",
-            context.remote() ? "against groved" : "on a session");
-    }
     if (!flags.json) {
         run.stdout_to.callback = [](std::string_view chunk) {
             (void)base::write_all(STDOUT_FILENO, chunk);

@@ -29,6 +29,21 @@ TEST(InstanceRequest, OnlyCommandAndImageAreRequired) {
     EXPECT_EQ(parse(R"({"command": 1, "image": "x"})").error().code(), Code::kInvalidArgument);
 }
 
+TEST(InstanceRequest, NetworkAndRuntimeAreGrovesExtensions) {
+    auto plain = parse(R"({"command": "ls", "image": "x"})");
+    ASSERT_TRUE(plain) << plain.error().to_string();
+    EXPECT_EQ(plain->network, "none");
+    EXPECT_EQ(plain->runtime, "");
+    auto r = parse(R"({"command": "ls", "image": "x", "network": "host", "runtime": "crun"})");
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->network, "host");
+    EXPECT_EQ(r->runtime, "crun");
+    EXPECT_EQ(instance_request_json(*r)["network"], "host");
+    EXPECT_EQ(instance_request_json(*r)["runtime"], "crun");
+    EXPECT_EQ(parse(R"({"command": "ls", "image": "x", "network": "bridge"})").error().code(),
+              Code::kInvalidArgument);
+}
+
 TEST(InstanceRequest, NullMeansDefaultAndExtraFieldsAreIgnored) {
     auto r = parse(R"({"command": "ls", "image": "x", "args": null, "env": null, "cwd": "",
                        "timeout": null, "files": null, "shell": null, "unknown": [1, 2],
