@@ -225,6 +225,19 @@ TEST_F(DockerContainersTest, ROOT_DaemonRestartKeepsContainers) {
     docker_ok({"rm", "ticker"});
 }
 
+// An exec's output has no log behind it: the shim waits for a slow reader (the docker CLI,
+// through groved) instead of dropping it, so megabytes come through whole, stderr too.
+TEST_F(DockerContainersTest, ROOT_ExecOutputComesThroughWhole) {
+    GROVE_REQUIRE(missing_root());
+    docker_ok({"run", "-d", "--name", "talker", "busybox", "sleep", "600"});
+    const auto out = docker({"exec", "talker", "sh", "-c", "seq 1 400000; seq 1 50000 >&2"});
+    EXPECT_EQ(out.status.code, 0);
+    EXPECT_EQ(std::count(out.out.begin(), out.out.end(), '\n'), 400000);
+    EXPECT_TRUE(out.out.ends_with("\n399999\n400000\n"));
+    EXPECT_EQ(std::count(out.err.begin(), out.err.end(), '\n'), 50000);
+    docker_ok({"rm", "-f", "talker"});
+}
+
 // groved forks shims from its fork server (containers/shim/fork_server.hpp) rather than
 // executing grove-shim; the server dies with groved and the shims outlive both; without it,
 // starts fall back to the binary.

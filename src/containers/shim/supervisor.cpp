@@ -52,16 +52,22 @@ void reply(int fd, const Result<void>& result) {
     send_line(fd, result ? std::string("ok\n") : "err " + result.error().message() + "\n");
 }
 
-// A client that cannot take output at once is dropped rather than left to stall the process
-// (whose pipe would fill) and every other client.
-bool send_output(int fd, bool tty, LogStream stream, std::string_view data) {
-    std::string frame;
-    if (!tty) {  // a terminal's output is one raw stream
+// `data` as the client reads it: a frame, or the raw bytes of a terminal's one stream.
+void append_output(std::string& out, bool tty, LogStream stream, std::string_view data) {
+    if (!tty) {
         const auto header =
             frame_header(static_cast<uint8_t>(stream), static_cast<uint32_t>(data.size()));
-        frame.append(header.data(), header.size());
+        out.append(header.data(), header.size());
     }
-    frame.append(data);
+    out.append(data);
+}
+
+// An attached client that cannot take the container's output at once is dropped rather than
+// left to stall the container (whose pipe would fill) and every other client: the log keeps
+// all of it for them.
+bool send_output(int fd, bool tty, LogStream stream, std::string_view data) {
+    std::string frame;
+    append_output(frame, tty, stream, data);
     const ssize_t n = ::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     return n == static_cast<ssize_t>(frame.size());
 }
@@ -145,6 +151,21 @@ struct Exec {
     bool tty;
     bool input_done = false;
     std::optional<runtime::process::RunExit> exit;
+    // Output the client has not taken yet. An exec's output has no log to fall back on, so a
+    // slow client is waited for: while this holds bytes the process's pipes are not read, and
+    // the process waits on its own pipe, not the shim.
+    std::string pending;
+
+    void send_pending() {
+        const ssize_t n =
+            ::send(client.get(), pending.data(), pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            pending.erase(0, static_cast<size_t>(n));
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            client.reset();  // it left: the output goes nowhere from now on
+            pending.clear();
+        }
+    }
 };
 
 class Supervisor {
@@ -267,15 +288,19 @@ private:
                         return {};
                     });
             }
+            const bool waiting = !exec.pending.empty() && exec.client.valid();
             for (auto [fd, stream] : {std::pair{&exec.started.stdout_read, LogStream::kStdout},
                                       std::pair{&exec.started.stderr_read, LogStream::kStderr}}) {
-                watch(fd->get(), POLLIN, [&exec, fd, stream](short) {
+                watch(fd->get(), waiting ? 0 : POLLIN, [&exec, fd, stream](short) {
                     const auto data = read_output(*fd);
-                    if (data && !data->empty() && exec.client.valid() &&
-                        !send_output(exec.client.get(), exec.tty, stream, *data)) {
-                        exec.client.reset();
+                    if (data && !data->empty() && exec.client.valid()) {
+                        append_output(exec.pending, exec.tty, stream, *data);
+                        exec.send_pending();
                     }
                 });
+            }
+            if (waiting) {
+                watch(exec.client.get(), POLLOUT, [&exec](short) { exec.send_pending(); });
             }
             watch(exec.stdin.pending_fd(), POLLOUT, [&exec](short) { exec.stdin.feed(); });
             if (exec.client.valid() && !exec.input_done) {
@@ -294,11 +319,12 @@ private:
         }
     }
 
-    // An exec whose process ended and whose output is drained leaves its exit for the manager,
-    // then its connection closes.
+    // An exec whose process ended and whose output is drained and sent leaves its exit for the
+    // manager, then its connection closes.
     void reap_execs() {
         for (auto it = execs_.begin(); it != execs_.end();) {
-            if (it->exit && !it->started.stdout_read.valid() && !it->started.stderr_read.valid()) {
+            if (it->exit && !it->started.stdout_read.valid() && !it->started.stderr_read.valid() &&
+                (it->pending.empty() || !it->client.valid())) {
                 const ExitRecord record{.exit_code = it->exit->exit_code,
                                         .signal = it->exit->signal,
                                         .oom_killed = false,
