@@ -5,10 +5,15 @@
 namespace grove::store {
 
 Result<void> PinTable::pin(std::string_view holder, std::string_view image) {
-    GROVE_ASSIGN_OR_RETURN(auto exists, db_.prepare("SELECT 1 FROM images WHERE uuid = ?1"));
-    GROVE_ASSIGN_OR_RETURN(const bool found, exists.bind(1, image).step());
-    if (!found) {
-        return base::make_error(Code::kNotFound, "image '{}' not found", image);
+    {
+        // Reset (destroyed) before the INSERT: a read statement left on its row keeps its read
+        // transaction, which the INSERT would then have to upgrade, and SQLite refuses that at
+        // once ("database is locked", no busy wait) when another process wrote meanwhile.
+        GROVE_ASSIGN_OR_RETURN(auto exists, db_.prepare("SELECT 1 FROM images WHERE uuid = ?1"));
+        GROVE_ASSIGN_OR_RETURN(const bool found, exists.bind(1, image).step());
+        if (!found) {
+            return base::make_error(Code::kNotFound, "image '{}' not found", image);
+        }
     }
     GROVE_ASSIGN_OR_RETURN(
         auto stmt,
