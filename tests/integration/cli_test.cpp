@@ -7,6 +7,7 @@
 #include <fstream>
 #include <future>
 #include <sstream>
+#include <thread>
 
 #include <fmt/ranges.h>
 
@@ -339,12 +340,14 @@ TEST_P(CliTest, ROOT_PsWaitAndKillGrovedsOperations) {
 // Docker-style containers: on the local store each under its own grove-shim, with no daemon;
 // against groved the ones its Docker API shows too. Each keeps running after the command that
 // started it.
-// (`sleep 600`, not 1000: RunTest.ROOT_TimeoutsKillTheWholeTree looks for any `sleep 1000`.)
+// The command traps TERM: as pid 1 of its container it would not get an unhandled one, as under
+// dockerd.
 TEST_P(CliTest, ROOT_ContainersWorkTheSameEverywhere) {
     auto created = grove({"container", "create", "--name", "web", "-e", "WHO=grove", "busybox",
                           "--", "sh", "-c",
-                          "echo ready $WHO; echo warm >&2; while [ ! -e /go ]; do sleep 0.05; "
-                          "done; echo late; exec sleep 600"});
+                          "trap 'exit 143' TERM; echo ready $WHO; echo warm >&2; "
+                          "while [ ! -e /go ]; do sleep 0.05; done; echo late; "
+                          "while :; do sleep 0.05; done"});
     ASSERT_TRUE(created.status.success()) << created.err;
     // A failed assertion leaves no container running (its shim outlives the test).
     base::ScopeExit cleanup([&] { grove({"container", "rm", "-f", "web"}); });
@@ -379,6 +382,11 @@ TEST_P(CliTest, ROOT_ContainersWorkTheSameEverywhere) {
     });
     EXPECT_EQ(grove({"container", "exec", "web", "--", "touch", "/go"}).status.code, 0);
     EXPECT_EQ(grove({"container", "logs", "web"}).err, "warm\n");
+    for (int i = 0;
+         i < 200 && grove({"container", "logs", "web"}).out.find("late") == std::string::npos;
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     ASSERT_TRUE(grove({"container", "stop", "-t", "1", "web"}).status.success());
     ASSERT_EQ(follower.wait_for(std::chrono::seconds(30)), std::future_status::ready);
     auto followed = follower.get();
