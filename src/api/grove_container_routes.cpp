@@ -84,11 +84,7 @@ Result<containers::ContainerSpec> spec_from(const base::Json& body) {
     GROVE_ASSIGN_OR_RETURN(spec.hostname, optional_field<std::string>(body, "hostname"));
     GROVE_ASSIGN_OR_RETURN(const auto network,
                            base::json_optional_field<std::string>(body, "network"));
-    if (network && *network != "none" && *network != "host") {
-        return base::make_error(Code::kInvalidArgument, "network '{}': want none or host",
-                                *network);
-    }
-    spec.network = network == "host" ? containers::Network::kHost : containers::Network::kNone;
+    GROVE_ASSIGN_OR_RETURN(spec.network, containers::grove_network(network.value_or("none")));
     GROVE_ASSIGN_OR_RETURN(spec.limits.memory_bytes,
                            base::json_optional_field<uint64_t>(body, "memory_bytes"));
     GROVE_ASSIGN_OR_RETURN(spec.limits.pids, base::json_optional_field<uint64_t>(body, "pids"));
@@ -205,8 +201,7 @@ Result<void> exec(Manager& m, http::Request& request, http::ResponseWriter& w) {
     if (!info) {
         trailer = {{"error", info.error().message()}, {"code", code_name(info.error().code())}};
     } else if (!info->exit_code) {
-        // The shim writes the exit before it closes the stream, unless it dropped a reader
-        // that fell behind.
+        // The shim writes the exit before it closes the stream, unless it ended first (killed).
         trailer = {{"error", "exec " + id + ": its output was cut before its end"},
                    {"code", code_name(Code::kUnavailable)}};
     } else {

@@ -34,19 +34,14 @@ ContainerInfo container_info(const containers::Container& c) {
 }
 
 Result<containers::ContainerSpec> container_spec(const ContainerOptions& options) {
-    if (options.network != "none" && options.network != "host") {
-        return base::make_error(Code::kInvalidArgument, "network '{}': want none or host",
-                                options.network);
-    }
+    GROVE_ASSIGN_OR_RETURN(const auto network, containers::grove_network(options.network));
     containers::ContainerSpec spec{.image = options.image,
                                    .name = options.name,
                                    .env = options.env,
                                    .workdir = options.workdir,
                                    .user = options.user,
                                    .hostname = options.hostname,
-                                   .network = options.network == "host"
-                                                  ? containers::Network::kHost
-                                                  : containers::Network::kNone};
+                                   .network = network};
     if (!options.command.empty()) {
         spec.cmd = options.command;
     }

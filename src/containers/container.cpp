@@ -53,6 +53,13 @@ std::string_view restart_name(RestartKind kind) {
     return "no";
 }
 
+Result<Network> grove_network(std::string_view name) {
+    if (name != "none" && name != "host") {
+        return base::make_error(Code::kInvalidArgument, "network '{}': want none or host", name);
+    }
+    return name == "host" ? Network::kHost : Network::kNone;
+}
+
 std::string_view status_name(Status status) {
     for (const auto& [s, name] : kStatusNames) {
         if (s == status) {

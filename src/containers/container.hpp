@@ -23,6 +23,10 @@ namespace grove::containers {
 // (network/bridge_network.hpp), with published ports.
 enum class Network { kNone, kHost, kBridge };
 
+// grove's own names (its CLI, client library and /grove/v1 routes): "none" or "host";
+// InvalidArgument for others.
+Result<Network> grove_network(std::string_view name);
+
 // Docker's restart policies: what happens when a container's command exits on its own.
 enum class RestartKind { kNo, kAlways, kUnlessStopped, kOnFailure };
 

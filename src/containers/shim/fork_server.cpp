@@ -43,13 +43,9 @@ size_t thread_count() {
 // This process's argument strings, in place (/proc/self/stat's arg_start and arg_end): groved's
 // command line, which the server and every shim inherit; empty when unknown.
 std::span<char> argument_area() {
-    std::string stat;
-    if (const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC); fd >= 0) {
-        char buf[4096];
-        const ssize_t got = ::read(fd, buf, sizeof buf);
-        stat.assign(buf, static_cast<size_t>(std::max<ssize_t>(got, 0)));
-        ::close(fd);
-    }
+    auto fd = base::UniqueFd::open("/proc/self/stat", O_RDONLY);
+    const auto read = fd ? base::read_all(fd->get()) : Result<std::string>(fd.error());
+    const std::string stat = read.value_or("");
     const size_t close = stat.rfind(')');
     if (close == std::string::npos) {
         return {};
@@ -89,7 +85,7 @@ void set_cmdline(std::span<char> area, std::initializer_list<std::string_view> a
 }
 
 // In the server's child: become grove-shim for `dir`. Never returns.
-[[noreturn]] void become_shim(std::string dir, int report_fd, int log_fd) {
+[[noreturn]] void become_shim(std::span<char> cmdline, std::string dir, int report_fd, int log_fd) {
     const int null = ::open("/dev/null", O_RDWR);
     if (null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(report_fd, STDOUT_FILENO) < 0 ||
         ::dup2(log_fd, STDERR_FILENO) < 0) {
@@ -104,7 +100,7 @@ void set_cmdline(std::span<char> area, std::initializer_list<std::string_view> a
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::prctl(PR_SET_NAME, "grove-shim");
-    set_cmdline(argument_area(), {"grove-shim", dir});
+    set_cmdline(cmdline, {"grove-shim", dir});
     char name[] = "grove-shim";
     char* argv[] = {name, dir.data(), nullptr};
     const int code = shim_main(2, argv);
@@ -113,8 +109,8 @@ void set_cmdline(std::span<char> area, std::initializer_list<std::string_view> a
 }
 
 // Serves launches until the socket closes (groved ended). Single-threaded, so it may do anything
-// a forked child of it must not.
-[[noreturn]] void serve() {
+// a forked child of it must not. `cmdline` is the argument area every shim rewrites.
+[[noreturn]] void serve(std::span<char> cmdline) {
     for (;;) {
         char path[kMaxRequest];
         alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
@@ -141,7 +137,7 @@ void set_cmdline(std::span<char> area, std::initializer_list<std::string_view> a
         int reply = 0;
         const pid_t child = ::fork();
         if (child == 0) {
-            become_shim(std::string(path, static_cast<size_t>(got)), fds[0], fds[1]);
+            become_shim(cmdline, std::string(path, static_cast<size_t>(got)), fds[0], fds[1]);
         }
         ::close(fds[0]);
         ::close(fds[1]);
@@ -184,11 +180,12 @@ Result<std::unique_ptr<ShimForkServer>> ShimForkServer::start() {
         (void)theirs.release();
         (void)ours.release();
         ::prctl(PR_SET_NAME, "grove-shim-fork");
-        set_cmdline(argument_area(), {"grove-shim-fork"});
+        const std::span<char> cmdline = argument_area();
+        set_cmdline(cmdline, {"grove-shim-fork"});
         ::signal(SIGINT, SIG_IGN);  // a terminal's ^C is groved's to handle
         // Made once here, inherited by every shim; a failure shows at the container's start.
         (void)runtime::process::prepare_starts();
-        serve();
+        serve(cmdline);
     }
     return std::unique_ptr<ShimForkServer>(new ShimForkServer(std::move(ours), pid));
 }
