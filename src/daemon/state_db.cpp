@@ -1,12 +1,9 @@
 #include "daemon/state_db.hpp"
 
-#include <cstdio>
-#include <cstdlib>
 #include <fcntl.h>
 #include <sys/file.h>
 
 #include "base/error.hpp"
-#include "base/scope_exit.hpp"
 #include "daemon/event_data.hpp"
 #include "daemon/event_table.hpp"
 #include "daemon/operation_table.hpp"
@@ -85,9 +82,10 @@ void StateDb::write_queued(std::stop_token stop) {
             if (next.synced) {
                 next.write(db_);
             } else {
-                relax_sync();
-                const base::ScopeExit restore([this] { restore_sync(); });
-                next.write(db_);
+                (void)db_.unsynced([&]() -> Result<void> {
+                    next.write(db_);
+                    return {};
+                });
             }
         }
         {
@@ -95,19 +93,6 @@ void StateDb::write_queued(std::stop_token stop) {
             ++written_;
         }
         written_cv_.notify_all();
-    }
-}
-
-void StateDb::relax_sync() {
-    // A failure leaves the connection at FULL: slower, never less safe.
-    (void)db_.exec("PRAGMA synchronous = NORMAL");
-}
-
-void StateDb::restore_sync() {
-    if (auto restored = db_.exec("PRAGMA synchronous = FULL"); !restored) {
-        std::fprintf(stderr, "groved: cannot restore synchronous=FULL on daemon.db: %s\n",
-                     restored.error().to_string().c_str());
-        std::abort();
     }
 }
 

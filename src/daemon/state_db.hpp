@@ -91,9 +91,6 @@ private:
     Result<void> recover();
     void push(QueuedWrite write);
     void write_queued(std::stop_token stop);
-    void relax_sync();
-    // Aborts if it fails: commits would stop being durable without anyone knowing.
-    void restore_sync();
 
     base::UniqueFd lock_;  // the flock on daemon.lock, released when closed
     std::mutex mutex_;

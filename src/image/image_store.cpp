@@ -183,12 +183,17 @@ Result<std::vector<store::ImageRecord>> ImageStore::children(std::string_view re
 
 Result<void> ImageStore::pin(std::string_view holder, std::string_view uuid) {
     std::lock_guard guard(db_mutex_);
-    return store::PinTable(db_).pin(holder, uuid);
+    return db_.unsynced([&] { return store::PinTable(db_).pin(holder, uuid); });
 }
 
 Result<void> ImageStore::unpin(std::string_view holder) {
     std::lock_guard guard(db_mutex_);
-    return store::PinTable(db_).unpin(holder);
+    return db_.unsynced([&] { return store::PinTable(db_).unpin(holder); });
+}
+
+Result<std::vector<std::string>> ImageStore::pin_holders(std::string_view prefix) {
+    std::lock_guard guard(db_mutex_);
+    return store::PinTable(db_).holders(prefix);
 }
 
 Result<std::optional<std::string>> ImageStore::user_of(std::string_view uuid) {

@@ -103,8 +103,12 @@ public:
 
     // `holder` (a long-lived container: "container <id>") uses the image `uuid` until unpinned:
     // removing the image is refused, so GC keeps its layers (store/metadata/pin_table.hpp).
+    // Not fsynced (Database::unsynced): the holders pin again and drop the pins of what is gone
+    // when they open (containers::Manager::open), before anything could remove an image.
     Result<void> pin(std::string_view holder, std::string_view uuid);
     Result<void> unpin(std::string_view holder);
+    // The holders whose names start with `prefix`.
+    Result<std::vector<std::string>> pin_holders(std::string_view prefix);
     // What keeps the image `uuid` from removal, if anything: a session's history ("session
     // 'name'") or a pin's holder.
     Result<std::optional<std::string>> user_of(std::string_view uuid);
@@ -122,6 +126,10 @@ public:
     // point layer stacked on top (mountpoint_layer.hpp).
     Result<RunDirs> prepare_run(const store::ImageRecord& image,
                                 const std::vector<MountpointNeed>& mountpoints = {});
+    // What prepare_run() stacks, without the run's directories: a long-lived container has its
+    // own upper, and its pin (pin()) keeps the layers. The store lock is held for the read only.
+    Result<std::vector<std::filesystem::path>> container_lowers(
+        const store::ImageRecord& image, const std::vector<MountpointNeed>& mountpoints);
     // After the run's overlay is unmounted: the parent itself when the upper holds nothing (after
     // dropping options.ignore_paths), else a new run image whose layer is the renamed upper.
     // Consumes `dirs` either way.
@@ -148,6 +156,13 @@ private:
     // layers over the merged layer of the rest, built first if missing. The caller holds the
     // store lock shared. Defined in flatten.cpp, like merged_layer().
     Result<std::vector<std::filesystem::path>> lowers_of(const store::ImageRecord& image);
+    // The layers a run of `image` stacks, top first: lowers_of() under the mount point layer
+    // `mountpoints` need, if any; `image_top`, if given, is set to the image's own top. The
+    // caller holds the store lock shared.
+    Result<std::vector<std::filesystem::path>> stack_of(
+        const store::ImageRecord& image,
+        const std::vector<MountpointNeed>& mountpoints,
+        std::filesystem::path* image_top = nullptr);
     // The mount point layer for `image` with `lowers`, remembered per image and set of needs.
     Result<std::optional<std::filesystem::path>> mountpoint_layer_of(
         const store::ImageRecord& image,

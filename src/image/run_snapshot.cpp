@@ -291,14 +291,12 @@ Result<std::optional<fs::path>> ImageStore::mountpoint_layer_of(
     return layer;
 }
 
-Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image,
-                                        const std::vector<MountpointNeed>& mountpoints) {
+Result<std::vector<fs::path>> ImageStore::stack_of(const store::ImageRecord& image,
+                                                   const std::vector<MountpointNeed>& mountpoints,
+                                                   fs::path* image_top) {
     if (!image.top_layer) {
         return base::make_error(Code::kFailedPrecondition, "image '{}' has no layers", image.uuid);
     }
-    // Taken before reading the chain, so no GC can remove a layer between the read and the
-    // mount; GC in flight makes us wait.
-    GROVE_ASSIGN_OR_RETURN(auto lock, StoreLock::acquire(paths_.root, StoreLock::Mode::kShared));
     {
         std::lock_guard guard(db_mutex_);
         GROVE_TRY(store::ImageTable(db_).get(image.uuid));  // not removed before we locked
@@ -306,13 +304,31 @@ Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image,
     // Every committed run adds a layer, and overlayfs takes at most 500 lowers: a deep chain
     // comes as its top layers over one merged layer (flatten.hpp).
     GROVE_ASSIGN_OR_RETURN(std::vector<fs::path> lowers, lowers_of(image));
-    const fs::path image_top = lowers.front();
+    if (image_top != nullptr) {
+        *image_top = lowers.front();
+    }
     if (!mountpoints.empty()) {
         GROVE_ASSIGN_OR_RETURN(const auto stub, mountpoint_layer_of(image, lowers, mountpoints));
         if (stub) {
             lowers.insert(lowers.begin(), *stub);
         }
     }
+    return lowers;
+}
+
+Result<std::vector<fs::path>> ImageStore::container_lowers(
+    const store::ImageRecord& image, const std::vector<MountpointNeed>& mountpoints) {
+    GROVE_ASSIGN_OR_RETURN(auto lock, StoreLock::acquire(paths_.root, StoreLock::Mode::kShared));
+    return stack_of(image, mountpoints);
+}
+
+Result<RunDirs> ImageStore::prepare_run(const store::ImageRecord& image,
+                                        const std::vector<MountpointNeed>& mountpoints) {
+    // Taken before reading the chain, so no GC can remove a layer between the read and the
+    // mount; GC in flight makes us wait.
+    GROVE_ASSIGN_OR_RETURN(auto lock, StoreLock::acquire(paths_.root, StoreLock::Mode::kShared));
+    fs::path image_top;
+    GROVE_ASSIGN_OR_RETURN(std::vector<fs::path> lowers, stack_of(image, mountpoints, &image_top));
     std::string id = store::new_uuid();
     const std::optional<fs::path> spare = janitor_.take_spare(id);
     const fs::path dir = spare.value_or(paths_.runs() / id);

@@ -1,11 +1,14 @@
 #include "store/metadata/database.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
 #include <sqlite3.h>
 
 #include "base/error.hpp"
+#include "base/scope_exit.hpp"
 #include "store/metadata/sqlite_error.hpp"
 
 namespace grove::store {
@@ -114,6 +117,18 @@ Result<void> Database::transaction(const std::function<Result<void>()>& body) {
         (void)exec(nested ? "ROLLBACK TO grove_nested; RELEASE grove_nested" : "ROLLBACK");
     }
     return result;
+}
+
+Result<void> Database::unsynced(const std::function<Result<void>()>& body) {
+    (void)exec("PRAGMA synchronous = NORMAL");
+    const base::ScopeExit restore([this] {
+        if (auto restored = exec("PRAGMA synchronous = FULL"); !restored) {
+            std::fprintf(stderr, "grove: cannot restore synchronous=FULL on a database: %s\n",
+                         restored.error().to_string().c_str());
+            std::abort();
+        }
+    });
+    return body();
 }
 
 int64_t Database::changes() const {

@@ -68,6 +68,11 @@ public:
     // another transaction it nests as a SAVEPOINT, so the table methods, which use transactions
     // themselves, compose into one atomic unit.
     Result<void> transaction(const std::function<Result<void>()>& body);
+    // Runs `body` with commits that outlive any process's crash but not a power cut (the WAL is
+    // not fsynced: synchronous=NORMAL), for what whoever opens the store next re-derives; then
+    // back to FULL, the connection's setting (aborts if that fails: commits would stop being
+    // durable without anyone knowing). A failure to relax only costs the fsync.
+    Result<void> unsynced(const std::function<Result<void>()>& body);
 
     // Rows changed by the last INSERT, UPDATE or DELETE.
     int64_t changes() const;

@@ -33,4 +33,19 @@ Result<std::optional<std::string>> PinTable::pinning(std::string_view image) {
     return row ? std::optional<std::string>(stmt.column_text(0)) : std::nullopt;
 }
 
+Result<std::vector<std::string>> PinTable::holders(std::string_view prefix) {
+    GROVE_ASSIGN_OR_RETURN(
+        auto stmt,
+        db_.prepare("SELECT holder FROM image_pins WHERE substr(holder, 1, length(?1)) = ?1"));
+    stmt.bind(1, prefix);
+    std::vector<std::string> found;
+    for (;;) {
+        GROVE_ASSIGN_OR_RETURN(const bool row, stmt.step());
+        if (!row) {
+            return found;
+        }
+        found.push_back(stmt.column_text(0));
+    }
+}
+
 }  // namespace grove::store

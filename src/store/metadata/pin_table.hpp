@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <grove/result.hpp>
 
@@ -26,6 +27,8 @@ public:
     Result<void> unpin(std::string_view holder);
     // A holder pinning `image`, if any.
     Result<std::optional<std::string>> pinning(std::string_view image);
+    // The holders whose names start with `prefix`.
+    Result<std::vector<std::string>> holders(std::string_view prefix);
 
 private:
     Database& db_;

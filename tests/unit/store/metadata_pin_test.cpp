@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "metadata_fixture.hpp"
@@ -31,6 +33,20 @@ TEST_F(PinTableTest, APinnedImageIsNotRemovedUntilUnpinned) {
     ASSERT_TRUE(pins.pin("container b", other));
     EXPECT_TRUE(ImageTable(db()).remove(used, {}));
     EXPECT_EQ(pins.pin("container c", new_uuid()).error().code(), Code::kNotFound);
+}
+
+TEST_F(PinTableTest, HoldersAreFoundByPrefix) {
+    const std::string used = add(image(1));
+    PinTable pins(db());
+    ASSERT_TRUE(pins.pin("container a", used));
+    ASSERT_TRUE(pins.pin("container b", used));
+    ASSERT_TRUE(pins.pin("other c", used));
+    ASSERT_TRUE(pins.pin("container%_", used));  // LIKE's wildcards are plain characters here
+    auto holders = pins.holders("container ").value();
+    std::sort(holders.begin(), holders.end());
+    EXPECT_EQ(holders, (std::vector<std::string>{"container a", "container b"}));
+    EXPECT_EQ(pins.holders("container%").value(), std::vector<std::string>{"container%_"});
+    EXPECT_TRUE(pins.holders("none").value().empty());
 }
 
 }  // namespace
