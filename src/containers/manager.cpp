@@ -98,6 +98,20 @@ void split_lines(LogRecord&& record, const std::function<void(LogRecord&&)>& out
     }
 }
 
+// The paths a container's runtime mounts on (ImageStore::prepare_run).
+std::vector<image::MountpointNeed> mountpoint_needs(const ShimConfig& config) {
+    std::vector<image::MountpointNeed> needs;
+    for (auto& point :
+         runtime::rootfs::mountpoints({.generated_files = runtime::rootfs::identity_files(
+                                           config.hostname, config.host_network)})) {
+        needs.push_back({std::move(point.path), point.directory});
+    }
+    return needs;
+}
+
+// A removed container's directory, until the janitor has removed it.
+constexpr std::string_view kRemovedPrefix = ".removed-";
+
 // The name a container's pin on its image goes by (ImageStore::pin).
 std::string pin_holder(const std::string& id) {
     return "container " + id;
@@ -123,7 +137,22 @@ Result<std::unique_ptr<Manager>> Manager::open(image::ImageStore& store, Manager
     auto manager = std::make_unique<Manager>(store, std::move(options), std::move(db));
     // Adopts what a previous manager left: running containers are checked against their shims,
     // and every container pins its image (again: the pin is idempotent).
+    for (const auto& entry : fs::directory_iterator(manager->options_.root / "containers", ec)) {
+        if (entry.path().filename().string().starts_with(kRemovedPrefix)) {
+            manager->janitor_.remove(entry.path(), std::nullopt);
+        }
+    }
+    // The pins first: one seen here belongs to a container the list below shows, unless that is
+    // being removed (a container is recorded before its pin and unpinned after its record goes).
+    GROVE_ASSIGN_OR_RETURN(const auto holders, store.pin_holders(pin_holder("")));
     GROVE_ASSIGN_OR_RETURN(const auto all, manager->list({.all = true}));
+    for (const auto& holder : holders) {
+        const bool gone = std::none_of(
+            all.begin(), all.end(), [&](const Container& c) { return pin_holder(c.id) == holder; });
+        if (gone) {  // unpinned in a remove that a power cut undid (pins are not fsynced)
+            GROVE_TRY(store.unpin(holder));
+        }
+    }
     // Addresses held for containers that are gone (removed while their shim was dead).
     // Neither is needed to manage containers without the bridge (nor possible without root).
     network::BridgeNetwork bridge({.dir = manager->options_.network_dir});
@@ -369,24 +398,21 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
 }
 
 Result<image::RunDirs> Manager::layers(const store::ImageRecord& image, const ShimConfig& config) {
-    std::vector<image::MountpointNeed> needs;
-    for (auto& point :
-         runtime::rootfs::mountpoints({.generated_files = runtime::rootfs::identity_files(
-                                           config.hostname, config.host_network)})) {
-        needs.push_back({std::move(point.path), point.directory});
-    }
-    return store_.prepare_run(image, needs);
+    return store_.prepare_run(image, mountpoint_needs(config));
 }
 
 void Manager::wait_not_busy(std::unique_lock<std::mutex>& lock, const std::string& id) {
     changed_.wait(lock, [&] { return !busy_.contains(id); });
 }
 
-Result<base::ExitStatus> Manager::launch_shim(const fs::path& dir, int report_fd, int log_fd) {
+Result<std::string> Manager::launch_shim(const fs::path& dir, int report_fd, int log_fd) {
     if (options_.shim_fork_server) {
         auto launched = options_.shim_fork_server->launch(dir, report_fd, log_fd);
-        if (launched || launched.error().code() != Code::kUnavailable) {
-            return launched;
+        if (launched) {
+            return fmt::format("forked as pid {}", *launched);
+        }
+        if (launched.error().code() != Code::kUnavailable) {
+            return launched.error();
         }
         options_.log.warn("start the grove-shim binary instead",
                           {{"error", launched.error().to_string()}});
@@ -398,17 +424,14 @@ Result<base::ExitStatus> Manager::launch_shim(const fs::path& dir, int report_fd
                                           .stdout_fd = report_fd,
                                           .stderr_fd = log_fd,
                                       }));
-    return shim.wait();
+    GROVE_ASSIGN_OR_RETURN(const auto status, shim.wait());
+    return status.to_string();
 }
 
 Result<void> Manager::start_locked(Container& c) {
     GROVE_ASSIGN_OR_RETURN(const store::ImageRecord image, store_.find(c.image_uuid));
-    {
-        // Only the layer directories are wanted (with the mount point layer on top): the run
-        // directories it also makes go back to the store's janitor at once.
-        GROVE_ASSIGN_OR_RETURN(image::RunDirs dirs, layers(image, c.config));
-        c.config.lowers = dirs.lowers_top_first();
-    }
+    GROVE_ASSIGN_OR_RETURN(c.config.lowers,
+                           store_.container_lowers(image, mountpoint_needs(c.config)));
     const ContainerPaths p = paths(c.id);
     GROVE_ASSIGN_OR_RETURN(const auto config_text, to_json(c.config));
     GROVE_TRY(write_file_atomically(p.config(), config_text));
@@ -426,8 +449,7 @@ Result<void> Manager::start_locked(Container& c) {
     GROVE_ASSIGN_OR_RETURN(base::Pipe report, base::Pipe::create());
     GROVE_ASSIGN_OR_RETURN(auto shim_log,
                            base::UniqueFd::open(p.shim_log(), O_WRONLY | O_CREAT | O_APPEND, 0600));
-    // The first shim process forks the real one and exits at once.
-    GROVE_ASSIGN_OR_RETURN(const auto status,
+    GROVE_ASSIGN_OR_RETURN(const std::string launched,
                            launch_shim(p.dir, report.write.get(), shim_log.get()));
     report.write.reset();
     GROVE_ASSIGN_OR_RETURN(const std::string line, base::read_all(report.read.get(), 64 * 1024));
@@ -436,11 +458,10 @@ Result<void> Manager::start_locked(Container& c) {
         text.remove_suffix(1);
     }
     if (!text.starts_with("ok ")) {
-        Error error =
-            text.starts_with("err ")
-                ? shim_error(text.substr(4))
-                : base::make_error(Code::kInternal, "grove-shim ended ({}) without a report",
-                                   status.to_string());
+        Error error = text.starts_with("err ")
+                          ? shim_error(text.substr(4))
+                          : base::make_error(Code::kInternal,
+                                             "grove-shim ({}) ended without a report", launched);
         c.state.error = error.message();
         c.state.exit_code = 128;
         GROVE_TRY(ContainerTable(db_).set_state(c.id, c.state, c.restart_count));
@@ -712,11 +733,18 @@ Result<void> Manager::remove(std::string_view ref, bool force) {
         removed_.pop_front();
     }
     std::erase_if(execs_, [&](const auto& entry) { return entry.second.container_id == c.id; });
-    std::error_code ec;
-    fs::remove_all(paths(c.id).dir, ec);
-    if (ec) {
-        options_.log.warn("container directory leaked",
-                          {{"container", c.id}, {"error", ec.message()}});
+    // Renamed, then removed in the background: what a crash leaves goes at the next open.
+    const fs::path dir = paths(c.id).dir;
+    const fs::path removed = dir.parent_path() / (std::string(kRemovedPrefix) + c.id);
+    if (::rename(dir.c_str(), removed.c_str()) == 0) {
+        janitor_.remove(removed, std::nullopt);
+    } else {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        if (ec) {
+            options_.log.warn("container directory leaked",
+                              {{"container", c.id}, {"error", ec.message()}});
+        }
     }
     changed_.notify_all();
     return {};

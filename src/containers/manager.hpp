@@ -49,6 +49,7 @@
 #include "containers/shim/fork_server.hpp"
 #include "containers/shim/log_file.hpp"
 #include "image/image_store.hpp"
+#include "image/janitor.hpp"
 #include "inspect/layer_stack.hpp"
 #include "network/bridge_network.hpp"
 #include "store/metadata/database.hpp"
@@ -165,11 +166,18 @@ public:
     Result<store::ImageRecord> commit(std::string_view ref, const CommitSpec& spec);
 
     Manager(image::ImageStore& store, ManagerOptions options, store::Database db)
-        : store_(store), options_(std::move(options)), db_(std::move(db)) {}
+        : store_(store),
+          options_(std::move(options)),
+          db_(std::move(db)),
+          janitor_(options_.root / "containers", 0) {}
     Manager(const Manager&) = delete;
     Manager& operator=(const Manager&) = delete;
     // Stops the restart watchers; containers keep running.
     ~Manager();
+
+    // Returns once the directories of the containers removed so far are gone (remove() leaves
+    // them to a background thread).
+    void wait_for_cleanup() { janitor_.drain(); }
 
 private:
     ContainerPaths paths(const std::string& id) const;
@@ -178,10 +186,9 @@ private:
     Result<Container> find(std::string_view ref);
     Result<void> reconcile(Container& container);
     Result<void> start_locked(Container& container);
-    // Starts grove-shim for the container directory `dir`; the first shim process's exit.
-    Result<base::ExitStatus> launch_shim(const std::filesystem::path& dir,
-                                         int report_fd,
-                                         int log_fd);
+    // Starts grove-shim for the container directory `dir`; how its launch went, for the error
+    // of a shim that gives no report (the first process's exit, or the forked shim's pid).
+    Result<std::string> launch_shim(const std::filesystem::path& dir, int report_fd, int log_fd);
     // The layer directories a container of `image` stacks (the mount point layer on top).
     Result<image::RunDirs> layers(const store::ImageRecord& image, const ShimConfig& config);
     struct Watcher {
@@ -234,6 +241,9 @@ private:
     HealthListener health_listener_;
     // Keeps the bridge up between containers while this manager is open.
     std::optional<network::BridgeNetwork::Hold> network_hold_;
+    // Removes the directories of removed containers (renamed to .removed-<id> first) off
+    // the removal's path; last, so it is done before the rest goes.
+    image::Janitor janitor_;
 };
 
 }  // namespace grove::containers

@@ -253,8 +253,24 @@ TEST_F(DockerContainersTest, ROOT_ShimsForkFromAServerThatDiesWithGroved) {
         return fs::read_symlink(fmt::format("/proc/{}/exe", pid));
     };
 
+    // One shim waits forked ahead; a launch takes it, and the server forks the next.
+    const auto spare_of = [&](pid_t server) {
+        for (int i = 0; i < 200; ++i) {
+            if (const auto spares = children_named(server, "grove-shim-fork"); !spares.empty()) {
+                EXPECT_EQ(spares.size(), 1U);
+                return spares.front();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ADD_FAILURE() << "the server " << server << " keeps no spare shim";
+        return pid_t{-1};
+    };
+    const pid_t spare = spare_of(servers.front());
     docker_ok({"run", "-d", "--name", "forked", "busybox", "sleep", "600"});
     const pid_t forked = shim_of("forked");
+    EXPECT_EQ(forked, spare);
+    EXPECT_EQ(parent_of(forked), servers.front()) << "the server reaps its shims";
+    EXPECT_NE(spare_of(servers.front()), spare);
     EXPECT_EQ(comm_of(forked), "grove-shim");
     EXPECT_EQ(exe_of(forked), exe_of(groved)) << "not forked from groved's server";
     // What ps and pkill -f see: not groved's command line (pkill -f groved spares the shims).
@@ -276,12 +292,14 @@ TEST_F(DockerContainersTest, ROOT_ShimsForkFromAServerThatDiesWithGroved) {
     const auto restarted = children_named(daemon_->pid(), "grove-shim-fork");
     ASSERT_EQ(restarted.size(), 1U);
     const pid_t server = restarted.front();
+    const pid_t idle = spare_of(server);
     stop_daemon(SIGKILL);
-    for (int i = 0; i < 100 && ::kill(server, 0) == 0 && comm_of(server) == "grove-shim-fork";
-         ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (const pid_t pid : {server, idle}) {
+        for (int i = 0; i < 100 && ::kill(pid, 0) == 0 && comm_of(pid) == "grove-shim-fork"; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        EXPECT_NE(comm_of(pid), "grove-shim-fork") << pid << " outlived groved";
     }
-    EXPECT_NE(comm_of(server), "grove-shim-fork") << "the server outlived groved";
     start_daemon();
     EXPECT_EQ(inspect("forked", "{{.State.Status}}"), "running");
     EXPECT_EQ(inspect("executed", "{{.State.Status}}"), "running");

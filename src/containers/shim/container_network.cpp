@@ -26,8 +26,11 @@ ContainerNetwork::~ContainerNetwork() {
 }
 
 Result<ContainerNetwork> ContainerNetwork::attach(const ContainerPaths& paths,
-                                                  const ShimConfig& config) {
-    GROVE_ASSIGN_OR_RETURN(auto netns, runtime::process::NetnsPool::make());
+                                                  const ShimConfig& config,
+                                                  base::UniqueFd netns) {
+    if (!netns.valid()) {
+        GROVE_ASSIGN_OR_RETURN(netns, runtime::process::NetnsPool::make());
+    }
     network::BridgeNetwork bridge({.dir = config.network_dir});
     // The lease's owner is the container's directory: one that is gone marks a stale lease.
     std::string owner = paths.dir.string();  // absolute (shim_main)

@@ -25,8 +25,10 @@ public:
     // close(), failures only logged to the shim's stderr (shim.log).
     ~ContainerNetwork();
 
-    // A fresh namespace, on the bridge.
-    static Result<ContainerNetwork> attach(const ContainerPaths& paths, const ShimConfig& config);
+    // `netns` (a fresh namespace; made here when invalid), on the bridge.
+    static Result<ContainerNetwork> attach(const ContainerPaths& paths,
+                                           const ShimConfig& config,
+                                           base::UniqueFd netns);
 
     int netns_fd() const { return netns_.get(); }
     const network::Endpoint& endpoint() const { return endpoint_; }

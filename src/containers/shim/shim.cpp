@@ -61,21 +61,22 @@ void report(std::string_view line) {
     ::close(null);
 }
 
-Result<void> run(const ContainerPaths& paths, const ShimConfig& config) {
+Result<void> run(const ContainerPaths& paths, const ShimConfig& config, base::UniqueFd netns) {
     GROVE_ASSIGN_OR_RETURN(auto lock, take_lock(paths));
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
         return base::last_errno_error("become a subreaper");
     }
-    GROVE_ASSIGN_OR_RETURN(auto container, start_container(paths, config));
+    GROVE_ASSIGN_OR_RETURN(auto container, start_container(paths, config, std::move(netns)));
     const int64_t started_ns = now_ns();  // ours: the container may be done before the report
     GROVE_ASSIGN_OR_RETURN(auto control, listen_control());
     report(fmt::format("ok {} {}", container.process->pid(), started_ns));
+    remove_old_work_dir(paths);
     return supervise(container, paths, config, control.get());
 }
 
 }  // namespace
 
-int shim_main(int argc, char** argv) {
+int shim_main(int argc, char** argv, ShimLaunch launch) {
     if (argc != 2) {
         fmt::print(stderr, "usage: grove-shim <container directory>\n");
         return 2;
@@ -93,15 +94,17 @@ int shim_main(int argc, char** argv) {
     }
     ::signal(SIGPIPE, SIG_IGN);
     ::setsid();
-    const pid_t child = ::fork();
-    if (child < 0) {
-        report(fmt::format("err fork: {}", std::strerror(errno)));
-        return 1;
+    if (!launch.detached) {
+        const pid_t child = ::fork();
+        if (child < 0) {
+            report(fmt::format("err fork: {}", std::strerror(errno)));
+            return 1;
+        }
+        if (child > 0) {
+            return 0;  // the manager reaps us; our child is reparented, never a daemon's zombie
+        }
     }
-    if (child > 0) {
-        return 0;  // the manager reaps us; our child is reparented, never a daemon's zombie
-    }
-    const auto ran = run(paths, *config);
+    const auto ran = run(paths, *config, std::move(launch.netns));
     if (!ran) {
         // Before the report, the manager learns it from the pipe (the code first, so it can
         // return the same error); after, from exit.json.

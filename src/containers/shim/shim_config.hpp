@@ -30,6 +30,8 @@ struct ContainerPaths {
     std::filesystem::path network() const { return dir / "network.json"; }
     std::filesystem::path upper() const { return dir / "upper"; }
     std::filesystem::path work() const { return dir / "work"; }
+    // The previous start's work dir, until the shim has removed it (start_container.hpp).
+    std::filesystem::path old_work() const { return dir / "work.old"; }
     // Where init attaches the overlay inside its own mount namespace (never mounted on the host).
     std::filesystem::path rootfs() const { return dir / "rootfs"; }
     std::filesystem::path log() const { return dir / "container.log"; }

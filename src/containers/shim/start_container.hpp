@@ -32,7 +32,13 @@ struct StartedContainer {
     std::optional<ContainerNetwork> network;
 };
 
-Result<StartedContainer> start_container(const ContainerPaths& paths, const ShimConfig& config);
+// `netns`: a fresh network namespace to use, or invalid to make one (unused on the host's).
+Result<StartedContainer> start_container(const ContainerPaths& paths,
+                                         const ShimConfig& config,
+                                         base::UniqueFd netns);
+
+// Removes the work dir of the previous start, which start_container() only moved aside.
+void remove_old_work_dir(const ContainerPaths& paths);
 
 // A process started in the running container (docker exec), its stdio as pipes or a pty like
 // the container's own.
