@@ -63,10 +63,14 @@ Result<runtime::process::SandboxExec> RunningSandbox::exec(const ExecRequest& re
     spec.stdin_fd = request.stdin_fd;
     spec.stdout_fd = request.stdout_fd;
     spec.stderr_fd = request.stderr_fd;
-    return runtime::process::SandboxExec::start(init_pidfd_, spec, [&](pid_t pid) -> Result<void> {
-        // v1: the helper joins every hierarchy's group before it goes on (v2 cloned into it).
-        return cgroup_ != nullptr && !spec.cgroup_fd ? cgroup_->add_process(pid) : Result<void>{};
-    });
+    std::vector<base::UniqueFd> procs;  // v1: the helper joins each (v2 is cloned into it)
+    if (cgroup_ != nullptr && !spec.cgroup_fd) {
+        GROVE_ASSIGN_OR_RETURN(procs, cgroup_->open_procs());
+        for (const auto& file : procs) {
+            spec.cgroup_procs.push_back(file.get());
+        }
+    }
+    return runtime::process::SandboxExec::start(init_pidfd_, spec);
 }
 
 void RunningSandbox::end() {

@@ -193,16 +193,15 @@ Result<StartedExec> start_exec(StartedContainer& container, const ExecRequest& r
     spec.stdin_fd = io.child_stdin();
     spec.stdout_fd = io.child_stdout();
     spec.stderr_fd = io.child_stderr();
-    auto* cgroup = container.cgroup.get();
+    std::vector<base::UniqueFd> procs;  // v1: the helper joins each (v2 is cloned into it)
+    if (container.cgroup != nullptr && !spec.cgroup_fd) {
+        GROVE_ASSIGN_OR_RETURN(procs, container.cgroup->open_procs());
+        for (const auto& file : procs) {
+            spec.cgroup_procs.push_back(file.get());
+        }
+    }
     GROVE_ASSIGN_OR_RETURN(auto process,
-                           runtime::process::SandboxExec::start(
-                               container.process->pidfd(), spec, [&](pid_t helper) -> Result<void> {
-                                   // v1: the helper joins every hierarchy's group first (v2 cloned
-                                   // into it).
-                                   return cgroup != nullptr && !spec.cgroup_fd
-                                              ? cgroup->add_process(helper)
-                                              : Result<void>{};
-                               }));
+                           runtime::process::SandboxExec::start(container.process->pidfd(), spec));
     return StartedExec{.process = std::move(process),
                        .stdin_write = std::move(io.stdin_write),
                        .stdout_read = std::move(io.stdout_read),

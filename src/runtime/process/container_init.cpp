@@ -209,6 +209,8 @@ const char* step_name(Step step) {
             return "prctl(PR_SET_PDEATHSIG)";
         case Step::kControllingTty:
             return "make stdin the controlling terminal";
+        case Step::kJoinNamespaces:
+            return "join the sandbox's namespaces";
     }
     return "unknown step";
 }

@@ -40,6 +40,7 @@ enum class Step : int32_t {
     kExecve,
     kParentDeath,
     kControllingTty,
+    kJoinNamespaces,
 };
 
 const char* step_name(Step step);

@@ -1,8 +1,9 @@
 // grove's container init after setup: the program the container's pid 1 execs once it has
-// forked the command. Until then pid 1 is a copy of the (large) process that cloned it, and the
-// OOM killer picks by resident size: a run over its memory limit lost its init, and with it the
-// whole run, instead of the process that used the memory. After execve pid 1 is this small
-// static program: it only reaps and forwards signals.
+// forked the command (and, with --exec-helper, the parent of an exec'd process: below). Until then
+// pid 1 is a copy of the (large) process that cloned it, and the OOM killer picks by resident size:
+// a run over its memory limit lost its init, and with it the whole run, instead of the process that
+// used the memory. After execve pid 1 is this small static program: it only reaps and forwards
+// signals.
 //
 // Contract with container_init.cpp: every signal is blocked and stays so across execve (pending
 // ones, such as an early SIGCHLD, too); the command is pid 2, the first child in the new PID
@@ -59,9 +60,32 @@ bool command_catches(int sig) {
     return (mask >> (sig - 1) & 1) != 0;
 }
 
+// With --exec-helper: the parent of a process started in a running sandbox (sandbox_exec.cpp),
+// its only child. It writes the child's wait status on fd 3 once it ends; signals are dropped
+// (the caller signals the process itself).
+[[noreturn]] void reap_the_child() {
+    prctl(PR_SET_NAME, "grove-exec");
+    sigset_t all;
+    sigfillset(&all);
+    for (;;) {
+        siginfo_t info{};
+        if (sigwaitinfo(&all, &info) != SIGCHLD) {
+            continue;
+        }
+        int status = 0;
+        if (waitpid(-1, &status, WNOHANG) > 0) {
+            [[maybe_unused]] const ssize_t n = write(kStatusFd, &status, sizeof(status));
+            _exit(exit_code_of(status));
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && strcmp(argv[1], "--exec-helper") == 0) {
+        reap_the_child();
+    }
     prctl(PR_SET_NAME, "grove-init");  // not "memfd:grove-init", truncated, in ps and /proc
     const bool drop_unhandled = argc > 1 && strcmp(argv[1], "--drop-unhandled-signals") == 0;
     sigset_t all;

@@ -3,17 +3,22 @@
 // SandboxExec: one more process started in a running sandbox, next to its command (crun's and
 // runc's `exec`; ConTree's subprocesses).
 //
-//   parent ──clone3(PIDFD[, INTO_CGROUP])──> helper (the run's cgroup; v1: moved before it goes on)
-//   helper: setns(init's pidfd, MNT|UTS|IPC|NET|CGROUP|PID), then clone(VM|VFORK) ──> process
+//   parent ──clone3(VM|VFORK|FILES|PIDFD[, INTO_CGROUP])──> helper (v1: writes itself into the
+//     run's cgroup.procs files)
+//   helper: setns(init's pidfd, MNT|UTS|IPC|NET|CGROUP|PID), then clone(VM|VFORK|PIDFD) ──> process
 //   process (a pid of the sandbox's PID namespace): the run's command's own steps: rlimits,
 //     capability bounding set and sets, uid/gid/groups, no_new_privs, cwd, stdio, seccomp, execve
-//   helper: reports the process's host pid, waits for it, writes its wait status, exits
+//   helper: execs the reaper (reaper_main.cpp, --exec-helper), which waits for the process,
+//     writes its wait status and exits
 //
 // Joining a PID namespace only places the joiner's children in it, hence the helper: it stays in
 // the host's PID namespace as the process's parent, so the status comes back to us rather than to
-// the sandbox's init. After joining the mount namespace its root and cwd are the container's.
-// The parent opens its own pidfd of the process (held valid by an acknowledgement: the helper
-// reaps nothing before the parent has it), so kill() signals the process itself.
+// the sandbox's init, and the process is reaped as soon as it ends (a zombie of ours would hold
+// the sandbox's init in its exit). After joining the mount namespace its root and cwd are the
+// container's. Nothing is copied: both children borrow the caller's memory until their execve
+// (vfork_clone.hpp), and the helper the caller's fd table until it unshares it, so the process's
+// pidfd (CLONE_PIDFD) lands in ours and kill() signals the process itself. A helper that was a
+// copying fork of the caller cost ~0.5 ms of each exec in a shim.
 //
 // The process dies with the sandbox: when the run's command exits, its init exits and the kernel
 // kills everything left in the PID namespace, this process included. Everything the children
@@ -21,7 +26,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -51,11 +55,13 @@ struct ExecSpec {
     int stdin_fd = -1;
     int stdout_fd = -1;
     int stderr_fd = -1;
-    std::optional<int> cgroup_fd;  // cgroup v2 directory: clone3(CLONE_INTO_CGROUP)
+    std::optional<int> cgroup_fd;   // cgroup v2 directory: clone3(CLONE_INTO_CGROUP)
+    std::vector<int> cgroup_procs;  // cgroup v1: the run's cgroup.procs files (borrowed)
 };
 
 // The identity and restrictions of the run described by `spec`: its env, cwd, uid, gid, groups,
-// seccomp program, capabilities, rlimits and cgroup; argv and stdio left empty.
+// seccomp program, capabilities, rlimits and v2 cgroup; argv, stdio and the v1 cgroup.procs
+// files left empty.
 ExecSpec exec_spec(const ProcessSpec& spec);
 
 class SandboxExec {
@@ -68,12 +74,9 @@ public:
     ~SandboxExec();
 
     // Starts `spec` in the sandbox whose init `init_pidfd` names (SandboxProcess::pidfd()).
-    // `before_start(helper_pid)` runs while the helper waits, before it joins anything (v1
-    // cgroup attach). Fails naming the step that did not work; an init that is gone fails the
-    // join of its namespaces with ESRCH.
-    static Result<SandboxExec> start(int init_pidfd,
-                                     const ExecSpec& spec,
-                                     const std::function<Result<void>(pid_t)>& before_start = {});
+    // Fails naming the step that did not work; a sandbox that is gone or ending fails with
+    // FailedPrecondition.
+    static Result<SandboxExec> start(int init_pidfd, const ExecSpec& spec);
 
     // The process's pid on the host, and in the sandbox's PID namespace.
     pid_t pid() const { return pid_; }

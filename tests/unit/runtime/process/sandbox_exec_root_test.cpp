@@ -5,7 +5,6 @@
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "helpers/busybox_rootfs.hpp"
 #include "helpers/process_probes.hpp"
 #include "helpers/rootfs_plan.hpp"
+#include "runtime/process/container_init.hpp"
 #include "runtime/process/sandbox_exec.hpp"
 #include "runtime/process/sandbox_process.hpp"
 
@@ -231,6 +231,8 @@ TEST_F(SandboxExecTest, ROOT_ReportsItsOwnExitCodeAndSignal) {
     auto process = SandboxExec::start(
         box.process.pidfd(), {.argv = {"sleep", "100"}, .env = {"PATH=/bin"}, .seccomp = program_});
     ASSERT_TRUE(process.has_value()) << process.error().to_string();
+    // Its parent is the small reaper program, not a copy of ours.
+    EXPECT_EQ(grove::testing::comm_of(grove::testing::parent_of(process->pid())), "grove-exec");
     auto early = process->wait(milliseconds(100));
     ASSERT_TRUE(early.has_value());
     EXPECT_FALSE(early->has_value());
@@ -294,16 +296,17 @@ TEST_F(SandboxExecTest, ROOT_StartFailuresNameTheStep) {
     ASSERT_FALSE(cwd.has_value());
     EXPECT_NE(cwd.error().to_string().find("chdir"), std::string::npos) << cwd.error().to_string();
 
-    pid_t seen = 0;
-    auto refused =
-        SandboxExec::start(box.process.pidfd(), {.argv = {"true"}}, [&](pid_t pid) -> Result<void> {
-            seen = pid;
-            return Error(Code::kInternal, "no cgroup");
-        });
+    // A cgroup.procs file the helper cannot write itself to fails the start, and leaves no
+    // child behind (the destructor reaps the helper).
+    auto read_only = base::UniqueFd::open("/dev/null", O_RDONLY);
+    ASSERT_TRUE(read_only.has_value());
+    auto refused = SandboxExec::start(box.process.pidfd(),
+                                      {.argv = {"true"}, .cgroup_procs = {read_only->get()}});
     ASSERT_FALSE(refused.has_value());
-    EXPECT_NE(refused.error().to_string().find("no cgroup"), std::string::npos);
-    EXPECT_GT(seen, 0);
-    EXPECT_NE(::kill(seen, 0), 0) << "the helper was reaped";
+    EXPECT_NE(refused.error().to_string().find(detail::step_name(detail::Step::kJoinCgroup)),
+              std::string::npos)
+        << refused.error().to_string();
+    EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), 0) << "only the sandbox's init is our child";
 }
 
 TEST_F(SandboxExecTest, ROOT_JoinsTheRunsCgroupV1) {
@@ -315,12 +318,11 @@ TEST_F(SandboxExecTest, ROOT_JoinsTheRunsCgroupV1) {
     ASSERT_TRUE(fs::create_directory(pids / name));
     {
         Sandbox box = start_sandbox(spec("sleep 100"));
-        auto process = SandboxExec::start(box.process.pidfd(),
-                                          {.argv = {"/bin/sleep", "100"}, .seccomp = program_},
-                                          [&](pid_t pid) -> Result<void> {
-                                              std::ofstream(pids / name / "cgroup.procs") << pid;
-                                              return {};
-                                          });
+        auto procs = base::UniqueFd::open(pids / name / "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        ASSERT_TRUE(procs.has_value()) << procs.error().to_string();
+        auto process = SandboxExec::start(
+            box.process.pidfd(),
+            {.argv = {"/bin/sleep", "100"}, .seccomp = program_, .cgroup_procs = {procs->get()}});
         ASSERT_TRUE(process.has_value()) << process.error().to_string();
         const std::string cgroup = read_text("/proc/" + std::to_string(process->pid()) + "/cgroup");
         EXPECT_NE(cgroup.find(":pids:/" + name + "\n"), std::string::npos) << cgroup;
