@@ -21,6 +21,12 @@ pid_t parent_of(pid_t pid) {
     return close == std::string::npos ? 0 : std::atoi(stat.c_str() + close + 4);  // ") S <ppid>"
 }
 
+bool running(pid_t pid) {
+    const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    const size_t close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
 std::string comm_of(pid_t pid) {
     std::string comm = read_text("/proc/" + std::to_string(pid) + "/comm");
     while (!comm.empty() && comm.back() == '\n') {

@@ -14,6 +14,9 @@ namespace grove::testing {
 std::string read_text(const std::filesystem::path& path);
 // /proc/<pid>/stat's parent, or 0 when the process is gone.
 pid_t parent_of(pid_t pid);
+// Whether the process exists and has not exited: a zombie waiting for its reaper (a slow init
+// after a kill of its parent) counts as ended.
+bool running(pid_t pid);
 // /proc/<pid>/comm without its newline, or "" when the process is gone.
 std::string comm_of(pid_t pid);
 // The fds this process has open.

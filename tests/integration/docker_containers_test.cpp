@@ -294,11 +294,14 @@ TEST_F(DockerContainersTest, ROOT_ShimsForkFromAServerThatDiesWithGroved) {
     const pid_t server = restarted.front();
     const pid_t idle = spare_of(server);
     stop_daemon(SIGKILL);
+    const auto still_serving = [](pid_t pid) {
+        return running(pid) && comm_of(pid) == "grove-shim-fork";
+    };
     for (const pid_t pid : {server, idle}) {
-        for (int i = 0; i < 100 && ::kill(pid, 0) == 0 && comm_of(pid) == "grove-shim-fork"; ++i) {
+        for (int i = 0; i < 100 && still_serving(pid); ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        EXPECT_NE(comm_of(pid), "grove-shim-fork") << pid << " outlived groved";
+        EXPECT_FALSE(still_serving(pid)) << pid << " outlived groved";
     }
     start_daemon();
     EXPECT_EQ(inspect("forked", "{{.State.Status}}"), "running");
