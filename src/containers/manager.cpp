@@ -135,21 +135,24 @@ Result<std::unique_ptr<Manager>> Manager::open(image::ImageStore& store, Manager
     // found then), and the WAL's fsyncs were ~1 ms of every create, start, exit and remove.
     GROVE_TRY(db.exec("PRAGMA synchronous = NORMAL"));
     auto manager = std::make_unique<Manager>(store, std::move(options), std::move(db));
-    // Adopts what a previous manager left: running containers are checked against their shims,
-    // and every container pins its image (again: the pin is idempotent).
+    // Directories of removed containers that a crash left.
     for (const auto& entry : fs::directory_iterator(manager->options_.root / "containers", ec)) {
         if (entry.path().filename().string().starts_with(kRemovedPrefix)) {
             manager->janitor_.remove(entry.path(), std::nullopt);
         }
     }
-    // The pins first: one seen here belongs to a container the list below shows, unless that is
-    // being removed (a container is recorded before its pin and unpinned after its record goes).
+    // Adopts what a previous manager left: running containers are checked against their shims,
+    // and every container pins its image (again: the pin is idempotent). The pins are read
+    // first: one seen here belongs to a container the list below shows, unless that is being
+    // removed (a container is recorded before its pin and unpinned after its record goes).
     GROVE_ASSIGN_OR_RETURN(const auto holders, store.pin_holders(pin_holder("")));
     GROVE_ASSIGN_OR_RETURN(const auto all, manager->list({.all = true}));
+    std::set<std::string, std::less<>> live;
+    for (const auto& c : all) {
+        live.insert(pin_holder(c.id));
+    }
     for (const auto& holder : holders) {
-        const bool gone = std::none_of(
-            all.begin(), all.end(), [&](const Container& c) { return pin_holder(c.id) == holder; });
-        if (gone) {  // unpinned in a remove that a power cut undid (pins are not fsynced)
+        if (!live.contains(holder)) {  // unpinned in a remove a power cut undid (not fsynced)
             GROVE_TRY(store.unpin(holder));
         }
     }

@@ -22,12 +22,6 @@
 namespace grove::runtime::process::detail {
 namespace {
 
-[[noreturn]] void fail(int report_fd, Step step, int err, int detail = 0) noexcept {
-    const Report report{step, err, detail};
-    [[maybe_unused]] const ssize_t n = ::write(report_fd, &report, sizeof(report));
-    exit_now(127);
-}
-
 int bring_up_loopback() noexcept {
     const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sock < 0) {
@@ -160,6 +154,12 @@ int start_command(void* arg) noexcept {
 }
 
 }  // namespace
+
+void fail(int report_fd, Step step, int err, int detail) noexcept {
+    const Report report{step, err, detail};
+    [[maybe_unused]] const ssize_t n = ::write(report_fd, &report, sizeof(report));
+    exit_now(127);
+}
 
 const char* step_name(Step step) {
     switch (step) {

@@ -52,6 +52,9 @@ struct Report {
     int32_t detail;  // the mount plan's step for kMountPlan, the rlimit's index for kRlimits
 };
 
+// Writes the failure of `step` on the report pipe and exits the child with 127.
+[[noreturn]] void fail(int report_fd, Step step, int err, int detail = 0) noexcept;
+
 struct PreparedRlimit {
     int resource;
     rlimit limit;

@@ -48,12 +48,6 @@ struct Start {
     int pidfd;          // the process's, in the caller's fd table (shared until the helper's exec)
 };
 
-[[noreturn]] void fail(int report_fd, detail::Step step, int err) noexcept {
-    const detail::Report report{.step = step, .err = err, .detail = 0};
-    [[maybe_unused]] const ssize_t n = ::write(report_fd, &report, sizeof(report));
-    detail::exit_now(127);
-}
-
 // The process, from the helper's clone to its execve. Never returns.
 int start_process(void* arg) noexcept {
     auto& start = *static_cast<Start*>(arg);
@@ -71,11 +65,11 @@ int run_helper(void* arg) noexcept {
     // "0" is the writer itself; the process, its child, is born in the group.
     for (size_t i = 0; i < start.cgroup_procs_count; ++i) {
         if (::write(start.cgroup_procs[i], "0", 1) != 1) {
-            fail(report, detail::Step::kJoinCgroup, errno);
+            detail::fail(report, detail::Step::kJoinCgroup, errno);
         }
     }
     if (::setns(start.init_pidfd, kJoinedNamespaces) != 0) {
-        fail(report, detail::Step::kJoinNamespaces, errno);
+        detail::fail(report, detail::Step::kJoinNamespaces, errno);
     }
     clone_args args{};
     args.flags = CLONE_PIDFD;
@@ -83,7 +77,7 @@ int run_helper(void* arg) noexcept {
     args.exit_signal = SIGCHLD;
     const long pid = detail::clone3_vfork(args, *start.process_stack, start_process, &start);
     if (pid < 0) {
-        fail(report, detail::Step::kForkCommand, static_cast<int>(-pid));
+        detail::fail(report, detail::Step::kForkCommand, static_cast<int>(-pid));
     }
     start.pid = static_cast<pid_t>(pid);
     // The fd table becomes the helper's own before it changes anything in it.
