@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -231,8 +232,13 @@ TEST_F(SandboxExecTest, ROOT_ReportsItsOwnExitCodeAndSignal) {
     auto process = SandboxExec::start(
         box.process.pidfd(), {.argv = {"sleep", "100"}, .env = {"PATH=/bin"}, .seccomp = program_});
     ASSERT_TRUE(process.has_value()) << process.error().to_string();
-    // Its parent is the small reaper program, not a copy of ours.
-    EXPECT_EQ(grove::testing::comm_of(grove::testing::parent_of(process->pid())), "grove-exec");
+    // Its parent is the small reaper program, not a copy of ours. start() returns at the
+    // helper's execve, before the reaper names itself (its comm is the memfd's until then).
+    const pid_t helper = grove::testing::parent_of(process->pid());
+    for (int i = 0; i < 100 && grove::testing::comm_of(helper) != "grove-exec"; ++i) {
+        std::this_thread::sleep_for(milliseconds(10));
+    }
+    EXPECT_EQ(grove::testing::comm_of(helper), "grove-exec");
     auto early = process->wait(milliseconds(100));
     ASSERT_TRUE(early.has_value());
     EXPECT_FALSE(early->has_value());
