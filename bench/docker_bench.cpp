@@ -5,11 +5,16 @@
 //   start and one round trip);
 // - BM_*DockerRunRm: `docker run --rm --network none busybox true` with the docker CLI;
 // - BM_*DockerExec: `docker exec <c> true` into a running `sleep` container, with the CLI;
+// - BM_*DockerApiRunRm: what `docker run --rm` sends (create with AutoRemove, hijacked attach,
+//   wait for removal, start; docker_api_calls.hpp) through the raw API, no CLI in the way;
 // - BM_*DockerApiLifecycle: create + start + wait + delete of `true` through the raw API over the
 //   unix socket (one libcurl handle, kept alive), no CLI in the way;
 // - BM_*DockerApiExec: exec create + start (attached: the output stream to its end) + inspect of
 //   `true` in the running `sleep` container through the raw API, what `docker exec` does less
 //   the CLI's own floor.
+// - BM_NullDocker*: the two CLI commands against NullDocker (null_docker.hpp), a server that
+//   answers at once with no container behind it: the CLI's own cost of each command, so that
+//   "BM_NullDocker* vs BM_PeerDocker*" is the best ratio any daemon could show through the CLI.
 // Prints the medians and groved's ratio over dockerd for each (the goal is >= 10x). The dockerd
 // side is skipped with the reason when dockerd cannot start. Never part of the test suite.
 //
@@ -22,13 +27,13 @@
 
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
-#include <fmt/format.h>
 
 #include "base/child_process.hpp"
-#include "base/json.hpp"
 #include "base/unique_fd.hpp"
 #include "bench_store.hpp"
+#include "docker_api_calls.hpp"
 #include "docker_peer.hpp"
+#include "null_docker.hpp"
 #include "peer_ratio.hpp"
 
 namespace grove::bench {
@@ -54,8 +59,7 @@ public:
 
     Result<base::CommandOutput> docker(std::vector<std::string> args,
                                        std::chrono::milliseconds timeout) const {
-        args.insert(args.begin(), {"docker", "-H", "unix://" + socket()});
-        return base::run_command({.argv = std::move(args)}, timeout);
+        return docker_cli("unix://" + socket(), std::move(args), timeout);
     }
     std::string socket() const { return (store_.dir->path() / "docker.sock").string(); }
 
@@ -98,6 +102,11 @@ const GrovedDocker& groved() {
 const DockerPeer& dockerd() {
     static const DockerPeer peer;
     return peer;
+}
+
+const NullDocker& null_docker() {
+    static const NullDocker server;
+    return server;
 }
 
 // Runs `docker args...` through `target` each iteration; fails the benchmark on an error.
@@ -157,71 +166,6 @@ void exec(benchmark::State& state, const Target& target) {
     (void)target.docker({"rm", "-f", "bench-exec"}, seconds(30));
 }
 
-size_t collect(char* data, size_t size, size_t count, void* out) {
-    static_cast<std::string*>(out)->append(data, size * count);
-    return size * count;
-}
-
-// One request over `curl` (kept alive across calls); the body, or an error past `want` status.
-Result<std::string> call(CURL* curl,
-                         const std::string& method,
-                         const std::string& path,
-                         const std::string& body,
-                         long want) {
-    std::string out;
-    curl_easy_setopt(curl, CURLOPT_URL, ("http://docker/v1.41" + path).c_str());
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
-    if (const CURLcode rc = curl_easy_perform(curl); rc != CURLE_OK) {
-        return Error(Code::kInternal, curl_easy_strerror(rc));
-    }
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status != want) {
-        return Error(Code::kInternal, fmt::format("{} {}: {} {}", method, path, status, out));
-    }
-    return out;
-}
-
-Result<void> lifecycle(CURL* curl) {
-    GROVE_ASSIGN_OR_RETURN(
-        const std::string made,
-        call(curl, "POST", "/containers/create",
-             R"({"Image":"busybox:latest","Cmd":["true"],"HostConfig":{"NetworkMode":"none"}})",
-             201));
-    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(made));
-    const std::string id = json.value("Id", "");
-    GROVE_TRY(call(curl, "POST", "/containers/" + id + "/start", "", 204));
-    GROVE_ASSIGN_OR_RETURN(const std::string waited,
-                           call(curl, "POST", "/containers/" + id + "/wait", "", 200));
-    if (waited.find("\"StatusCode\":0") == std::string::npos) {
-        return Error(Code::kInternal, "wait: " + waited);
-    }
-    GROVE_TRY(call(curl, "DELETE", "/containers/" + id, "", 204));
-    return {};
-}
-
-// The exec's start answers with the raw output stream and closes the connection (dockerd hijacks
-// it even without an upgrade), so curl reads it to the end and reconnects for the next call.
-Result<void> exec_true(CURL* curl, const std::string& container) {
-    GROVE_ASSIGN_OR_RETURN(
-        const std::string made,
-        call(curl, "POST", "/containers/" + container + "/exec",
-             R"({"Cmd":["true"],"AttachStdout":true,"AttachStderr":true})", 201));
-    GROVE_ASSIGN_OR_RETURN(const auto json, base::parse_json(made));
-    const std::string id = json.value("Id", "");
-    GROVE_TRY(call(curl, "POST", "/exec/" + id + "/start", R"({"Detach":false,"Tty":false})", 200));
-    GROVE_ASSIGN_OR_RETURN(const std::string inspected,
-                           call(curl, "GET", "/exec/" + id + "/json", "", 200));
-    if (inspected.find("\"ExitCode\":0") == std::string::npos) {
-        return Error(Code::kInternal, "exec inspect: " + inspected);
-    }
-    return {};
-}
-
 // Times `step(curl)` over one libcurl handle on the target's socket.
 template <typename Target, typename Step>
 void time_api(benchmark::State& state, const Target& target, const Step& step) {
@@ -249,7 +193,12 @@ void time_api(benchmark::State& state, const Target& target, const Step& step) {
 
 template <typename Target>
 void api_lifecycle(benchmark::State& state, const Target& target) {
-    time_api(state, target, lifecycle);
+    time_api(state, target, api_lifecycle_step);
+}
+
+template <typename Target>
+void api_run_rm(benchmark::State& state, const Target& target) {
+    time_api(state, target, [&](CURL* curl) { return api_run_rm_step(curl, target.socket()); });
 }
 
 template <typename Target>
@@ -257,7 +206,7 @@ void api_exec(benchmark::State& state, const Target& target) {
     if (!start_exec_target(state, target)) {
         return;
     }
-    time_api(state, target, [](CURL* curl) { return exec_true(curl, "bench-exec"); });
+    time_api(state, target, [](CURL* curl) { return api_exec_step(curl, "bench-exec"); });
     (void)target.docker({"rm", "-f", "bench-exec"}, seconds(30));
 }
 
@@ -273,11 +222,23 @@ void BM_GroveDockerRunRm(benchmark::State& state) {
 void BM_PeerDockerRunRm(benchmark::State& state) {
     run_rm(state, dockerd());
 }
+void BM_NullDockerRunRm(benchmark::State& state) {
+    run_rm(state, null_docker());
+}
 void BM_GroveDockerExec(benchmark::State& state) {
     exec(state, groved());
 }
 void BM_PeerDockerExec(benchmark::State& state) {
     exec(state, dockerd());
+}
+void BM_NullDockerExec(benchmark::State& state) {
+    exec(state, null_docker());
+}
+void BM_GroveDockerApiRunRm(benchmark::State& state) {
+    api_run_rm(state, groved());
+}
+void BM_PeerDockerApiRunRm(benchmark::State& state) {
+    api_run_rm(state, dockerd());
 }
 void BM_GroveDockerApiExec(benchmark::State& state) {
     api_exec(state, groved());
@@ -296,8 +257,12 @@ BENCHMARK(BM_GroveDockerPs)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTi
 BENCHMARK(BM_PeerDockerPs)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_PeerDockerRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+BENCHMARK(BM_NullDockerRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_PeerDockerExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+BENCHMARK(BM_NullDockerExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+BENCHMARK(BM_GroveDockerApiRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
+BENCHMARK(BM_PeerDockerApiRunRm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerApiExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_PeerDockerApiExec)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 BENCHMARK(BM_GroveDockerApiLifecycle)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
@@ -305,7 +270,10 @@ BENCHMARK(BM_PeerDockerApiLifecycle)->Unit(benchmark::kMillisecond)->UseRealTime
 
 const bool kRegistered = (compare("BM_GroveDockerPs", "BM_PeerDockerPs"),
                           compare("BM_GroveDockerRunRm", "BM_PeerDockerRunRm"),
+                          compare("BM_NullDockerRunRm", "BM_PeerDockerRunRm"),
                           compare("BM_GroveDockerExec", "BM_PeerDockerExec"),
+                          compare("BM_NullDockerExec", "BM_PeerDockerExec"),
+                          compare("BM_GroveDockerApiRunRm", "BM_PeerDockerApiRunRm"),
                           compare("BM_GroveDockerApiExec", "BM_PeerDockerApiExec"),
                           compare("BM_GroveDockerApiLifecycle", "BM_PeerDockerApiLifecycle"),
                           true);

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <unistd.h>
 
 #include "base/unique_fd.hpp"
 #include "bench_store.hpp"
@@ -23,14 +24,20 @@ DockerPeer::~DockerPeer() {
     }
 }
 
-Result<base::CommandOutput> DockerPeer::docker(std::vector<std::string> args,
-                                               std::chrono::milliseconds timeout) const {
-    args.insert(args.begin(), {"docker", "-H", host});
+Result<base::CommandOutput> docker_cli(const std::string& host,
+                                       std::vector<std::string> args,
+                                       std::chrono::milliseconds timeout) {
+    args.insert(args.begin(), {kDockerCli, "-H", host});
     return base::run_command({.argv = std::move(args)}, timeout);
 }
 
+Result<base::CommandOutput> DockerPeer::docker(std::vector<std::string> args,
+                                               std::chrono::milliseconds timeout) const {
+    return docker_cli(host, std::move(args), timeout);
+}
+
 std::string DockerPeer::start() {
-    if (!base::find_program("dockerd") || !base::find_program("docker")) {
+    if (!base::find_program("dockerd") || ::access(kDockerCli, X_OK) != 0) {
         return "no dockerd (scripts/install-deps.sh --bench installs docker.io)";
     }
     auto images = bench_images();

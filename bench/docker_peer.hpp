@@ -18,6 +18,15 @@
 
 namespace grove::bench {
 
+// Debian's docker CLI (docker.io), the client the benchmarks time: a `docker` found earlier in
+// PATH (a newer static build, say) is not one the project installs, and its own cost differs.
+inline constexpr const char* kDockerCli = "/usr/bin/docker";
+
+// `docker -H host args...` with kDockerCli.
+Result<base::CommandOutput> docker_cli(const std::string& host,
+                                       std::vector<std::string> args,
+                                       std::chrono::milliseconds timeout);
+
 class DockerPeer {
 public:
     DockerPeer() { error = start(); }
