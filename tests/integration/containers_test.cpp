@@ -214,8 +214,10 @@ TEST_F(ContainersTest, ROOT_RunningContainerSurvivesTheManager) {
     ASSERT_TRUE(manager_->remove(c.id, false));
 }
 
+// The command is init here, as another user, whose uid switch clears the parent-death signal
+// (armed again: SandboxProcessTest.ROOT_AnInitCommandKeepsItsParentDeathSignalAsAnotherUser).
 TEST_F(ContainersTest, ROOT_AShimKilledWithNineTakesItsContainer) {
-    auto c = started("echo ready; exec sleep 1000");
+    auto c = started("echo ready; exec sleep 1000", {.user = "1000"});
     logs(c.id, "ready");
     const pid_t pid = inspect(c.id).state.pid;
     const pid_t shim = parent_of(pid);
@@ -380,7 +382,7 @@ TEST_F(ContainersTest, ROOT_TtyIsTheControllingTerminal) {
 
 TEST_F(ContainersTest, ROOT_PauseUpdateRestart) {
     GROVE_REQUIRE(grove::testing::missing_cgroup_controller("freezer"));
-    auto c = started("echo ready; sleep 1000");
+    auto c = started("echo ready; sleep 1000 & sleep 1000");
     logs(c.id, "ready");
     ASSERT_TRUE(manager_->pause(c.id));
     auto paused = inspect(c.id);
@@ -393,7 +395,7 @@ TEST_F(ContainersTest, ROOT_PauseUpdateRestart) {
 
     const auto stats = manager_->stats(c.id);
     ASSERT_TRUE(stats) << stats.error().to_string();
-    EXPECT_GE(stats->pids_current, 2u);  // sh and sleep
+    EXPECT_GE(stats->pids_current, 2u);  // the two sleeps (sh execs the last)
     EXPECT_GT(stats->cpu_usage_ns, 0u);
     auto updated = manager_->update(c.id, {.pids = 77});
     ASSERT_TRUE(updated) << updated.error().to_string();

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "docker_fixture.hpp"
@@ -148,6 +150,15 @@ TEST_F(DockerContainersTest, ROOT_StopFollowsTheInitRules) {
     docker_ok({"run", "-d", "--name", "trapper", "busybox", "sh", "-c",
                "trap 'exit 3' TERM; echo armed; while :; do sleep 0.1; done"});
     EXPECT_EQ(logs_with("trapper", 1), "armed\n");
+    // pid 1 is the command itself, or the init with --init; State.Pid is that process.
+    EXPECT_EQ(docker_ok({"exec", "plain", "cat", "/proc/1/comm"}), "sh\n");
+    EXPECT_EQ(docker_ok({"exec", "tini", "cat", "/proc/1/comm"}), "grove-init\n");
+    for (const auto& [name, comm] : {std::pair{"plain", "sh\n"}, {"tini", "grove-init\n"}}) {
+        const std::string pid = inspect(name, "{{.State.Pid}}");
+        std::ifstream in("/proc/" + pid + "/comm");
+        EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), comm) << name << " " << pid;
+    }
+    EXPECT_EQ(docker_ok({"run", "--rm", "busybox", "sh", "-c", "echo $$"}), "1\n");
 
     const double plain = timed_stop("plain", "1");
     EXPECT_EQ(inspect("plain", "{{.State.ExitCode}} {{.HostConfig.Init}}"), "137 <nil>");

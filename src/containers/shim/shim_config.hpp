@@ -68,8 +68,8 @@ struct ShimConfig {
     bool tty = false;
     bool open_stdin = false;
     bool read_only = false;
-    // A real init (Docker's --init) passes every signal on to the command; without it the
-    // command is treated as its PID namespace's init (ProcessSpec::forward_unhandled_signals).
+    // A real init (Docker's --init, grove-init) is pid 1 and passes every signal on to the
+    // command; without it the command is pid 1 (ProcessSpec::command_is_init).
     bool init = false;
     runtime::cgroup::Limits limits;
     uint64_t log_max_bytes = 10 << 20;  // per file; one rotated file is kept

@@ -149,7 +149,7 @@ Result<StartedContainer> start_container(const ContainerPaths& paths,
         .netns_fd = started.network ? started.network->netns_fd() : netns.get(),
         .parent_death_signal = SIGKILL,
         .controlling_tty = config.tty,
-        .forward_unhandled_signals = config.init,
+        .command_is_init = !config.init,
     };
     auto cgroups = runtime::cgroup::Manager::detect();
     std::vector<base::UniqueFd> cgroup_procs;

@@ -77,6 +77,12 @@ int bring_up_loopback() noexcept {
     if (::syscall(SYS_setresuid, ctx.uid, ctx.uid, ctx.uid) != 0) {
         fail(report, Step::kUid, errno);
     }
+    // A change of credentials clears the parent-death signal, which the command keeps when it
+    // stands as init.
+    if (ctx.command_is_init && ctx.parent_death_signal != 0 &&
+        ::prctl(PR_SET_PDEATHSIG, ctx.parent_death_signal, 0, 0, 0) != 0) {
+        fail(report, Step::kParentDeath, errno);
+    }
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
     for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; ++i) {
@@ -146,8 +152,7 @@ int start_command(void* arg) noexcept {
     }
     ::syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC);
     char name[] = "grove-init";
-    char drop[] = "--drop-unhandled-signals";
-    char* const argv[] = {name, ctx.forward_unhandled_signals ? nullptr : drop, nullptr};
+    char* const argv[] = {name, nullptr};
     char* const envp[] = {nullptr};
     ::syscall(SYS_execveat, reaper, "", argv, envp, AT_EMPTY_PATH);
     exit_now(127);
@@ -241,6 +246,7 @@ void run_init(const InitContext& ctx) noexcept {
 
     // All signals blocked and collected with sigwaitinfo: SIGCHLD to reap, the rest forwarded to
     // the command (pid 1 ignores signals it has no handler for, so a plain SIGTERM would be lost).
+    // A command that is init itself unblocks them in run_command.
     reset_signal_handlers();
     sigset_t all;
     sigfillset(&all);
@@ -263,6 +269,9 @@ void run_init(const InitContext& ctx) noexcept {
     int failed_step = -1;
     if (const int rc = rootfs::apply_plan(*ctx.plan, &failed_step); rc != 0) {
         fail(report, Step::kMountPlan, -rc, failed_step);
+    }
+    if (ctx.command_is_init) {
+        run_command(ctx);
     }
 
     // vfork-style, like init itself: the command borrows the memory on a stack of its own until

@@ -85,12 +85,13 @@ struct InitContext {
     int report_fd;        // write end of the report pipe (CLOEXEC)
     int status_fd;        // write end: init writes the command's wait status before exiting
     int reaper_fd;        // the reaper program init execs once the command runs (reaper_blob.hpp)
-    int parent_death_signal;         // 0: none
-    bool controlling_tty;            // setsid() and TIOCSCTTY on stdin before execve
-    bool forward_unhandled_signals;  // ProcessSpec's, handed to the reaper in its argv
+    int parent_death_signal;  // 0: none
+    bool controlling_tty;     // setsid() and TIOCSCTTY on stdin before execve
+    bool command_is_init;     // ProcessSpec's: init execs the command instead of forking it
 };
 
-// Never returns. Exits with the command's exit code (128 + signal when it was killed).
+// Never returns. Exits with the command's exit code (128 + signal when it was killed), or is the
+// command itself (command_is_init).
 [[noreturn]] void run_init(const InitContext& ctx) noexcept;
 
 // The command process's own steps (rlimits, capabilities, uid/gid, no_new_privs, cwd, stdio,

@@ -179,7 +179,7 @@ Result<SandboxProcess> SandboxProcess::start(const ProcessSpec& spec) {
 
     detail::ChildStack init_stack;
     detail::ChildStack command_stack;
-    if (!init_stack.allocate() || !command_stack.allocate()) {
+    if (!init_stack.allocate() || (!spec.command_is_init && !command_stack.allocate())) {
         return last_errno_error("sandbox '{}': map the child stacks", spec.argv[0]);
     }
 
@@ -208,13 +208,13 @@ Result<SandboxProcess> SandboxProcess::start(const ProcessSpec& spec) {
                   stdio_or_null(spec.stderr_fd)},
         .cgroup_procs = spec.cgroup_procs.data(),
         .cgroup_procs_count = spec.cgroup_procs.size(),
-        .command_stack = command_stack.top(),
+        .command_stack = spec.command_is_init ? nullptr : command_stack.top(),
         .report_fd = report.write.get(),
         .status_fd = status.write.get(),
         .reaper_fd = reaper,
         .parent_death_signal = spec.parent_death_signal,
         .controlling_tty = spec.controlling_tty,
-        .forward_unhandled_signals = spec.forward_unhandled_signals,
+        .command_is_init = spec.command_is_init,
     };
 
     int pidfd = -1;
@@ -228,7 +228,8 @@ Result<SandboxProcess> SandboxProcess::start(const ProcessSpec& spec) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = static_cast<uint64_t>(*spec.cgroup_fd);
     }
-    // Returns once init has exec'd the reaper (the command has exec'd before that) or died.
+    // Returns once init has exec'd the reaper (the command has exec'd before that), or the
+    // command when it is init, or died.
     const long pid =
         detail::clone3_vfork(args, init_stack, init_entry, const_cast<detail::InitContext*>(&ctx));
     if (pid < 0) {

@@ -86,12 +86,12 @@ struct ProcessSpec {
     // stdin is a terminal's slave side: the command starts a session and makes it its
     // controlling terminal, so ^C and window-size changes reach it (docker run -t).
     bool controlling_tty = false;
-    // What init does with a signal the command has no handler for. true: passes it on, so the
-    // default action (mostly death) happens, as a real init (docker run --init) does. false:
-    // drops it, as the kernel drops it for a PID namespace's init, the place the command holds
-    // under Docker without --init: SIGTERM then does nothing to a shell, and docker stop ends
-    // in SIGKILL (exit 137), not 143.
-    bool forward_unhandled_signals = true;
+    // The command is the PID namespace's init (pid 1), as under Docker without --init: init
+    // execs it instead of forking it and becoming grove-init. The kernel then drops a signal it
+    // has no handler for (SIGTERM does nothing to a shell, and docker stop ends in SIGKILL, exit
+    // 137, not 143), orphans are its to reap, and its exit is the run's. false: grove-init is
+    // pid 1, reaps every orphan and passes every signal on, as a real init (docker run --init).
+    bool command_is_init = false;
 };
 
 // Makes start() join `cgroup`: clone3 into its directory on v2; on v1 init writes itself into
@@ -125,9 +125,9 @@ public:
     // are what a process started in the running sandbox joins (sandbox_exec.hpp).
     int pidfd() const { return pidfd_.get(); }
 
-    // Signals init: SIGKILL ends the whole PID namespace, other signals are forwarded by init to
-    // the command (see ProcessSpec::forward_unhandled_signals). A no-op once the run was waited
-    // for.
+    // Signals init: SIGKILL ends the whole PID namespace; grove-init forwards other signals to
+    // the command, and a command that is init gets them as an init does (see
+    // ProcessSpec::command_is_init). A no-op once the run was waited for.
     Result<void> kill(int sig);
 
     // Waits for the run's end; nullopt when `timeout` passes first (the caller then kills).

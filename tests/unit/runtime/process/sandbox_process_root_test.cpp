@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -342,21 +344,22 @@ TEST_F(SandboxProcessTest, ROOT_SigtermIsForwardedToTheCommand) {
     EXPECT_EQ((*exit)->signal, SIGTERM);
 }
 
-// Without forward_unhandled_signals the command stands as the namespace's init (Docker without
-// --init): a signal it has no handler for is dropped, one it traps still reaches it.
-TEST_F(SandboxProcessTest, ROOT_UnhandledSignalsAreDroppedAsForAnInit) {
+// With command_is_init the command is the namespace's init (Docker without --init): pid 1, a
+// signal it has no handler for is dropped by the kernel, one it traps still reaches it, and its
+// exit is the run's.
+TEST_F(SandboxProcessTest, ROOT_TheCommandCanBeTheInit) {
     auto pipe = base::Pipe::create();
     ASSERT_TRUE(pipe.has_value());
     ProcessSpec s = spec(
-        "trap 'echo got usr1; exit 5' USR1; echo ready; "
+        "trap 'echo got usr1; exit 5' USR1; echo \"pid $$ ready\"; "
         "while :; do sleep 0.05; done");
     s.stdout_fd = pipe->write.get();
-    s.forward_unhandled_signals = false;
+    s.command_is_init = true;
     auto process = SandboxProcess::start(s);
     ASSERT_TRUE(process.has_value()) << process.error().to_string();
     pipe->write.reset();
-    EXPECT_EQ(read_some(pipe->read.get()), "ready\n");  // the trap is in place
-    ASSERT_TRUE(process->kill(SIGTERM).has_value());    // no handler: dropped
+    EXPECT_EQ(read_some(pipe->read.get()), "pid 1 ready\n");  // the trap is in place
+    ASSERT_TRUE(process->kill(SIGTERM).has_value());          // no handler: dropped
     auto still = process->wait(milliseconds(300));
     ASSERT_TRUE(still.has_value());
     EXPECT_FALSE(still->has_value()) << "TERM killed the command";
@@ -365,6 +368,31 @@ TEST_F(SandboxProcessTest, ROOT_UnhandledSignalsAreDroppedAsForAnInit) {
     ASSERT_TRUE(exit.has_value() && exit->has_value());
     EXPECT_EQ((*exit)->exit_code, 5);
     EXPECT_EQ(read_some(pipe->read.get()), "got usr1\n");
+
+    s.argv = {"sh", "-c", "exit 7"};
+    s.stdout_fd = -1;
+    EXPECT_EQ(run(s).exit.exit_code, 7);
+}
+
+// The switch to another uid clears the parent-death signal; a command that is init arms it
+// again, or a container whose shim died would live on unsupervised.
+TEST_F(SandboxProcessTest, ROOT_AnInitCommandKeepsItsParentDeathSignalAsAnotherUser) {
+    ProcessSpec s = spec("sleep 100");
+    s.command_is_init = true;
+    s.uid = 1000;
+    s.gid = 1000;
+    s.parent_death_signal = SIGKILL;
+    std::optional<SandboxProcess> process;
+    // The signal follows the death of the thread that started the process.
+    std::thread([&] {
+        auto started = SandboxProcess::start(s);
+        ASSERT_TRUE(started.has_value()) << started.error().to_string();
+        process.emplace(std::move(started).value());
+    }).join();
+    ASSERT_TRUE(process.has_value());
+    auto exit = process->wait(milliseconds(5000));
+    ASSERT_TRUE(exit.has_value() && exit->has_value()) << "the command outlived its parent";
+    EXPECT_EQ((*exit)->signal, SIGKILL);
 }
 
 TEST_F(SandboxProcessTest, ROOT_RusageCoversTheTree) {
