@@ -177,7 +177,8 @@ int apply_op(const Plan& plan, const MountOp& op, size_t step, State& state) noe
             }
             const NumberedName path = fd_path(fd.fd);
             const bool bind = op.kind == OpKind::kBind;
-            const int rc = bind ? mount(op.source.c_str(), path.buf, nullptr, MS_BIND, nullptr)
+            const int rc = bind ? mount(op.source.c_str(), path.buf, nullptr,
+                                        MS_BIND | (op.flags & MS_REC), nullptr)
                                 : mount(op.source.c_str(), path.buf, op.fstype.c_str(), op.flags,
                                         op.data.empty() ? nullptr : op.data.c_str());
             if (rc != 0) {

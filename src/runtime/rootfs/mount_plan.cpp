@@ -98,6 +98,16 @@ Plan build_plan(const RootfsOptions& options) {
         op.data = file.content;
         ops.push_back(std::move(op));
     }
+    for (const auto& mount : options.mounts) {
+        const unsigned long read_only = mount.read_only ? MS_RDONLY : 0;
+        if (mount.source.empty()) {
+            ops.push_back(mount_op(mount.target, "tmpfs", mount.flags | read_only, mount.data));
+        } else {
+            MountOp op = simple_op(OpKind::kBind, mount.target, mount.source);
+            op.flags = MS_REC | read_only;
+            ops.push_back(std::move(op));
+        }
+    }
     const auto& masked = options.masked_paths.empty() ? kDefaultMaskedPaths : options.masked_paths;
     for (const auto& path : masked) {
         MountOp op = simple_op(OpKind::kMask, path);
@@ -160,18 +170,31 @@ Result<bool> ensure_entry(int root_fd,
 
 }  // namespace
 
+namespace {
+
+// Adds `path` to `out` after its parent directories.
+void add_with_parents(std::vector<Mountpoint>& out, const std::string& path, bool directory) {
+    std::string parent;
+    for (const auto& part : std::filesystem::path(path).parent_path()) {
+        parent = parent.empty() ? part.string() : parent + "/" + part.string();
+        if (std::ranges::find(out, Mountpoint{parent, true}) == out.end()) {
+            out.push_back({parent, true});
+        }
+    }
+    if (std::ranges::find(out, Mountpoint{path, directory}) == out.end()) {
+        out.push_back({path, directory});
+    }
+}
+
+}  // namespace
+
 std::vector<Mountpoint> mountpoints(const RootfsOptions& options) {
     std::vector<Mountpoint> out = {{"proc", true}, {"dev", true}, {"sys", true}};
     for (const auto& file : options.generated_files) {
-        const std::filesystem::path target(file.target);
-        std::string parent;
-        for (const auto& part : target.parent_path()) {
-            parent = parent.empty() ? part.string() : parent + "/" + part.string();
-            if (std::ranges::find(out, Mountpoint{parent, true}) == out.end()) {
-                out.push_back({parent, true});
-            }
-        }
-        out.push_back({file.target, false});
+        add_with_parents(out, file.target, false);
+    }
+    for (const auto& mount : options.mounts) {
+        add_with_parents(out, mount.target, mount.directory);
     }
     return out;
 }

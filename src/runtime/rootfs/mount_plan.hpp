@@ -27,7 +27,8 @@ enum class OpKind {
     kBindRootfs,       // attach the detached rootfs, or bind the rootfs path onto itself, so
                        // that it is a mount point pivot_root accepts
     kMount,            // mount(source, target, fstype, flags, data)
-    kBind,             // bind host `source` onto `target`; read-only when flags has MS_RDONLY
+    kBind,             // bind host `source` onto `target`; recursive with MS_REC in flags,
+                       // read-only (recursively) with MS_RDONLY
     kMkdir,            // mkdir `target` (mode); existing is fine
     kDevice,           // a character device `target` (`device`, mode 0666), as runc makes them
                        // outside a user namespace: cheaper than a bind, and no mount to undo
@@ -66,12 +67,26 @@ struct GeneratedFile {
     friend bool operator==(const GeneratedFile&, const GeneratedFile&) = default;
 };
 
+// A mount the container asked for (Docker's binds, volumes and tmpfs): on top of grove's own,
+// before the masked and read-only paths, so none of them can unmask /proc.
+struct UserMount {
+    std::string target;  // relative to the rootfs, no leading '/'
+    std::string source;  // a host path bound recursively; empty: a tmpfs
+    bool read_only = false;
+    bool directory = true;    // false: a file is bound, and needs a file to mount on
+    unsigned long flags = 0;  // tmpfs: MS_* flags (tmpfs_options.hpp)
+    std::string data;         // tmpfs: its options ("size=65536k,mode=1777")
+
+    friend bool operator==(const UserMount&, const UserMount&) = default;
+};
+
 struct RootfsOptions {
     std::filesystem::path rootfs;
     // The rootfs as a detached mount (not owned) to attach at `rootfs` in the child; -1 when
     // `rootfs` is mounted already (an OCI runtime needs a path).
     int rootfs_fd = -1;
     std::vector<GeneratedFile> generated_files;
+    std::vector<UserMount> mounts;
     std::vector<std::string> masked_paths;    // defaults to kDefaultMaskedPaths when empty
     std::vector<std::string> readonly_paths;  // defaults to kDefaultReadonlyPaths when empty
     std::string dev_size = "65536k";
@@ -108,7 +123,8 @@ struct Mountpoint {
     friend bool operator==(const Mountpoint&, const Mountpoint&) = default;
 };
 
-// proc, dev, sys and the targets of the generated files, parents before children.
+// proc, dev, sys and the targets of the generated files and of the mounts, parents before
+// children.
 std::vector<Mountpoint> mountpoints(const RootfsOptions& options);
 
 // Creates, in the parent, the mount points that the rootfs (`root_fd`, a directory or mount fd)

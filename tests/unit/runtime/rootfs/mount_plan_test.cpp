@@ -125,6 +125,37 @@ TEST(BuildPlan, GeneratedFilesAreWrittenByTheChild) {
     EXPECT_LT(index(OpKind::kWriteFile, "etc/resolv.conf"), index(OpKind::kPivotRoot, ""));
 }
 
+TEST(BuildPlan, UserMountsComeBeforeTheMasks) {
+    const Plan plan =
+        build_plan({.rootfs = "/r",
+                    .generated_files = {{"etc/hosts", ""}},
+                    .mounts = {{.target = "data", .source = "/srv/data", .read_only = true},
+                               {.target = "run/x", .flags = MS_NOEXEC, .data = "size=1m"}}});
+    const MountOp* bind = find(plan, OpKind::kBind, "data");
+    ASSERT_NE(bind, nullptr);
+    EXPECT_EQ(bind->source, "/srv/data");
+    EXPECT_EQ(bind->flags, static_cast<unsigned long>(MS_REC | MS_RDONLY));
+    const MountOp* tmpfs = find(plan, OpKind::kMount, "run/x");
+    ASSERT_NE(tmpfs, nullptr);
+    EXPECT_EQ(tmpfs->fstype, "tmpfs");
+    EXPECT_EQ(tmpfs->flags, static_cast<unsigned long>(MS_NOEXEC));
+    EXPECT_EQ(tmpfs->data, "size=1m");
+    // A user mount over /proc cannot unmask it: the masks come after.
+    const auto index = [&](OpKind kind, const std::string& target) {
+        return find(plan, kind, target) - plan.ops.data();
+    };
+    EXPECT_LT(index(OpKind::kWriteFile, "etc/hosts"), index(OpKind::kBind, "data"));
+    EXPECT_LT(index(OpKind::kMount, "run/x"), index(OpKind::kMask, "proc/kcore"));
+    EXPECT_EQ(mountpoints({.rootfs = "/r",
+                           .mounts = {{.target = "a/b/c", .source = "/f", .directory = false}}}),
+              (std::vector<Mountpoint>{{"proc", true},
+                                       {"dev", true},
+                                       {"sys", true},
+                                       {"a", true},
+                                       {"a/b", true},
+                                       {"a/b/c", false}}));
+}
+
 TEST(Mountpoints, ParentsBeforeChildren) {
     EXPECT_EQ(
         mountpoints({.rootfs = "/r", .generated_files = {{"etc/hostname", ""}, {"etc/hosts", ""}}}),
