@@ -85,6 +85,7 @@ struct ContainerSpec {
     Network network = Network::kNone;
     std::vector<network::PortBinding> ports;  // published, on the bridge network only
     bool read_only = false;
+    std::vector<ContainerMount> mounts;
     bool init = false;  // Docker's --init: signals reach the command as through tini
     RestartPolicy restart;
     Healthcheck healthcheck;  // Test empty: the image's Healthcheck, if any

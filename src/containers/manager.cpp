@@ -19,6 +19,7 @@
 #include "base/error.hpp"
 #include "base/scope_exit.hpp"
 #include "containers/container_table.hpp"
+#include "containers/mounts.hpp"
 #include "containers/names.hpp"
 #include "containers/shim/control.hpp"
 #include "engine/image_defaults.hpp"
@@ -351,6 +352,8 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
     shim.tty = spec.tty;
     shim.open_stdin = spec.open_stdin;
     shim.read_only = spec.read_only;
+    GROVE_ASSIGN_OR_RETURN(shim.mounts, resolve_mounts(spec.mounts, volumes_));
+    base::ScopeExit remove_volumes([&] { remove_anonymous_volumes(shim.mounts); });
     shim.init = spec.init;
     shim.limits = spec.limits;
 
@@ -397,6 +400,7 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
         return pinned.error();
     }
     remove_dir.dismiss();
+    remove_volumes.dismiss();
     return c;
 }
 
@@ -667,10 +671,8 @@ Result<WaitResult> Manager::wait(std::string_view ref,
         if (!now && now.error().code() == Code::kNotFound && condition == WaitCondition::kRemoved) {
             // Removed by another thread between two looks: it left its exit behind.
             std::lock_guard lock(mutex_);
-            for (const auto& [removed_id, result] : removed_) {
-                if (removed_id == id) {
-                    return result;
-                }
+            if (const auto removed = removed_exit_locked(id)) {
+                return *removed;
             }
         }
         GROVE_TRY(now);
@@ -697,11 +699,36 @@ Result<WaitResult> Manager::wait(std::string_view ref,
             }
             changed_.wait_for(lock, kWaitSlice);
         }
+        // The exit it had when removed: docker run --rm waits before its start, when the
+        // container has not run yet.
+        if (const auto removed = removed_exit_locked(id)) {
+            return *removed;
+        }
     }
     return result;
 }
 
-Result<void> Manager::remove(std::string_view ref, bool force) {
+std::optional<WaitResult> Manager::removed_exit_locked(const std::string& id) const {
+    for (const auto& [removed_id, result] : removed_) {
+        if (removed_id == id) {
+            return result;
+        }
+    }
+    return std::nullopt;
+}
+
+void Manager::remove_anonymous_volumes(const std::vector<ContainerMount>& mounts) {
+    for (const auto& m : mounts) {
+        if (m.anonymous) {
+            if (auto removed = volumes_.remove(m.name); !removed) {
+                options_.log.warn("volume leaked",
+                                  {{"volume", m.name}, {"error", removed.error().message()}});
+            }
+        }
+    }
+}
+
+Result<void> Manager::remove(std::string_view ref, bool force, bool volumes) {
     GROVE_ASSIGN_OR_RETURN(auto c, find(ref));
     if (c.state.running()) {
         if (!force) {
@@ -737,6 +764,9 @@ Result<void> Manager::remove(std::string_view ref, bool force) {
     }
     std::erase_if(execs_, [&](const auto& entry) { return entry.second.container_id == c.id; });
     // Renamed, then removed in the background: what a crash leaves goes at the next open.
+    if (volumes) {
+        remove_anonymous_volumes(c.config.mounts);
+    }
     const fs::path dir = paths(c.id).dir;
     const fs::path removed = dir.parent_path() / (std::string(kRemovedPrefix) + c.id);
     if (::rename(dir.c_str(), removed.c_str()) == 0) {

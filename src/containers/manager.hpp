@@ -48,6 +48,7 @@
 #include "containers/container_files.hpp"
 #include "containers/shim/fork_server.hpp"
 #include "containers/shim/log_file.hpp"
+#include "containers/volumes.hpp"
 #include "image/image_store.hpp"
 #include "image/janitor.hpp"
 #include "inspect/layer_stack.hpp"
@@ -105,8 +106,9 @@ public:
                             WaitCondition condition,
                             std::stop_token stop = {},
                             std::optional<int64_t> seen_start = std::nullopt);
-    // FailedPrecondition for a running container unless `force` (which kills it first).
-    Result<void> remove(std::string_view ref, bool force);
+    // FailedPrecondition for a running container unless `force` (which kills it first). With
+    // `volumes`, its anonymous volumes go too (docker rm -v).
+    Result<void> remove(std::string_view ref, bool force, bool volumes = false);
     Result<void> rename(std::string_view ref, std::string_view name);
     Result<Container> inspect(std::string_view ref);
     Result<std::vector<Container>> list(const ListFilter& filter);
@@ -169,6 +171,7 @@ public:
         : store_(store),
           options_(std::move(options)),
           db_(std::move(db)),
+          volumes_(options_.root / "volumes"),
           janitor_(options_.root / "containers", 0) {}
     Manager(const Manager&) = delete;
     Manager& operator=(const Manager&) = delete;
@@ -186,6 +189,10 @@ private:
     Result<Container> find(std::string_view ref);
     Result<void> reconcile(Container& container);
     Result<void> start_locked(Container& container);
+    // The exit of `id` when it was removed, if it is among the last ones; the caller holds mutex_.
+    std::optional<WaitResult> removed_exit_locked(const std::string& id) const;
+    // Removes the anonymous volumes among `mounts`; a failure is logged, not returned.
+    void remove_anonymous_volumes(const std::vector<ContainerMount>& mounts);
     // Starts grove-shim for the container directory `dir`; how its launch went, for the error
     // of a shim that gives no report (the first process's exit, or the forked shim's pid).
     Result<std::string> launch_shim(const std::filesystem::path& dir, int report_fd, int log_fd);
@@ -241,6 +248,7 @@ private:
     HealthListener health_listener_;
     // Keeps the bridge up between containers while this manager is open.
     std::optional<network::BridgeNetwork::Hold> network_hold_;
+    Volumes volumes_;
     // Removes the directories of removed containers (renamed to .removed-<id> first) off
     // the removal's path; last, so it is done before the rest goes.
     image::Janitor janitor_;

@@ -59,7 +59,55 @@ Result<std::vector<network::PortBinding>> ports_from(const base::Json& json) {
     return ports;
 }
 
+base::Json mounts_json(const std::vector<ContainerMount>& mounts) {
+    base::Json out = base::Json::array();
+    for (const auto& m : mounts) {
+        out.push_back({{"type", mount_type_name(m.type)},
+                       {"source", m.source},
+                       {"name", m.name},
+                       {"target", m.target},
+                       {"read_only", m.read_only},
+                       {"anonymous", m.anonymous},
+                       {"create_source", m.create_source},
+                       {"tmpfs_options", m.tmpfs_options}});
+    }
+    return out;
+}
+
+Result<std::vector<ContainerMount>> mounts_from(const base::Json& json) {
+    std::vector<ContainerMount> mounts;
+    for (const auto& item : json) {
+        ContainerMount m;
+        GROVE_ASSIGN_OR_RETURN(const auto type, base::json_field<std::string>(item, "type"));
+        m.type = type == "volume"  ? ContainerMount::Type::kVolume
+                 : type == "tmpfs" ? ContainerMount::Type::kTmpfs
+                                   : ContainerMount::Type::kBind;
+        GROVE_ASSIGN_OR_RETURN(m.source, base::json_field<std::string>(item, "source"));
+        GROVE_ASSIGN_OR_RETURN(m.name, base::json_field<std::string>(item, "name"));
+        GROVE_ASSIGN_OR_RETURN(m.target, base::json_field<std::string>(item, "target"));
+        GROVE_ASSIGN_OR_RETURN(m.read_only, base::json_field<bool>(item, "read_only"));
+        GROVE_ASSIGN_OR_RETURN(m.anonymous, base::json_field<bool>(item, "anonymous"));
+        GROVE_ASSIGN_OR_RETURN(m.create_source, base::json_field<bool>(item, "create_source"));
+        GROVE_ASSIGN_OR_RETURN(m.tmpfs_options,
+                               base::json_field<std::string>(item, "tmpfs_options"));
+        mounts.push_back(std::move(m));
+    }
+    return mounts;
+}
+
 }  // namespace
+
+std::string_view mount_type_name(ContainerMount::Type type) {
+    switch (type) {
+        case ContainerMount::Type::kVolume:
+            return "volume";
+        case ContainerMount::Type::kTmpfs:
+            return "tmpfs";
+        case ContainerMount::Type::kBind:
+            break;
+    }
+    return "bind";
+}
 
 Result<std::string> to_json(const ShimConfig& config) {
     std::vector<std::string> lowers;
@@ -81,6 +129,7 @@ Result<std::string> to_json(const ShimConfig& config) {
         {"tty", config.tty},
         {"open_stdin", config.open_stdin},
         {"read_only", config.read_only},
+        {"mounts", mounts_json(config.mounts)},
         {"init", config.init},
         {"limits", limits_json(config.limits)},
         {"log_max_bytes", config.log_max_bytes},
@@ -112,6 +161,9 @@ Result<ShimConfig> shim_config_from_json(std::string_view text) {
     GROVE_ASSIGN_OR_RETURN(config.tty, base::json_field<bool>(json, "tty"));
     GROVE_ASSIGN_OR_RETURN(config.open_stdin, base::json_field<bool>(json, "open_stdin"));
     GROVE_ASSIGN_OR_RETURN(config.read_only, base::json_field<bool>(json, "read_only"));
+    if (json.contains("mounts")) {  // absent from the records of containers made before
+        GROVE_ASSIGN_OR_RETURN(config.mounts, mounts_from(json["mounts"]));
+    }
     // Absent from the records of containers made before it.
     GROVE_ASSIGN_OR_RETURN(const auto init, base::json_optional_field<bool>(json, "init"));
     config.init = init.value_or(false);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <grove/result.hpp>
@@ -51,6 +52,24 @@ struct ContainerPaths {
     static constexpr const char* kSocketName = "shim.sock";
 };
 
+// One of Docker's mounts (Binds, Mounts, Tmpfs, Config.Volumes): a host directory or file bound
+// in, a volume (a directory grove keeps, volumes.hpp) or a tmpfs. In a ContainerSpec, a bind's
+// source is the host path asked for and a volume's may be empty (a new anonymous one); in a
+// ShimConfig, the manager has made both host paths that exist.
+struct ContainerMount {
+    enum class Type { kBind, kVolume, kTmpfs };
+    Type type = Type::kBind;
+    std::string source;  // the host path (a volume's: its directory once resolved)
+    std::string name;    // a volume's name; an anonymous one's is 64 hex digits
+    std::string target;  // absolute, in the container
+    bool read_only = false;
+    bool anonymous = false;      // a volume made for this container, which rm -v removes
+    bool create_source = false;  // a bind from Binds (-v): a missing host directory is made
+    std::string tmpfs_options;   // Docker's syntax (runtime/rootfs/tmpfs_options.hpp)
+};
+
+std::string_view mount_type_name(ContainerMount::Type type);  // "bind", "volume", "tmpfs"
+
 struct ShimConfig {
     std::string id;
     std::vector<std::filesystem::path> lowers;  // top first, the mount point layer included
@@ -68,6 +87,7 @@ struct ShimConfig {
     bool tty = false;
     bool open_stdin = false;
     bool read_only = false;
+    std::vector<ContainerMount> mounts;
     // A real init (Docker's --init, grove-init) is pid 1 and passes every signal on to the
     // command; without it the command is pid 1 (ProcessSpec::command_is_init).
     bool init = false;

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "runtime/rootfs/mount_plan.hpp"
 #include "runtime/rootfs/overlay_mount.hpp"
+#include "runtime/rootfs/tmpfs_options.hpp"
 #include "runtime/seccomp/filter.hpp"
 
 namespace grove::containers {
@@ -100,6 +101,38 @@ Result<Stdio> make_stdio(bool tty, bool open_stdin) {
     return io;
 }
 
+// The container's binds, volumes and tmpfs as its mount plan takes them. A bind's source is
+// looked at now, as dockerd does at each start: a file needs a file to mount on, and a missing
+// one is an error, unless it came from Binds (-v), which makes it a directory again.
+Result<std::vector<runtime::rootfs::UserMount>> user_mounts(const ShimConfig& config) {
+    std::vector<runtime::rootfs::UserMount> out;
+    for (const auto& m : config.mounts) {
+        runtime::rootfs::UserMount mount{.target = m.target.substr(1), .read_only = m.read_only};
+        if (m.type == ContainerMount::Type::kTmpfs) {
+            GROVE_ASSIGN_OR_RETURN(auto options,
+                                   runtime::rootfs::parse_tmpfs_options(m.tmpfs_options));
+            mount.flags = options.flags;
+            mount.data = std::move(options.data);
+        } else {
+            std::error_code ec;
+            if (m.create_source && !fs::exists(m.source, ec)) {
+                fs::create_directories(m.source, ec);
+            }
+            const auto status = fs::status(m.source, ec);
+            if (ec) {
+                return base::make_error(Code::kInvalidArgument,
+                                        "invalid mount config for type \"{}\": bind source path "
+                                        "does not exist: {}",
+                                        mount_type_name(m.type), m.source);
+            }
+            mount.source = m.source;
+            mount.directory = fs::is_directory(status);
+        }
+        out.push_back(std::move(mount));
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<StartedContainer> start_container(const ContainerPaths& paths,
@@ -125,6 +158,7 @@ Result<StartedContainer> start_container(const ContainerPaths& paths,
                 ? runtime::rootfs::bridge_identity_files(
                       config.hostname, network::to_string(started.network->endpoint().address))
                 : runtime::rootfs::identity_files(config.hostname, config.host_network)};
+    GROVE_ASSIGN_OR_RETURN(options.mounts, user_mounts(config));
     GROVE_TRY(runtime::rootfs::prepare_mountpoints(overlay.fd(), options));
     if (config.read_only) {
         GROVE_TRY(make_read_only(overlay.fd()));
