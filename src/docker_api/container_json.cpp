@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "daemon/wire_time.hpp"
+#include "docker_api/container_mounts_json.hpp"
 #include "docker_api/image_names.hpp"
 #include "docker_api/network_json.hpp"
 
@@ -64,7 +65,9 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
             {"RestartPolicy",
              {{"Name", containers::restart_name(c.restart.kind)},
               {"MaximumRetryCount", c.restart.max_retries}}},
-            {"Binds", base::Json()},
+            {"Binds", e.mount_config.value("Binds", base::Json())},
+            {"Mounts", e.mount_config.value("Mounts", base::Json())},
+            {"Tmpfs", e.mount_config.value("Tmpfs", base::Json())},
             {"CapAdd", base::Json()},
             {"CapDrop", base::Json()},
             {"LogConfig", {{"Type", "json-file"}, {"Config", base::Json::object()}}},
@@ -163,7 +166,7 @@ base::Json inspect_json(const containers::Container& c, const DockerExtras& e) {
         {"ExecIDs", base::Json()},
         {"HostConfig", host_config(c, e)},
         {"GraphDriver", {{"Name", "overlay2"}, {"Data", base::Json()}}},
-        {"Mounts", base::Json::array()},
+        {"Mounts", mount_points_json(c)},
         {"Config",
          {{"Hostname", c.config.hostname},
           {"Domainname", ""},
@@ -208,7 +211,7 @@ base::Json list_entry(const containers::Container& c, const DockerExtras& e) {
             {"Status", status_text(c.state, daemon::now_ns())},
             {"HostConfig", {{"NetworkMode", e.network_mode}}},
             {"NetworkSettings", {{"Networks", network_settings(c, e)["Networks"]}}},
-            {"Mounts", base::Json::array()}};
+            {"Mounts", mount_points_json(c)}};
 }
 
 }  // namespace grove::docker_api

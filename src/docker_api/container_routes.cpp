@@ -37,10 +37,8 @@ Result<void> create(const DockerServices& s, http::Request& request, http::Respo
     create.spec.name = std::string(request.query().get("name").value_or(""));
     auto made = s.containers.manager().create(create.spec);
     if (!made && made.error().code() == Code::kAlreadyExists) {
-        std::string name = create.spec.name;
-        if (!name.starts_with('/')) {
-            name.insert(0, "/");
-        }
+        const std::string name =
+            create.spec.name.starts_with('/') ? create.spec.name : "/" + create.spec.name;
         const auto holder = s.containers.find(name);
         return base::make_error(Code::kAlreadyExists,
                                 "Conflict. The container name \"{}\" is already in use by "
@@ -208,7 +206,7 @@ Result<void> remove(const DockerServices& s, http::Request& request, http::Respo
                                 "attempting removal or force remove",
                                 containers::status_name(c.state.status), c.id);
     }
-    GROVE_TRY(s.containers.manager().remove(c.id, force));
+    GROVE_TRY(s.containers.manager().remove(c.id, force, query_flag(request, "v")));
     s.containers.publish("destroy", c);
     s.containers.forget(c.id);
     return writer.send(http::Response::empty());

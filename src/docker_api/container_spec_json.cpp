@@ -5,6 +5,7 @@
 #include "base/error.hpp"
 #include "base/parse_number.hpp"
 #include "containers/names.hpp"
+#include "docker_api/container_mounts_json.hpp"
 
 namespace grove::docker_api {
 namespace {
@@ -48,17 +49,12 @@ Result<void> refuse_unsupported(const base::Json& host) {
         return base::make_error(Code::kInvalidArgument,
                                 "privileged containers are not supported by grove");
     }
-    for (const char* key : {"CapAdd", "CapDrop", "Binds", "Mounts", "VolumesFrom", "Devices"}) {
+    for (const char* key : {"CapAdd", "CapDrop", "VolumesFrom", "Devices"}) {
         const auto it = host.find(key);
         if (it != host.end() && !it->is_null() && !it->empty()) {
             return base::make_error(Code::kInvalidArgument,
                                     "HostConfig.{} is not supported by grove", key);
         }
-    }
-    const auto tmpfs = host.find("Tmpfs");
-    if (tmpfs != host.end() && !tmpfs->is_null() && !tmpfs->empty()) {
-        return base::make_error(Code::kInvalidArgument,
-                                "HostConfig.Tmpfs is not supported by grove");
     }
     return {};
 }
@@ -209,6 +205,12 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
     GROVE_ASSIGN_OR_RETURN(extras.cpu_shares, number(host, "CpuShares"));
     GROVE_ASSIGN_OR_RETURN(extras.publish_all_ports, flag(host, "PublishAllPorts"));
     GROVE_ASSIGN_OR_RETURN(spec.read_only, flag(host, "ReadonlyRootfs"));
+    GROVE_ASSIGN_OR_RETURN(spec.mounts, mounts_from_json(body, host));
+    for (const char* key : {"Binds", "Mounts", "Tmpfs"}) {
+        if (const auto given = host.find(key); given != host.end()) {
+            extras.mount_config[key] = *given;
+        }
+    }
     GROVE_ASSIGN_OR_RETURN(spec.init, flag(host, "Init"));
     GROVE_ASSIGN_OR_RETURN(extras.auto_remove, flag(host, "AutoRemove"));
     GROVE_ASSIGN_OR_RETURN(const std::string network, text(host, "NetworkMode"));

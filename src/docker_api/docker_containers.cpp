@@ -20,7 +20,8 @@ std::string extras_to_json(const DockerExtras& e) {
                             {"stdin_once", e.stdin_once},
                             {"network_mode", e.network_mode},
                             {"cpu_shares", e.cpu_shares},
-                            {"publish_all_ports", e.publish_all_ports}});
+                            {"publish_all_ports", e.publish_all_ports},
+                            {"mount_config", e.mount_config}});
 }
 
 std::optional<DockerExtras> extras_from_json(std::string_view text) {
@@ -38,6 +39,10 @@ std::optional<DockerExtras> extras_from_json(std::string_view text) {
     e.network_mode = json->value("network_mode", "default");
     e.cpu_shares = json->value("cpu_shares", int64_t{0});
     e.publish_all_ports = json->value("publish_all_ports", false);
+    if (const auto mounts = json->find("mount_config");
+        mounts != json->end() && mounts->is_object()) {
+        e.mount_config = *mounts;
+    }
     return e;
 }
 
@@ -165,7 +170,8 @@ void DockerContainers::watch(std::stop_token stop, const std::string& id, Watche
                     return;
                 }
             }
-            if (auto removed = manager_.remove(id, false); removed) {
+            // Its anonymous volumes with it, as docker run --rm does.
+            if (auto removed = manager_.remove(id, false, true); removed) {
                 publish("destroy", *c);
                 forget(id);
                 return;

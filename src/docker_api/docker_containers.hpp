@@ -37,6 +37,8 @@ struct DockerExtras {
     std::string network_mode = "default";
     int64_t cpu_shares = 0;          // recorded for inspect; the engine has no relative CPU weight
     bool publish_all_ports = false;  // -P, for inspect: the ports it published are in the spec
+    // HostConfig's Binds, Mounts and Tmpfs as the client sent them, for inspect.
+    base::Json mount_config = base::Json::object();
 };
 
 class DockerContainers {

@@ -69,6 +69,8 @@ TEST_F(DockerContainersTest, ROOT_RunPrintsOutputAndExitCodes) {
     EXPECT_EQ(failed.status.code, 3) << failed.err;
     EXPECT_EQ(inspect("three", "{{.State.Status}} {{.State.ExitCode}}"), "exited 3");
     docker_ok({"rm", "three"});
+    // --rm waits for the removal, and still gets the exit code.
+    EXPECT_EQ(docker({"run", "--rm", "busybox", "sh", "-c", "exit 4"}).status.code, 4);
     EXPECT_EQ(docker_ok({"run", "-i", "--rm", "busybox", "cat"}, "data\nmore\n"), "data\nmore\n");
     const auto both = docker({"run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2"});
     EXPECT_EQ(both.out, "out\n");

@@ -144,18 +144,62 @@ TEST(ContainerSpecJson, PublishAllAddsTheImagesExposedPorts) {
     EXPECT_TRUE(host->spec.ports.empty());
 }
 
+TEST(ContainerSpecJson, ReadsBindsMountsTmpfsAndVolumes) {
+    const auto request = parse(R"({
+        "Image": "busybox", "Volumes": {"/anon": {}, "/data": {}},
+        "HostConfig": {
+            "Binds": ["/srv/data:/data:ro,z", "named:/n"],
+            "Mounts": [{"Type": "bind", "Source": "/etc/f", "Target": "/f", "ReadOnly": true},
+                       {"Type": "volume", "Source": "", "Target": "/v"},
+                       {"Type": "tmpfs", "Target": "/t",
+                        "TmpfsOptions": {"SizeBytes": 1048576, "Mode": 1023}}],
+            "Tmpfs": {"/run": "exec,size=64m"}}})");
+    ASSERT_TRUE(request) << request.error().to_string();
+    using Type = containers::ContainerMount::Type;
+    const auto& m = request->spec.mounts;
+    ASSERT_EQ(m.size(), 7u);
+    EXPECT_EQ(m[0].type, Type::kBind);
+    EXPECT_EQ(m[0].source, "/srv/data");
+    EXPECT_EQ(m[0].target, "/data");
+    EXPECT_TRUE(m[0].read_only);
+    EXPECT_TRUE(m[0].create_source) << "-v makes a missing host directory";
+    EXPECT_EQ(m[1].type, Type::kVolume);
+    EXPECT_EQ(m[1].name, "named");
+    EXPECT_FALSE(m[1].read_only);
+    EXPECT_EQ(m[2].type, Type::kBind);
+    EXPECT_FALSE(m[2].create_source) << "--mount refuses a missing source";
+    EXPECT_TRUE(m[2].read_only);
+    EXPECT_EQ(m[3].type, Type::kVolume);
+    EXPECT_EQ(m[3].name, "");  // anonymous
+    EXPECT_EQ(m[4].type, Type::kTmpfs);
+    EXPECT_EQ(m[4].tmpfs_options, "size=1048576,mode=1777");
+    EXPECT_EQ(m[5].target, "/run");
+    EXPECT_EQ(m[5].tmpfs_options, "exec,size=64m");
+    // Config.Volumes: /data is bound already, /anon gets an anonymous volume.
+    EXPECT_EQ(m[6].type, Type::kVolume);
+    EXPECT_EQ(m[6].target, "/anon");
+    EXPECT_EQ(request->extras.mount_config["Binds"][1], "named:/n");
+}
+
 TEST(ContainerSpecJson, RefusesWhatTheEngineCannotDo) {
-    for (const char* body : {
-             R"({"Image": "busybox", "HostConfig": {"Privileged": true}})",
-             R"({"Image": "busybox", "HostConfig": {"CapAdd": ["NET_ADMIN"]}})",
-             R"({"Image": "busybox", "HostConfig": {"Binds": ["/:/host"]}})",
-             R"({"Image": "busybox", "HostConfig": {"Tmpfs": {"/run": ""}}})",
-             R"({"Image": "busybox", "HostConfig": {"NetworkMode": "container:x"}})",
-             R"({"Image": "busybox", "HostConfig": {"NanoCpus": 1, "CpuQuota": 1}})",
-             R"({"Image": "busybox", "StopSignal": "SIGNOPE"})",
-             R"({"Image": "busybox", "Cmd": 3})",
-             R"({"Cmd": ["true"]})",
-         }) {
+    for (
+        const char* body : {
+            R"({"Image": "busybox", "HostConfig": {"Privileged": true}})",
+            R"({"Image": "busybox", "HostConfig": {"CapAdd": ["NET_ADMIN"]}})",
+            R"({"Image": "busybox", "HostConfig": {"Binds": ["/only-one-part"]}})",
+            R"({"Image": "busybox", "HostConfig": {"Binds": ["/a:/b:rw:x"]}})",
+            R"({"Image": "busybox", "HostConfig": {"Binds": ["/a:/b:fast"]}})",
+            R"({"Image": "busybox", "HostConfig": {"Mounts": [{"Type": "npipe", "Target": "/x"}]}})",
+            R"({"Image": "busybox", "HostConfig": {"Mounts": [{"Type": "bind", "Target": "/x"}]}})",
+            R"({"Image": "busybox", "HostConfig": {"Mounts": [{"Type": "tmpfs", "Source": "/a",
+                                                              "Target": "/x"}]}})",
+            R"({"Image": "busybox", "HostConfig": {"Mounts": [{"Type": "volume"}]}})",
+            R"({"Image": "busybox", "HostConfig": {"NetworkMode": "container:x"}})",
+            R"({"Image": "busybox", "HostConfig": {"NanoCpus": 1, "CpuQuota": 1}})",
+            R"({"Image": "busybox", "StopSignal": "SIGNOPE"})",
+            R"({"Image": "busybox", "Cmd": 3})",
+            R"({"Cmd": ["true"]})",
+        }) {
         const auto request = parse(body);
         ASSERT_FALSE(request) << body;
         EXPECT_EQ(request.error().code(), Code::kInvalidArgument) << body;
