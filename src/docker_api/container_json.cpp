@@ -65,8 +65,8 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
              {{"Name", containers::restart_name(c.restart.kind)},
               {"MaximumRetryCount", c.restart.max_retries}}},
             {"Binds", base::Json()},
-            {"CapAdd", base::Json()},
-            {"CapDrop", base::Json()},
+            {"CapAdd", or_null(e.cap_add)},
+            {"CapDrop", or_null(e.cap_drop)},
             {"LogConfig", {{"Type", "json-file"}, {"Config", base::Json::object()}}},
             {"PortBindings", port_bindings(c)},
             {"PublishAllPorts", e.publish_all_ports}};

@@ -20,7 +20,9 @@ std::string extras_to_json(const DockerExtras& e) {
                             {"stdin_once", e.stdin_once},
                             {"network_mode", e.network_mode},
                             {"cpu_shares", e.cpu_shares},
-                            {"publish_all_ports", e.publish_all_ports}});
+                            {"publish_all_ports", e.publish_all_ports},
+                            {"cap_add", e.cap_add},
+                            {"cap_drop", e.cap_drop}});
 }
 
 std::optional<DockerExtras> extras_from_json(std::string_view text) {
@@ -38,6 +40,8 @@ std::optional<DockerExtras> extras_from_json(std::string_view text) {
     e.network_mode = json->value("network_mode", "default");
     e.cpu_shares = json->value("cpu_shares", int64_t{0});
     e.publish_all_ports = json->value("publish_all_ports", false);
+    e.cap_add = json->value("cap_add", std::vector<std::string>{});
+    e.cap_drop = json->value("cap_drop", std::vector<std::string>{});
     return e;
 }
 

@@ -37,6 +37,10 @@ struct DockerExtras {
     std::string network_mode = "default";
     int64_t cpu_shares = 0;          // recorded for inspect; the engine has no relative CPU weight
     bool publish_all_ports = false;  // -P, for inspect: the ports it published are in the spec
+    // HostConfig.CapAdd/CapDrop as the client wrote them, for inspect: the set they make is the
+    // spec's capabilities.
+    std::vector<std::string> cap_add;
+    std::vector<std::string> cap_drop;
 };
 
 class DockerContainers {
