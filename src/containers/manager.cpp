@@ -699,6 +699,13 @@ Result<WaitResult> Manager::wait(std::string_view ref,
             }
             changed_.wait_for(lock, kWaitSlice);
         }
+        // A waiter that came before the start (docker run --rm) saw the created state's 0: the
+        // exit the removal recorded is the one that counts.
+        for (auto it = removed_.rbegin(); it != removed_.rend(); ++it) {
+            if (it->first == id) {
+                return it->second;
+            }
+        }
     }
     return result;
 }

@@ -65,6 +65,7 @@ protected:
 TEST_F(DockerContainersTest, ROOT_RunPrintsOutputAndExitCodes) {
     GROVE_REQUIRE(missing_root());
     EXPECT_EQ(docker_ok({"run", "--rm", "busybox", "echo", "hi"}), "hi\n");
+    EXPECT_EQ(docker({"run", "--rm", "busybox", "sh", "-c", "exit 3"}).status.code, 3);
     const auto failed = docker({"run", "--name", "three", "busybox", "sh", "-c", "exit 3"});
     EXPECT_EQ(failed.status.code, 3) << failed.err;
     EXPECT_EQ(inspect("three", "{{.State.Status}} {{.State.ExitCode}}"), "exited 3");
