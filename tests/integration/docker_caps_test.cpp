@@ -26,8 +26,7 @@ protected:
 
 TEST_F(DockerCapsTest, ROOT_CapAddNetRawLetsPingOpenItsSocket) {
     GROVE_REQUIRE(missing_root());
-    // Not --rm: its exit code is what `docker run --rm` does not pass on yet.
-    const auto denied = docker({"run", "--name", "noraw", "busybox", "ping", "-c1", "127.0.0.1"});
+    const auto denied = docker({"run", "--rm", "busybox", "ping", "-c1", "127.0.0.1"});
     EXPECT_EQ(denied.status.code, 1) << denied.out << denied.err;
     EXPECT_NE(denied.err.find("permission denied"), std::string::npos) << denied.err;
     const auto allowed =
@@ -43,7 +42,7 @@ TEST_F(DockerCapsTest, ROOT_CapDropChownMakesChownFail) {
     std::vector<std::string> plain = {"run", "--rm"};
     plain.insert(plain.end(), chown.begin(), chown.end());
     EXPECT_EQ(docker_ok(plain), "owned\n");
-    std::vector<std::string> dropped = {"run", "--name", "nochown", "--cap-drop", "chown"};
+    std::vector<std::string> dropped = {"run", "--rm", "--cap-drop", "chown"};
     dropped.insert(dropped.end(), chown.begin(), chown.end());
     const auto refused = docker(dropped);
     EXPECT_EQ(refused.status.code, 1) << refused.out << refused.err;
