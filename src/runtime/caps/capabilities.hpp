@@ -23,7 +23,8 @@ constexpr uint64_t cap_bit(int cap) {
 //   a recurring kernel attack surface (AF_PACKET CVE-2016-8655, CVE-2020-14386).
 // - MKNOD: /dev is a tmpfs holding the few nodes init makes (rootfs::kDeviceNodes); a node
 //   created in the container is useless at best and a device escape at worst.
-// A Docker client gets either back with --cap-add.
+// A Docker client gets either back with --cap-add; MKNOD then makes only the devices the seccomp
+// profile lets through (runtime/seccomp/default_profile.cpp).
 inline constexpr uint64_t kDockerDefaultCaps =
     cap_bit(CAP_CHOWN) | cap_bit(CAP_DAC_OVERRIDE) | cap_bit(CAP_FSETID) | cap_bit(CAP_FOWNER) |
     cap_bit(CAP_SETGID) | cap_bit(CAP_SETUID) | cap_bit(CAP_SETFCAP) | cap_bit(CAP_SETPCAP) |

@@ -11,6 +11,8 @@
 //    requires a newer kernel and the PID namespace confines the tracee set.
 //  - adjtimex and clock_adjtime stay allowed as in moby: without CAP_SYS_TIME the kernel lets
 //    them only read the clock state, which NTP status tools need.
+//  - mknod and mknodat make only the device nodes Docker's device cgroup would let a container
+//    open (add_mknod_rules): grove has no device cgroup to stop a node made with CAP_MKNOD.
 
 #include <algorithm>
 #include <array>
@@ -19,6 +21,8 @@
 #include <string_view>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <tuple>
 
 #include "runtime/caps/capabilities.hpp"
 #include "runtime/seccomp/profile.hpp"
@@ -53,7 +57,7 @@ constexpr std::array kAllowed = {
     "landlock_create_ruleset", "landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link",
     "linkat", "listen", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr",
     "lstat", "lstat64", "madvise", "membarrier", "memfd_create", "memfd_secret", "mincore",
-    "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2", "mlockall", "mmap", "mmap2",
+    "mkdir", "mkdirat", "mlock", "mlock2", "mlockall", "mmap", "mmap2",
     "mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
     "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap",
     "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
@@ -101,6 +105,40 @@ constexpr std::array<uint64_t, 5> kPersonalities = {
 
 // AF_VSOCK reaches the hypervisor's host side, outside the network namespace.
 constexpr uint64_t kAfVsock = 40;
+
+// The character devices a container may make (the kernel's encoding: major << 8 | minor): those
+// Docker's device cgroup lets a container open (null, zero, full, random, urandom, tty, ptmx).
+// grove has no device cgroup, so with CAP_MKNOD (--cap-add MKNOD) any other node, a block device
+// above all, would open the host's disks to the container's root: the filter refuses to make it.
+constexpr std::array<uint64_t, 7> kCharDevices = {0x103, 0x105, 0x107, 0x108, 0x109, 0x500, 0x502};
+
+// mknod and mknodat: regular files, FIFOs and sockets (which need no capability), and the
+// devices above. The mode and the device number are arguments 1 and 2 of mknod, 2 and 3 of
+// mknodat.
+void add_mknod_rules(std::vector<Rule>& rules) {
+    for (const auto& [name, mode, dev] :
+         {std::tuple<std::string_view, unsigned, unsigned>{"mknod", 1, 2}, {"mknodat", 2, 3}}) {
+        for (const uint64_t type : {0, S_IFREG, S_IFIFO, S_IFSOCK}) {
+            rules.push_back(Rule{
+                .names = {name},
+                .action = Action::kAllow,
+                .args =
+                    {{.index = mode, .op = CompareOp::kMaskedEqual, .value = type, .mask = S_IFMT}},
+            });
+        }
+        for (const uint64_t device : kCharDevices) {
+            rules.push_back(Rule{
+                .names = {name},
+                .action = Action::kAllow,
+                .args = {{.index = mode,
+                          .op = CompareOp::kMaskedEqual,
+                          .value = S_IFCHR,
+                          .mask = S_IFMT},
+                         {.index = dev, .op = CompareOp::kEqual, .value = device}},
+            });
+        }
+    }
+}
 
 // moby's rules with includes.caps: the syscalls each capability unlocks.
 struct CapSyscalls {
@@ -164,6 +202,7 @@ Profile default_profile(uint64_t caps) {
         .action = Action::kAllow,
         .args = {{.index = 0, .op = CompareOp::kNotEqual, .value = kAfVsock}},
     });
+    add_mknod_rules(profile.rules);
     if (auto unlocked = unlocked_syscalls(caps); !unlocked.empty()) {
         profile.rules.push_back(Rule{.names = std::move(unlocked), .action = Action::kAllow});
     }

@@ -13,7 +13,9 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -268,6 +270,31 @@ TEST(FilterForCaps, DroppingSysChrootDeniesChroot) {
     EXPECT_EQ(run_filtered(program_for(caps::kDockerDefaultCaps), chroot), ENOENT);
     EXPECT_EQ(run_filtered(program_for(caps::kDockerDefaultCaps & ~caps::cap_bit(CAP_SYS_CHROOT)),
                            chroot),
+              EPERM);
+}
+
+TEST(FilterForCaps, MknodMakesOnlyTheDevicesDockerLetsAContainerOpen) {
+    // Under a directory that does not exist, so nothing is made: ENOENT means the filter let the
+    // call through, EPERM that it did not (the test runs with CAP_MKNOD or without, as it may).
+    const auto mknod = [](mode_t mode, dev_t dev) {
+        return [mode, dev] {
+            return result_errno(
+                syscall(SYS_mknodat, AT_FDCWD, "/nonexistent-grove-dir/node", mode, dev));
+        };
+    };
+    const Program* with = program_for(caps::kDockerDefaultCaps | caps::cap_bit(CAP_MKNOD));
+    for (const Program* program : {with, program_for(caps::kDockerDefaultCaps)}) {
+        EXPECT_EQ(run_filtered(program, mknod(S_IFCHR | 0666, makedev(1, 3))), ENOENT);
+        EXPECT_EQ(run_filtered(program, mknod(S_IFIFO | 0666, 0)), ENOENT);
+        EXPECT_EQ(run_filtered(program, mknod(S_IFBLK | 0600, makedev(8, 0))), EPERM);
+        EXPECT_EQ(run_filtered(program, mknod(S_IFCHR | 0600, makedev(1, 1))), EPERM);  // mem
+    }
+    EXPECT_EQ(run_filtered(nullptr, mknod(S_IFBLK | 0600, makedev(8, 0))), ENOENT);
+    EXPECT_EQ(run_filtered(with,
+                           [] {
+                               return result_errno(syscall(SYS_mknod, "/nonexistent-grove-dir/node",
+                                                           S_IFBLK | 0600, makedev(8, 0)));
+                           }),
               EPERM);
 }
 
