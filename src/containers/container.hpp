@@ -82,6 +82,7 @@ struct ContainerSpec {
     int stop_signal = 0;                // 0: the image's StopSignal, else SIGTERM
     std::optional<int> stop_timeout_s;  // default 10 s
     runtime::cgroup::Limits limits;
+    uint64_t capabilities = runtime::caps::kDockerDefaultCaps;  // CAP_* bits
     Network network = Network::kNone;
     std::vector<network::PortBinding> ports;  // published, on the bridge network only
     bool read_only = false;

@@ -356,6 +356,7 @@ Result<Container> Manager::create(const ContainerSpec& spec) {
     base::ScopeExit remove_volumes([&] { remove_anonymous_volumes(shim.mounts); });
     shim.init = spec.init;
     shim.limits = spec.limits;
+    shim.capabilities = spec.capabilities;
 
     std::string_view name = spec.name;
     if (name.starts_with('/')) {
@@ -442,7 +443,8 @@ Result<void> Manager::start_locked(Container& c) {
     const ContainerPaths p = paths(c.id);
     GROVE_ASSIGN_OR_RETURN(const auto config_text, to_json(c.config));
     GROVE_TRY(write_file_atomically(p.config(), config_text));
-    GROVE_ASSIGN_OR_RETURN(const auto* seccomp, runtime::seccomp::default_program());
+    GROVE_ASSIGN_OR_RETURN(const auto* seccomp,
+                           runtime::seccomp::default_program(c.config.capabilities));
     {
         // Not synced: each start writes it again before the shim reads it.
         GROVE_ASSIGN_OR_RETURN(

@@ -68,8 +68,8 @@ base::Json host_config(const containers::Container& c, const DockerExtras& e) {
             {"Binds", e.mount_config.value("Binds", base::Json())},
             {"Mounts", e.mount_config.value("Mounts", base::Json())},
             {"Tmpfs", e.mount_config.value("Tmpfs", base::Json())},
-            {"CapAdd", base::Json()},
-            {"CapDrop", base::Json()},
+            {"CapAdd", or_null(e.cap_add)},
+            {"CapDrop", or_null(e.cap_drop)},
             {"LogConfig", {{"Type", "json-file"}, {"Config", base::Json::object()}}},
             {"PortBindings", port_bindings(c)},
             {"PublishAllPorts", e.publish_all_ports}};

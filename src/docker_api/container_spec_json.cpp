@@ -6,6 +6,7 @@
 #include "base/parse_number.hpp"
 #include "containers/names.hpp"
 #include "docker_api/container_mounts_json.hpp"
+#include "runtime/caps/capabilities.hpp"
 
 namespace grove::docker_api {
 namespace {
@@ -49,7 +50,7 @@ Result<void> refuse_unsupported(const base::Json& host) {
         return base::make_error(Code::kInvalidArgument,
                                 "privileged containers are not supported by grove");
     }
-    for (const char* key : {"CapAdd", "CapDrop", "VolumesFrom", "Devices"}) {
+    for (const char* key : {"VolumesFrom", "Devices"}) {
         const auto it = host.find(key);
         if (it != host.end() && !it->is_null() && !it->empty()) {
             return base::make_error(Code::kInvalidArgument,
@@ -57,6 +58,17 @@ Result<void> refuse_unsupported(const base::Json& host) {
         }
     }
     return {};
+}
+
+// HostConfig.CapAdd/CapDrop applied to grove's default set as dockerd applies them to Docker's;
+// `extras` keeps the lists for inspect.
+Result<uint64_t> capabilities(const base::Json& host, DockerExtras& extras) {
+    GROVE_ASSIGN_OR_RETURN(auto add, string_list(host, "CapAdd"));
+    GROVE_ASSIGN_OR_RETURN(auto drop, string_list(host, "CapDrop"));
+    extras.cap_add = add.value_or(std::vector<std::string>{});
+    extras.cap_drop = drop.value_or(std::vector<std::string>{});
+    return runtime::caps::adjust_capabilities(runtime::caps::kDockerDefaultCaps, extras.cap_add,
+                                              extras.cap_drop);
 }
 
 // "80/tcp" (or "80", tcp): the container's port and protocol.
@@ -202,6 +214,7 @@ Result<CreateRequest> create_request_from_json(const base::Json& body) {
         host_it != body.end() && host_it->is_object() ? *host_it : base::Json::object();
     GROVE_TRY(refuse_unsupported(host));
     GROVE_ASSIGN_OR_RETURN(spec.limits, limits_from_json(host));
+    GROVE_ASSIGN_OR_RETURN(spec.capabilities, capabilities(host, extras));
     GROVE_ASSIGN_OR_RETURN(extras.cpu_shares, number(host, "CpuShares"));
     GROVE_ASSIGN_OR_RETURN(extras.publish_all_ports, flag(host, "PublishAllPorts"));
     GROVE_ASSIGN_OR_RETURN(spec.read_only, flag(host, "ReadonlyRootfs"));

@@ -3,8 +3,8 @@
 // The body of POST /containers/create (Docker's Config with its HostConfig) as what the engine
 // runs (containers::ContainerSpec) and what only the Docker API keeps (DockerExtras). Fields the
 // engine cannot honour are refused with InvalidArgument naming them rather than ignored:
-// Privileged, CapAdd/CapDrop, VolumesFrom, Devices, a network mode other than
-// default/bridge/none/host. spec.image is left as the client named it.
+// Privileged, VolumesFrom, Devices, a network mode other than default/bridge/none/host.
+// spec.image is left as the client named it.
 
 #include <grove/result.hpp>
 

@@ -21,7 +21,9 @@ std::string extras_to_json(const DockerExtras& e) {
                             {"network_mode", e.network_mode},
                             {"cpu_shares", e.cpu_shares},
                             {"publish_all_ports", e.publish_all_ports},
-                            {"mount_config", e.mount_config}});
+                            {"mount_config", e.mount_config},
+                            {"cap_add", e.cap_add},
+                            {"cap_drop", e.cap_drop}});
 }
 
 std::optional<DockerExtras> extras_from_json(std::string_view text) {
@@ -43,6 +45,8 @@ std::optional<DockerExtras> extras_from_json(std::string_view text) {
         mounts != json->end() && mounts->is_object()) {
         e.mount_config = *mounts;
     }
+    e.cap_add = json->value("cap_add", std::vector<std::string>{});
+    e.cap_drop = json->value("cap_drop", std::vector<std::string>{});
     return e;
 }
 

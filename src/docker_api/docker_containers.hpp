@@ -39,6 +39,10 @@ struct DockerExtras {
     bool publish_all_ports = false;  // -P, for inspect: the ports it published are in the spec
     // HostConfig's Binds, Mounts and Tmpfs as the client sent them, for inspect.
     base::Json mount_config = base::Json::object();
+    // HostConfig.CapAdd/CapDrop as the client wrote them, for inspect: the set they make is the
+    // spec's capabilities.
+    std::vector<std::string> cap_add;
+    std::vector<std::string> cap_drop;
 };
 
 class DockerContainers {

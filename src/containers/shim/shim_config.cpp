@@ -132,6 +132,7 @@ Result<std::string> to_json(const ShimConfig& config) {
         {"mounts", mounts_json(config.mounts)},
         {"init", config.init},
         {"limits", limits_json(config.limits)},
+        {"capabilities", config.capabilities},
         {"log_max_bytes", config.log_max_bytes},
     };
     return base::dump_json(json);
@@ -169,6 +170,10 @@ Result<ShimConfig> shim_config_from_json(std::string_view text) {
     config.init = init.value_or(false);
     GROVE_ASSIGN_OR_RETURN(const auto limits, base::json_field<base::Json>(json, "limits"));
     GROVE_ASSIGN_OR_RETURN(config.limits, limits_from(limits));
+    // Absent from the records of containers made before CapAdd/CapDrop.
+    GROVE_ASSIGN_OR_RETURN(const auto capabilities,
+                           base::json_optional_field<uint64_t>(json, "capabilities"));
+    config.capabilities = capabilities.value_or(runtime::caps::kDockerDefaultCaps);
     GROVE_ASSIGN_OR_RETURN(config.log_max_bytes, base::json_field<uint64_t>(json, "log_max_bytes"));
     return config;
 }

@@ -17,6 +17,7 @@
 #include <grove/result.hpp>
 
 #include "network/port_proxy.hpp"
+#include "runtime/caps/capabilities.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 
 namespace grove::containers {
@@ -92,6 +93,8 @@ struct ShimConfig {
     // command; without it the command is pid 1 (ProcessSpec::command_is_init).
     bool init = false;
     runtime::cgroup::Limits limits;
+    // CAP_* bits the command (and every exec) keeps; absent from older records: the default.
+    uint64_t capabilities = runtime::caps::kDockerDefaultCaps;
     uint64_t log_max_bytes = 10 << 20;  // per file; one rotated file is kept
 };
 

@@ -2,64 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <linux/capability.h>
 #include <sys/resource.h>
 #include <utility>
 
 #include "base/error.hpp"
+#include "runtime/caps/capabilities.hpp"
 
 namespace grove::runtime::oci {
 namespace {
 
 using base::Json;
 using base::make_error;
-
-// One entry per capability the kernel headers name, in bit order, so a missing line shows.
-#define GROVE_CAP(name) std::pair<int, const char*>(name, #name)
-constexpr std::pair<int, const char*> kCapabilities[] = {
-    GROVE_CAP(CAP_CHOWN),
-    GROVE_CAP(CAP_DAC_OVERRIDE),
-    GROVE_CAP(CAP_DAC_READ_SEARCH),
-    GROVE_CAP(CAP_FOWNER),
-    GROVE_CAP(CAP_FSETID),
-    GROVE_CAP(CAP_KILL),
-    GROVE_CAP(CAP_SETGID),
-    GROVE_CAP(CAP_SETUID),
-    GROVE_CAP(CAP_SETPCAP),
-    GROVE_CAP(CAP_LINUX_IMMUTABLE),
-    GROVE_CAP(CAP_NET_BIND_SERVICE),
-    GROVE_CAP(CAP_NET_BROADCAST),
-    GROVE_CAP(CAP_NET_ADMIN),
-    GROVE_CAP(CAP_NET_RAW),
-    GROVE_CAP(CAP_IPC_LOCK),
-    GROVE_CAP(CAP_IPC_OWNER),
-    GROVE_CAP(CAP_SYS_MODULE),
-    GROVE_CAP(CAP_SYS_RAWIO),
-    GROVE_CAP(CAP_SYS_CHROOT),
-    GROVE_CAP(CAP_SYS_PTRACE),
-    GROVE_CAP(CAP_SYS_PACCT),
-    GROVE_CAP(CAP_SYS_ADMIN),
-    GROVE_CAP(CAP_SYS_BOOT),
-    GROVE_CAP(CAP_SYS_NICE),
-    GROVE_CAP(CAP_SYS_RESOURCE),
-    GROVE_CAP(CAP_SYS_TIME),
-    GROVE_CAP(CAP_SYS_TTY_CONFIG),
-    GROVE_CAP(CAP_MKNOD),
-    GROVE_CAP(CAP_LEASE),
-    GROVE_CAP(CAP_AUDIT_WRITE),
-    GROVE_CAP(CAP_AUDIT_CONTROL),
-    GROVE_CAP(CAP_SETFCAP),
-    GROVE_CAP(CAP_MAC_OVERRIDE),
-    GROVE_CAP(CAP_MAC_ADMIN),
-    GROVE_CAP(CAP_SYSLOG),
-    GROVE_CAP(CAP_WAKE_ALARM),
-    GROVE_CAP(CAP_BLOCK_SUSPEND),
-    GROVE_CAP(CAP_AUDIT_READ),
-    GROVE_CAP(CAP_PERFMON),
-    GROVE_CAP(CAP_BPF),
-    GROVE_CAP(CAP_CHECKPOINT_RESTORE),
-};
-#undef GROVE_CAP
 
 #define GROVE_RLIMIT(name) std::pair<int, const char*>(name, #name)
 constexpr std::pair<int, const char*> kRlimits[] = {
@@ -142,7 +95,7 @@ Result<Json> capabilities_json(uint64_t mask) {
         if ((mask & (uint64_t{1} << bit)) == 0) {
             continue;
         }
-        std::string name = capability_name(bit);
+        std::string name = caps::capability_name(bit);
         if (name.empty()) {
             return make_error(Code::kInvalidArgument, "unknown capability bit {}", bit);
         }
@@ -224,15 +177,6 @@ std::filesystem::path generated_file_path(const std::filesystem::path& dir,
     std::string name = target;
     std::ranges::replace(name, '/', '_');
     return dir / name;
-}
-
-std::string capability_name(int cap) {
-    for (const auto& [value, name] : kCapabilities) {
-        if (value == cap) {
-            return name;
-        }
-    }
-    return {};
 }
 
 std::string rlimit_name(int resource) {

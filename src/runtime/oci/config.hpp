@@ -60,8 +60,6 @@ Result<base::Json> make_config(const ContainerSpec& spec);
 // default.json format: defaultAction/defaultErrnoRet, architectures, syscalls[].
 base::Json seccomp_json(const seccomp::Profile& profile);
 
-// "CAP_SYS_ADMIN" for CAP_SYS_ADMIN, ...; empty for a number the table does not know.
-std::string capability_name(int cap);
 // "RLIMIT_NOFILE" for RLIMIT_NOFILE, ...; empty for an unknown resource.
 std::string rlimit_name(int resource);
 

@@ -49,7 +49,7 @@ struct ExecSpec {
     uint32_t gid = 0;
     std::vector<uint32_t> groups;
     const seccomp::Program* seccomp = nullptr;
-    uint64_t capabilities = kDockerDefaultCaps;
+    uint64_t capabilities = caps::kDockerDefaultCaps;
     std::vector<Rlimit> rlimits;
     // Borrowed; -1 means /dev/null.
     int stdin_fd = -1;

@@ -19,7 +19,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <linux/capability.h>
 #include <optional>
 #include <string>
 #include <sys/resource.h>
@@ -29,26 +28,12 @@
 #include <grove/result.hpp>
 
 #include "base/unique_fd.hpp"
+#include "runtime/caps/capabilities.hpp"
 #include "runtime/cgroup/cgroup.hpp"
 #include "runtime/rootfs/mount_plan.hpp"
 #include "runtime/seccomp/filter.hpp"
 
 namespace grove::runtime::process {
-
-constexpr uint64_t cap_bit(int cap) {
-    return uint64_t{1} << cap;
-}
-
-// Docker's default set minus two:
-// - NET_RAW: the sandbox has no network, so raw/packet sockets serve nothing, and they have been
-//   a recurring kernel attack surface (AF_PACKET CVE-2016-8655, CVE-2020-14386).
-// - MKNOD: /dev is a tmpfs holding the few nodes init makes (rootfs::kDeviceNodes); a node
-//   created in the container is useless at best and a device escape at worst.
-inline constexpr uint64_t kDockerDefaultCaps =
-    cap_bit(CAP_CHOWN) | cap_bit(CAP_DAC_OVERRIDE) | cap_bit(CAP_FSETID) | cap_bit(CAP_FOWNER) |
-    cap_bit(CAP_SETGID) | cap_bit(CAP_SETUID) | cap_bit(CAP_SETFCAP) | cap_bit(CAP_SETPCAP) |
-    cap_bit(CAP_NET_BIND_SERVICE) | cap_bit(CAP_SYS_CHROOT) | cap_bit(CAP_KILL) |
-    cap_bit(CAP_AUDIT_WRITE);
 
 struct Rlimit {
     int resource;  // RLIMIT_*
@@ -68,7 +53,7 @@ struct ProcessSpec {
     const seccomp::Program* seccomp = nullptr;  // installed last, right before execve
     // CAP_* bits kept in the bounding, permitted, effective and inheritable sets; ambient is empty,
     // so a non-root uid ends up with no effective capabilities after execve.
-    uint64_t capabilities = kDockerDefaultCaps;
+    uint64_t capabilities = caps::kDockerDefaultCaps;
     std::vector<Rlimit> rlimits;
     bool new_network = true;  // a fresh netns with only lo, up: "network none"
     // With new_network: a fresh namespace (NetnsPool) to join instead of creating one. Borrowed.

@@ -1,26 +1,30 @@
-// The default profile's data: moby's profiles/seccomp/default.json (2023) for a container that
-// holds Docker's default capability set, i.e. without CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_BOOT,
-// CAP_SYS_TIME, CAP_SYS_PTRACE, CAP_SYS_RAWIO, CAP_BPF, CAP_PERFMON, CAP_SYSLOG, CAP_SYS_NICE,
-// CAP_SYS_PACCT, CAP_SYS_TTY_CONFIG and CAP_DAC_READ_SEARCH. CAP_SYS_CHROOT is in Docker's default
-// set, so chroot is allowed as moby does.
-// The syscalls those capabilities unlock in moby's profile (mount, umount2, pivot_root, unshare,
-// setns, bpf, perf_event_open, keyctl, *_module, kexec_*, reboot, swapon, acct, settimeofday,
-// clock_settime, open_by_handle_at, userfaultfd, iopl, ioperm, ...) are absent, so they hit the
-// default action. Deviations from moby, each on purpose:
+// The default profile's data: moby's profiles/seccomp/default.json (2023), for the capabilities a
+// container holds. Its rules with includes.caps (mount, umount2, unshare, setns, bpf,
+// perf_event_open, *_module, reboot, acct, settimeofday, clock_settime, open_by_handle_at, iopl,
+// ioperm, chroot, ...) are added only for a container holding the capability, and those with
+// excludes.caps (clone without namespace flags, clone3 failing with ENOSYS) only for one without
+// it. What no rule names (keyctl, kexec_*, swapon, userfaultfd, pivot_root, ...) hits the default
+// action whatever the capabilities. Deviations from moby, each on purpose:
 //  - io_uring_{setup,enter,register} are denied, as moby has done since v25: io_uring operations
 //    bypass seccomp entirely, and it has been a steady source of kernel CVEs.
 //  - ptrace, process_vm_readv/writev are allowed unconditionally (moby: kernel >= 4.8), since grove
 //    requires a newer kernel and the PID namespace confines the tracee set.
 //  - adjtimex and clock_adjtime stay allowed as in moby: without CAP_SYS_TIME the kernel lets
 //    them only read the clock state, which NTP status tools need.
+//  - mknod and mknodat make only the device nodes Docker's device cgroup would let a container
+//    open (add_mknod_rules): grove has no device cgroup to stop a node made with CAP_MKNOD.
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <sched.h>
 #include <string_view>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <tuple>
 
+#include "runtime/caps/capabilities.hpp"
 #include "runtime/seccomp/profile.hpp"
 
 namespace grove::runtime::seccomp {
@@ -32,7 +36,7 @@ namespace {
 // clang-format off
 constexpr std::array kAllowed = {
     "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "capget", "capset", "chdir",
-    "chmod", "chown", "chown32", "chroot", "clock_adjtime", "clock_adjtime64", "clock_getres",
+    "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64", "clock_getres",
     "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
     "clock_nanosleep_time64", "close", "close_range", "connect", "copy_file_range", "creat", "dup",
     "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait",
@@ -53,7 +57,7 @@ constexpr std::array kAllowed = {
     "landlock_create_ruleset", "landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link",
     "linkat", "listen", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr",
     "lstat", "lstat64", "madvise", "membarrier", "memfd_create", "memfd_secret", "mincore",
-    "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2", "mlockall", "mmap", "mmap2",
+    "mkdir", "mkdirat", "mlock", "mlock2", "mlockall", "mmap", "mmap2",
     "mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
     "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap",
     "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
@@ -102,7 +106,88 @@ constexpr std::array<uint64_t, 5> kPersonalities = {
 // AF_VSOCK reaches the hypervisor's host side, outside the network namespace.
 constexpr uint64_t kAfVsock = 40;
 
-Profile build_default_profile() {
+// The character devices a container may make (the kernel's encoding: major << 8 | minor): those
+// Docker's device cgroup lets a container open (null, zero, full, random, urandom, tty, ptmx).
+// grove has no device cgroup, so with CAP_MKNOD (--cap-add MKNOD) any other node, a block device
+// above all, would open the host's disks to the container's root: the filter refuses to make it.
+constexpr std::array<uint64_t, 7> kCharDevices = {0x103, 0x105, 0x107, 0x108, 0x109, 0x500, 0x502};
+
+// mknod and mknodat: regular files, FIFOs and sockets (which need no capability), and the
+// devices above. The mode and the device number are arguments 1 and 2 of mknod, 2 and 3 of
+// mknodat.
+void add_mknod_rules(std::vector<Rule>& rules) {
+    for (const auto& [name, mode, dev] :
+         {std::tuple<std::string_view, unsigned, unsigned>{"mknod", 1, 2}, {"mknodat", 2, 3}}) {
+        for (const uint64_t type : {0, S_IFREG, S_IFIFO, S_IFSOCK}) {
+            rules.push_back(Rule{
+                .names = {name},
+                .action = Action::kAllow,
+                .args =
+                    {{.index = mode, .op = CompareOp::kMaskedEqual, .value = type, .mask = S_IFMT}},
+            });
+        }
+        for (const uint64_t device : kCharDevices) {
+            rules.push_back(Rule{
+                .names = {name},
+                .action = Action::kAllow,
+                .args = {{.index = mode,
+                          .op = CompareOp::kMaskedEqual,
+                          .value = S_IFCHR,
+                          .mask = S_IFMT},
+                         {.index = dev, .op = CompareOp::kEqual, .value = device}},
+            });
+        }
+    }
+}
+
+// moby's rules with includes.caps: the syscalls each capability unlocks.
+struct CapSyscalls {
+    int cap;
+    std::vector<std::string_view> names;
+};
+
+const std::vector<CapSyscalls>& cap_syscalls() {
+    static const std::vector<CapSyscalls> table = {
+        {CAP_DAC_READ_SEARCH, {"open_by_handle_at"}},
+        {CAP_SYS_ADMIN,
+         {"bpf",           "clone",         "clone3",      "fanotify_init",   "fsconfig",
+          "fsmount",       "fsopen",        "fspick",      "lookup_dcookie",  "mount",
+          "mount_setattr", "move_mount",    "open_tree",   "perf_event_open", "quotactl",
+          "quotactl_fd",   "setdomainname", "sethostname", "setns",           "syslog",
+          "umount",        "umount2",       "unshare"}},
+        {CAP_SYS_BOOT, {"reboot"}},
+        {CAP_SYS_CHROOT, {"chroot"}},
+        {CAP_SYS_MODULE, {"delete_module", "init_module", "finit_module"}},
+        {CAP_SYS_PACCT, {"acct"}},
+        {CAP_SYS_PTRACE, {"kcmp", "pidfd_getfd", "process_madvise"}},
+        {CAP_SYS_RAWIO, {"iopl", "ioperm"}},
+        {CAP_SYS_TIME, {"settimeofday", "stime", "clock_settime", "clock_settime64"}},
+        {CAP_SYS_TTY_CONFIG, {"vhangup"}},
+        {CAP_SYS_NICE, {"get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"}},
+        {CAP_SYSLOG, {"syslog"}},
+        {CAP_BPF, {"bpf"}},
+        {CAP_PERFMON, {"perf_event_open"}},
+    };
+    return table;
+}
+
+// One rule for every syscall `caps` unlocks, each named once (several capabilities unlock bpf,
+// syslog and perf_event_open).
+std::vector<std::string_view> unlocked_syscalls(uint64_t caps) {
+    std::vector<std::string_view> names;
+    for (const auto& entry : cap_syscalls()) {
+        if ((caps & caps::cap_bit(entry.cap)) != 0) {
+            names.insert(names.end(), entry.names.begin(), entry.names.end());
+        }
+    }
+    std::ranges::sort(names);
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
+}  // namespace
+
+Profile default_profile(uint64_t caps) {
     Profile profile;
     profile.default_action = Action::kErrno;
     profile.default_errno = EPERM;
@@ -117,12 +202,19 @@ Profile build_default_profile() {
         .action = Action::kAllow,
         .args = {{.index = 0, .op = CompareOp::kNotEqual, .value = kAfVsock}},
     });
+    add_mknod_rules(profile.rules);
+    if (auto unlocked = unlocked_syscalls(caps); !unlocked.empty()) {
+        profile.rules.push_back(Rule{.names = std::move(unlocked), .action = Action::kAllow});
+    }
     for (uint64_t persona : kPersonalities) {
         profile.rules.push_back(Rule{
             .names = {"personality"},
             .action = Action::kAllow,
             .args = {{.index = 0, .op = CompareOp::kEqual, .value = persona}},
         });
+    }
+    if ((caps & caps::cap_bit(CAP_SYS_ADMIN)) != 0) {
+        return profile;  // clone and clone3 are allowed whatever their flags, as in moby
     }
     // x86's clone takes the flags in arg0 on every arch we accept (s390 differs; not supported).
     profile.rules.push_back(Rule{
@@ -140,12 +232,21 @@ Profile build_default_profile() {
     return profile;
 }
 
-}  // namespace
-
 const Profile& default_profile() {
     // Built once: every container run uses it, and it is never modified.
-    static const Profile profile = build_default_profile();
+    static const Profile profile = default_profile(caps::kDockerDefaultCaps);
     return profile;
+}
+
+uint64_t profile_capabilities() {
+    static const uint64_t mask = [] {
+        uint64_t caps = 0;
+        for (const auto& entry : cap_syscalls()) {
+            caps |= caps::cap_bit(entry.cap);
+        }
+        return caps;
+    }();
+    return mask;
 }
 
 size_t default_allowed_count() {

@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <cstring>
 #include <linux/seccomp.h>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
+#include "runtime/caps/capabilities.hpp"
 
 namespace grove::runtime::seccomp {
 namespace {
@@ -173,6 +176,31 @@ Result<const Program*> default_program() {
         return error;
     }
     return &*program;
+}
+
+Result<const Program*> default_program(uint64_t caps) {
+    const uint64_t key = caps & profile_capabilities();
+    if (key == (caps::kDockerDefaultCaps & profile_capabilities())) {
+        return default_program();
+    }
+    // Few containers ask for other capabilities, and those few sets repeat: each is compiled once
+    // and kept for the process's life (at most 2^14 keys, in practice a handful).
+    static std::mutex mutex;
+    static std::map<uint64_t, std::unique_ptr<const Program>> programs;
+    const std::scoped_lock lock(mutex);
+    auto& program = programs[key];
+    if (program == nullptr) {
+        auto compiled = compile(default_profile(key));
+        if (!compiled.has_value()) {
+            Error error = compiled.error();
+            error.add_context(
+                fmt::format("compile the seccomp profile for capabilities {:#x}", key));
+            programs.erase(key);
+            return error;
+        }
+        program = std::make_unique<const Program>(std::move(*compiled));
+    }
+    return program.get();
 }
 
 std::string program_bytes(const Program& program) {

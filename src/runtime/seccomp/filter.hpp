@@ -8,6 +8,7 @@
 // built once, up front, and the child only hands a pointer to the kernel.
 
 #include <cstddef>
+#include <cstdint>
 #include <linux/filter.h>
 #include <span>
 #include <string>
@@ -42,6 +43,11 @@ Result<Program> compile(const Profile& profile);
 // default_profile() compiled once per process; later calls return the same Program.
 // Thread-safe. A failure is cached too: it can only come from libseccomp itself.
 Result<const Program*> default_program();
+
+// default_profile(caps) compiled, once per distinct profile: Docker's default set (or any set
+// equal to it on profile_capabilities()) gets default_program(). Thread-safe; failures are not
+// kept, the next call compiles again.
+Result<const Program*> default_program(uint64_t caps);
 
 // The program as the kernel takes it (its sock_filter array), and back. A container's shim gets
 // the program groved compiled once, instead of compiling it at every start (libseccomp takes

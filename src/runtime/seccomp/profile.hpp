@@ -4,6 +4,7 @@
 // action, the architectures the filter accepts, and rules naming syscalls by name (numbers differ
 // per architecture, so names are resolved only when the profile is compiled).
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -56,10 +57,18 @@ struct Profile {
     std::vector<Rule> rules;
 };
 
-// The equivalent of Docker's default profile for a container without CAP_SYS_ADMIN and the other
-// capabilities grove drops: unknown syscalls fail with EPERM, clone may not create namespaces,
-// clone3 fails with ENOSYS so libcs fall back to clone (whose flags a filter can read).
+// The equivalent of Docker's default profile for a container holding the capabilities `caps`
+// (CAP_* bits): unknown syscalls fail with EPERM; what a capability unlocks in moby's profile
+// (mount and unshare with CAP_SYS_ADMIN, reboot with CAP_SYS_BOOT, ...) is allowed only with it;
+// without CAP_SYS_ADMIN clone may not create namespaces, and clone3 fails with ENOSYS so libcs
+// fall back to clone (whose flags a filter can read).
+Profile default_profile(uint64_t caps);
+
+// default_profile() for Docker's default set (caps::kDockerDefaultCaps), built once.
 const Profile& default_profile();
+
+// The capabilities default_profile() depends on: two sets equal on these get the same profile.
+uint64_t profile_capabilities();
 
 // Number of syscall names the default profile allows unconditionally (for tests and logs).
 size_t default_allowed_count();

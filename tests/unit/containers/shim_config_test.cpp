@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/json.hpp"
 #include "base/temp_dir.hpp"
 
 namespace grove::containers {
@@ -47,6 +48,23 @@ TEST(ShimConfigTest, RoundTrips) {
     const auto none = limits_from_json(limits_to_json({}));
     ASSERT_TRUE(none);
     EXPECT_FALSE(none->memory_bytes || none->pids || none->cpus);
+}
+
+TEST(ShimConfigTest, CapabilitiesRoundTripAndOlderRecordsGetTheDefault) {
+    ShimConfig config{.id = "c", .argv = {"true"}};
+    config.capabilities = runtime::caps::cap_bit(CAP_NET_RAW);
+    const auto text = to_json(config);
+    ASSERT_TRUE(text);
+    const auto back = shim_config_from_json(*text);
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(back->capabilities, runtime::caps::cap_bit(CAP_NET_RAW));
+
+    auto older = base::parse_json(*text);
+    ASSERT_TRUE(older);
+    older->erase("capabilities");
+    const auto old_config = shim_config_from_json(base::dump_json(*older));
+    ASSERT_TRUE(old_config) << old_config.error().to_string();
+    EXPECT_EQ(old_config->capabilities, runtime::caps::kDockerDefaultCaps);
 }
 
 TEST(ShimConfigTest, ExitRecordIsWrittenWhole) {

@@ -4,8 +4,11 @@
 #include "docker_api/container_spec_json.hpp"
 
 #include <csignal>
+#include <linux/capability.h>
 
 #include <gtest/gtest.h>
+
+#include "runtime/caps/capabilities.hpp"
 
 namespace grove::docker_api {
 namespace {
@@ -181,11 +184,43 @@ TEST(ContainerSpecJson, ReadsBindsMountsTmpfsAndVolumes) {
     EXPECT_EQ(request->extras.mount_config["Binds"][1], "named:/n");
 }
 
+TEST(ContainerSpecJson, CapAddAndCapDropChangeTheDefaultSet) {
+    using runtime::caps::cap_bit;
+    using runtime::caps::kDockerDefaultCaps;
+    const auto plain = parse(R"({"Image": "busybox", "HostConfig": {"CapAdd": null}})");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->spec.capabilities, kDockerDefaultCaps);
+    EXPECT_TRUE(plain->extras.cap_add.empty());
+    EXPECT_TRUE(plain->extras.cap_drop.empty());
+
+    const auto changed = parse(R"({"Image": "busybox",
+        "HostConfig": {"CapAdd": ["net_raw", "CAP_SYS_ADMIN"], "CapDrop": "chown"}})");
+    ASSERT_TRUE(changed) << changed.error().to_string();
+    EXPECT_EQ(changed->spec.capabilities, (kDockerDefaultCaps & ~cap_bit(CAP_CHOWN)) |
+                                              cap_bit(CAP_NET_RAW) | cap_bit(CAP_SYS_ADMIN));
+    // As the client wrote them, for inspect.
+    EXPECT_EQ(changed->extras.cap_add, (std::vector<std::string>{"net_raw", "CAP_SYS_ADMIN"}));
+    EXPECT_EQ(changed->extras.cap_drop, std::vector<std::string>{"chown"});
+
+    const auto only = parse(R"({"Image": "busybox",
+        "HostConfig": {"CapAdd": ["CHOWN"], "CapDrop": ["ALL"]}})");
+    ASSERT_TRUE(only);
+    EXPECT_EQ(only->spec.capabilities, cap_bit(CAP_CHOWN));
+}
+
+TEST(ContainerSpecJson, UnknownCapabilityInDockerdsWords) {
+    const auto request = parse(R"({"Image": "busybox", "HostConfig": {"CapAdd": ["foo"]}})");
+    ASSERT_FALSE(request);
+    EXPECT_EQ(request.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(request.error().message(), "unknown capability: \"CAP_FOO\"");
+}
+
 TEST(ContainerSpecJson, RefusesWhatTheEngineCannotDo) {
     for (
         const char* body : {
             R"({"Image": "busybox", "HostConfig": {"Privileged": true}})",
-            R"({"Image": "busybox", "HostConfig": {"CapAdd": ["NET_ADMIN"]}})",
+            R"({"Image": "busybox", "HostConfig": {"CapAdd": ["NET_NOPE"]}})",
+            R"({"Image": "busybox", "HostConfig": {"CapDrop": ["CAP_NOPE"]}})",
             R"({"Image": "busybox", "HostConfig": {"Binds": ["/only-one-part"]}})",
             R"({"Image": "busybox", "HostConfig": {"Binds": ["/a:/b:rw:x"]}})",
             R"({"Image": "busybox", "HostConfig": {"Binds": ["/a:/b:fast"]}})",

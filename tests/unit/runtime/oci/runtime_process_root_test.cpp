@@ -29,7 +29,7 @@ namespace grove::runtime::oci {
 namespace {
 
 namespace fs = std::filesystem;
-using process::kDockerDefaultCaps;
+using caps::kDockerDefaultCaps;
 using process::RunExit;
 using std::chrono::milliseconds;
 using testing::count_open_fds;
@@ -359,7 +359,7 @@ TEST_P(OciRuntimeTest, ROOT_DropsCapabilitiesAndSetsNoNewPrivs) {
     EXPECT_EQ(status_hex(u.out, "CapBnd"), kDockerDefaultCaps);
 
     ContainerSpec narrow = spec("cat /proc/self/status");
-    narrow.process.capabilities = process::cap_bit(CAP_CHOWN) | process::cap_bit(CAP_KILL);
+    narrow.process.capabilities = caps::cap_bit(CAP_CHOWN) | caps::cap_bit(CAP_KILL);
     Outcome n = run(narrow);
     EXPECT_EQ(status_hex(n.out, "CapEff"), narrow.process.capabilities) << n.out;
     EXPECT_EQ(status_hex(n.out, "CapBnd"), narrow.process.capabilities);

@@ -25,6 +25,7 @@ namespace grove::runtime::process {
 namespace {
 
 namespace fs = std::filesystem;
+using caps::kDockerDefaultCaps;
 using std::chrono::milliseconds;
 using testing::count_open_fds;
 using testing::read_some;

@@ -27,6 +27,8 @@ namespace grove::runtime::process {
 namespace {
 
 namespace fs = std::filesystem;
+using caps::cap_bit;
+using caps::kDockerDefaultCaps;
 using std::chrono::milliseconds;
 using testing::count_open_fds;
 using testing::read_some;

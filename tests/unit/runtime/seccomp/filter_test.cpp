@@ -13,13 +13,16 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "filtered_child.hpp"
+#include "runtime/caps/capabilities.hpp"
 
 namespace grove::runtime::seccomp {
 namespace {
@@ -227,6 +230,72 @@ TEST_F(DefaultFilter, SurvivesTheTripThroughBytes) {
         run_filtered(
             &*back, [] { return result_errno(syscall(SYS_mount, "none", "/mnt", "tmpfs", 0, 0)); }),
         EPERM);
+}
+
+// The profile follows the capabilities: what a capability unlocks in moby's profile passes the
+// filter only for a container holding it. Each call below is harmless unfiltered.
+const Program* program_for(uint64_t caps) {
+    Result<const Program*> program = default_program(caps);
+    EXPECT_TRUE(program.has_value()) << program.error().to_string();
+    return program.value_or(nullptr);
+}
+
+TEST(FilterForCaps, SysAdminAllowsUnshareAndClone3) {
+    const Program* with = program_for(caps::kDockerDefaultCaps | caps::cap_bit(CAP_SYS_ADMIN));
+    const Program* without = program_for(caps::kDockerDefaultCaps);
+    ASSERT_NE(with, nullptr);
+    // unshare(0) changes nothing; clone3(NULL, 0) is EINVAL once it reaches the kernel.
+    EXPECT_EQ(run_filtered(with, [] { return result_errno(syscall(SYS_unshare, 0)); }), 0);
+    EXPECT_EQ(run_filtered(without, [] { return result_errno(syscall(SYS_unshare, 0)); }), EPERM);
+    EXPECT_EQ(run_filtered(with, [] { return result_errno(syscall(SYS_clone3, 0, 0)); }), EINVAL);
+    EXPECT_EQ(run_filtered(without, [] { return result_errno(syscall(SYS_clone3, 0, 0)); }),
+              ENOSYS);
+}
+
+TEST(FilterForCaps, SysPtraceAllowsKcmp) {
+    const auto kcmp = [] {
+        // An unknown comparison type: EINVAL from the kernel, whatever the capabilities.
+        return result_errno(syscall(SYS_kcmp, getpid(), getpid(), 99, 0, 0));
+    };
+    EXPECT_EQ(
+        run_filtered(program_for(caps::kDockerDefaultCaps | caps::cap_bit(CAP_SYS_PTRACE)), kcmp),
+        EINVAL);
+    EXPECT_EQ(run_filtered(program_for(caps::kDockerDefaultCaps), kcmp), EPERM);
+}
+
+TEST(FilterForCaps, DroppingSysChrootDeniesChroot) {
+    const auto chroot = [] {
+        return result_errno(syscall(SYS_chroot, "/nonexistent-grove-chroot"));
+    };
+    EXPECT_EQ(run_filtered(program_for(caps::kDockerDefaultCaps), chroot), ENOENT);
+    EXPECT_EQ(run_filtered(program_for(caps::kDockerDefaultCaps & ~caps::cap_bit(CAP_SYS_CHROOT)),
+                           chroot),
+              EPERM);
+}
+
+TEST(FilterForCaps, MknodMakesOnlyTheDevicesDockerLetsAContainerOpen) {
+    // Under a directory that does not exist, so nothing is made: ENOENT means the filter let the
+    // call through, EPERM that it did not (the test runs with CAP_MKNOD or without, as it may).
+    const auto mknod = [](mode_t mode, dev_t dev) {
+        return [mode, dev] {
+            return result_errno(
+                syscall(SYS_mknodat, AT_FDCWD, "/nonexistent-grove-dir/node", mode, dev));
+        };
+    };
+    const Program* with = program_for(caps::kDockerDefaultCaps | caps::cap_bit(CAP_MKNOD));
+    for (const Program* program : {with, program_for(caps::kDockerDefaultCaps)}) {
+        EXPECT_EQ(run_filtered(program, mknod(S_IFCHR | 0666, makedev(1, 3))), ENOENT);
+        EXPECT_EQ(run_filtered(program, mknod(S_IFIFO | 0666, 0)), ENOENT);
+        EXPECT_EQ(run_filtered(program, mknod(S_IFBLK | 0600, makedev(8, 0))), EPERM);
+        EXPECT_EQ(run_filtered(program, mknod(S_IFCHR | 0600, makedev(1, 1))), EPERM);  // mem
+    }
+    EXPECT_EQ(run_filtered(nullptr, mknod(S_IFBLK | 0600, makedev(8, 0))), ENOENT);
+    EXPECT_EQ(run_filtered(with,
+                           [] {
+                               return result_errno(syscall(SYS_mknod, "/nonexistent-grove-dir/node",
+                                                           S_IFBLK | 0600, makedev(8, 0)));
+                           }),
+              EPERM);
 }
 
 TEST(ProgramBytes, RefusesWhatIsNotWholeInstructions) {

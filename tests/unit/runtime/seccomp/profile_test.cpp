@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "filtered_child.hpp"
+#include "runtime/caps/capabilities.hpp"
 #include "runtime/seccomp/filter.hpp"
 
 namespace grove::runtime::seccomp {
@@ -71,6 +72,67 @@ TEST(DefaultProfile, MatchesMobyShape) {
                                   "personality"}) {
         EXPECT_FALSE(allows(profile, name)) << name;
     }
+}
+
+TEST(DefaultProfile, FollowsTheCapabilities) {
+    const Profile plain = default_profile(caps::kDockerDefaultCaps);
+    const Profile admin = default_profile(caps::kDockerDefaultCaps | caps::cap_bit(CAP_SYS_ADMIN));
+    for (std::string_view name : {"mount", "umount2", "unshare", "setns", "clone", "clone3"}) {
+        EXPECT_FALSE(allows(plain, name)) << name;
+        EXPECT_TRUE(allows(admin, name)) << name;
+    }
+    // excludes.caps: the namespace-flag check on clone and clone3's ENOSYS only without it.
+    const auto errno_rules = [](const Profile& profile) {
+        return std::count_if(profile.rules.begin(), profile.rules.end(),
+                             [](const Rule& rule) { return rule.action == Action::kErrno; });
+    };
+    EXPECT_EQ(errno_rules(plain), 1);
+    EXPECT_EQ(errno_rules(admin), 0);
+
+    const std::pair<int, std::string_view> unlocks[] = {
+        {CAP_SYS_BOOT, "reboot"},
+        {CAP_SYS_MODULE, "finit_module"},
+        {CAP_SYS_TIME, "clock_settime"},
+        {CAP_SYS_PTRACE, "kcmp"},
+        {CAP_SYS_RAWIO, "iopl"},
+        {CAP_SYS_PACCT, "acct"},
+        {CAP_SYS_NICE, "mbind"},
+        {CAP_SYSLOG, "syslog"},
+        {CAP_BPF, "bpf"},
+        {CAP_PERFMON, "perf_event_open"},
+        {CAP_DAC_READ_SEARCH, "open_by_handle_at"},
+        {CAP_SYS_TTY_CONFIG, "vhangup"},
+    };
+    for (const auto& [cap, name] : unlocks) {
+        EXPECT_FALSE(allows(plain, name)) << name;
+        EXPECT_TRUE(allows(default_profile(caps::kDockerDefaultCaps | caps::cap_bit(cap)), name))
+            << name;
+        EXPECT_NE(profile_capabilities() & caps::cap_bit(cap), 0u) << name;
+    }
+    EXPECT_TRUE(allows(plain, "chroot"));
+    EXPECT_FALSE(allows(default_profile(caps::kDockerDefaultCaps & ~caps::cap_bit(CAP_SYS_CHROOT)),
+                        "chroot"));
+    // What no capability unlocks stays denied even with all of them.
+    const Profile all = default_profile(~uint64_t{0});
+    for (std::string_view name :
+         {"keyctl", "kexec_load", "swapon", "userfaultfd", "pivot_root", "io_uring_setup"}) {
+        EXPECT_FALSE(allows(all, name)) << name;
+    }
+}
+
+TEST(Compile, ProgramPerCapabilitiesIsCached) {
+    Result<const Program*> plain = default_program();
+    ASSERT_TRUE(plain.has_value()) << plain.error().to_string();
+    // Capabilities the profile does not depend on share the default program.
+    EXPECT_EQ(default_program(caps::kDockerDefaultCaps).value_or(nullptr), *plain);
+    EXPECT_EQ(
+        default_program(caps::kDockerDefaultCaps | caps::cap_bit(CAP_NET_RAW)).value_or(nullptr),
+        *plain);
+    const uint64_t admin = caps::kDockerDefaultCaps | caps::cap_bit(CAP_SYS_ADMIN);
+    Result<const Program*> first = default_program(admin);
+    ASSERT_TRUE(first.has_value()) << first.error().to_string();
+    EXPECT_NE(*first, *plain);
+    EXPECT_EQ(default_program(admin).value_or(nullptr), *first);
 }
 
 TEST(Compile, DefaultProfileCompilesForAllArches) {
