@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """groved's Docker container endpoints driven by docker-py 5.0.3 (Debian's python3-docker) and
 aiohttp: every method of Container and ContainerCollection (but the file ones: commit, diff,
-export, get_archive, put_archive), attach's 101 upgrade read from a raw socket, attach/ws, and
-detach keys.
+export, get_archive, put_archive), with binds, tmpfs, volumes and capabilities, attach's 101
+upgrade read from a raw socket, attach/ws, and detach keys.
 
 Run by DockerContainersTest.ROOT_PythonClients against a groved serving the Docker API on
 --socket with the busybox image tagged "busybox". Prints "the container flow passed" when every
@@ -12,8 +12,10 @@ check held; any failure raises.
 import argparse
 import asyncio
 import json
+import os
 import socket as sockets
 import struct
+import tempfile
 import time
 
 import aiohttp
@@ -336,6 +338,37 @@ def events(client, since):
     check(any(a.startswith("exec_create") for a in seen), f"exec events in {seen}")
 
 
+def mounts_and_capabilities(client):
+    host = tempfile.mkdtemp(prefix="grove-flow-")
+    with open(os.path.join(host, "f"), "w") as f:
+        f.write("from the host\n")
+    out = client.containers.run(
+        "busybox", ["sh", "-c", "cat /data/f; touch /data/x 2>&1; grep ' /t ' /proc/mounts;"
+                    "echo kept > /v/y; grep CapEff /proc/self/status"],
+        volumes={host: {"bind": "/data", "mode": "ro"}}, tmpfs={"/t": "size=1m"},
+        mounts=[docker.types.Mount("/v", "pyvol", type="volume")],
+        cap_drop=["ALL"], cap_add=["CHOWN"], remove=True).decode()
+    check(out.startswith("from the host\ntouch: /data/x: Read-only file system\n"), out)
+    check("tmpfs /t tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k" in out, out)
+    check(out.endswith("CapEff:\t0000000000000001\n"), out)  # CHOWN alone
+    check(client.containers.run("busybox", "cat /v/y", volumes=["pyvol:/v"], remove=True)
+          == b"kept\n", "a named volume keeps its files")
+
+    c = client.containers.create("busybox", "true", volumes=["/anon"])
+    mounts = c.attrs["Mounts"]
+    check(len(mounts) == 1 and mounts[0]["Type"] == "volume"
+          and mounts[0]["Destination"] == "/anon", str(mounts))
+    anonymous = mounts[0]["Source"]
+    check(os.path.isdir(anonymous), anonymous)
+    c.remove(v=True)
+    check(not os.path.exists(anonymous), "remove(v=True) keeps the anonymous volume")
+    try:
+        client.containers.run("busybox", "true", cap_add=["NOPE"], remove=True)
+        raise AssertionError("an unknown capability was taken")
+    except docker.errors.APIError as error:
+        check(error.status_code == 400, str(error))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--socket", required=True)
@@ -346,6 +379,7 @@ def main():
     collection(client)
     container_methods(client)
     published_ports(client)
+    mounts_and_capabilities(client)
     attach_and_resize(client)
     asyncio.run(raw_upgrade(args.socket))
     asyncio.run(websocket_attach(args.socket))

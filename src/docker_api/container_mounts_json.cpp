@@ -36,7 +36,8 @@ Result<bool> read_only_from_mode(std::string_view mode) {
     return read_only;
 }
 
-// "src:dst[:mode]": src absolute for a host path, else a volume's name.
+// "src:dst[:mode]": src absolute for a host path, else a volume's name; "dst" alone is an
+// anonymous volume (docker-py sends -v /path so).
 Result<ContainerMount> parse_bind(const std::string& spec) {
     std::vector<std::string> parts;
     for (size_t start = 0;;) {
@@ -47,10 +48,15 @@ Result<ContainerMount> parse_bind(const std::string& spec) {
         }
         start = colon + 1;
     }
-    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
+    ContainerMount m;
+    if (parts.size() == 1 && !parts[0].empty()) {  // a path alone: an anonymous volume there
+        m.type = Type::kVolume;
+        m.target = parts[0];
+        return m;
+    }
+    if (parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
         return base::make_error(Code::kInvalidArgument, "invalid volume specification: '{}'", spec);
     }
-    ContainerMount m;
     m.target = parts[1];
     if (parts[0].starts_with('/')) {
         m.type = Type::kBind;

@@ -151,7 +151,7 @@ TEST(ContainerSpecJson, ReadsBindsMountsTmpfsAndVolumes) {
     const auto request = parse(R"({
         "Image": "busybox", "Volumes": {"/anon": {}, "/data": {}},
         "HostConfig": {
-            "Binds": ["/srv/data:/data:ro,z", "named:/n"],
+            "Binds": ["/srv/data:/data:ro,z", "named:/n", "/lone"],
             "Mounts": [{"Type": "bind", "Source": "/etc/f", "Target": "/f", "ReadOnly": true},
                        {"Type": "volume", "Source": "", "Target": "/v"},
                        {"Type": "tmpfs", "Target": "/t",
@@ -160,7 +160,7 @@ TEST(ContainerSpecJson, ReadsBindsMountsTmpfsAndVolumes) {
     ASSERT_TRUE(request) << request.error().to_string();
     using Type = containers::ContainerMount::Type;
     const auto& m = request->spec.mounts;
-    ASSERT_EQ(m.size(), 7u);
+    ASSERT_EQ(m.size(), 8u);
     EXPECT_EQ(m[0].type, Type::kBind);
     EXPECT_EQ(m[0].source, "/srv/data");
     EXPECT_EQ(m[0].target, "/data");
@@ -169,18 +169,21 @@ TEST(ContainerSpecJson, ReadsBindsMountsTmpfsAndVolumes) {
     EXPECT_EQ(m[1].type, Type::kVolume);
     EXPECT_EQ(m[1].name, "named");
     EXPECT_FALSE(m[1].read_only);
-    EXPECT_EQ(m[2].type, Type::kBind);
-    EXPECT_FALSE(m[2].create_source) << "--mount refuses a missing source";
-    EXPECT_TRUE(m[2].read_only);
-    EXPECT_EQ(m[3].type, Type::kVolume);
-    EXPECT_EQ(m[3].name, "");  // anonymous
-    EXPECT_EQ(m[4].type, Type::kTmpfs);
-    EXPECT_EQ(m[4].tmpfs_options, "size=1048576,mode=1777");
-    EXPECT_EQ(m[5].target, "/run");
-    EXPECT_EQ(m[5].tmpfs_options, "exec,size=64m");
+    EXPECT_EQ(m[2].type, Type::kVolume);  // a path alone, as docker-py sends -v /path
+    EXPECT_EQ(m[2].target, "/lone");
+    EXPECT_EQ(m[2].name, "");
+    EXPECT_EQ(m[3].type, Type::kBind);
+    EXPECT_FALSE(m[3].create_source) << "--mount refuses a missing source";
+    EXPECT_TRUE(m[3].read_only);
+    EXPECT_EQ(m[4].type, Type::kVolume);
+    EXPECT_EQ(m[4].name, "");  // anonymous
+    EXPECT_EQ(m[5].type, Type::kTmpfs);
+    EXPECT_EQ(m[5].tmpfs_options, "size=1048576,mode=1777");
+    EXPECT_EQ(m[6].target, "/run");
+    EXPECT_EQ(m[6].tmpfs_options, "exec,size=64m");
     // Config.Volumes: /data is bound already, /anon gets an anonymous volume.
-    EXPECT_EQ(m[6].type, Type::kVolume);
-    EXPECT_EQ(m[6].target, "/anon");
+    EXPECT_EQ(m[7].type, Type::kVolume);
+    EXPECT_EQ(m[7].target, "/anon");
     EXPECT_EQ(request->extras.mount_config["Binds"][1], "named:/n");
 }
 
@@ -221,7 +224,7 @@ TEST(ContainerSpecJson, RefusesWhatTheEngineCannotDo) {
             R"({"Image": "busybox", "HostConfig": {"Privileged": true}})",
             R"({"Image": "busybox", "HostConfig": {"CapAdd": ["NET_NOPE"]}})",
             R"({"Image": "busybox", "HostConfig": {"CapDrop": ["CAP_NOPE"]}})",
-            R"({"Image": "busybox", "HostConfig": {"Binds": ["/only-one-part"]}})",
+            R"({"Image": "busybox", "HostConfig": {"Binds": [":/x"]}})",
             R"({"Image": "busybox", "HostConfig": {"Binds": ["/a:/b:rw:x"]}})",
             R"({"Image": "busybox", "HostConfig": {"Binds": ["/a:/b:fast"]}})",
             R"({"Image": "busybox", "HostConfig": {"Mounts": [{"Type": "npipe", "Target": "/x"}]}})",
