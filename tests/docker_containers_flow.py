@@ -339,7 +339,12 @@ def events(client, since):
 
 
 def mounts_and_capabilities(client):
-    host = tempfile.mkdtemp(prefix="grove-flow-")
+    with tempfile.TemporaryDirectory(prefix="grove-flow-") as host:
+        binds_and_capabilities(client, host)
+    volumes(client)
+
+
+def binds_and_capabilities(client, host):
     with open(os.path.join(host, "f"), "w") as f:
         f.write("from the host\n")
     out = client.containers.run(
@@ -351,6 +356,9 @@ def mounts_and_capabilities(client):
     check(out.startswith("from the host\ntouch: /data/x: Read-only file system\n"), out)
     check("tmpfs /t tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k" in out, out)
     check(out.endswith("CapEff:\t0000000000000001\n"), out)  # CHOWN alone
+
+
+def volumes(client):
     check(client.containers.run("busybox", "cat /v/y", volumes=["pyvol:/v"], remove=True)
           == b"kept\n", "a named volume keeps its files")
 
