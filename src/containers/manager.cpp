@@ -765,10 +765,10 @@ Result<void> Manager::remove(std::string_view ref, bool force, bool volumes) {
         removed_.pop_front();
     }
     std::erase_if(execs_, [&](const auto& entry) { return entry.second.container_id == c.id; });
-    // Renamed, then removed in the background: what a crash leaves goes at the next open.
     if (volumes) {
         remove_anonymous_volumes(c.config.mounts);
     }
+    // Renamed, then removed in the background: what a crash leaves goes at the next open.
     const fs::path dir = paths(c.id).dir;
     const fs::path removed = dir.parent_path() / (std::string(kRemovedPrefix) + c.id);
     if (::rename(dir.c_str(), removed.c_str()) == 0) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "base/error.hpp"
+#include "base/scope_exit.hpp"
 #include "containers/names.hpp"
 #include "runtime/rootfs/tmpfs_options.hpp"
 
@@ -11,18 +12,34 @@ namespace grove::containers {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+Error not_absolute(std::string_view type, const std::string& path) {
+    return base::make_error(
+        Code::kInvalidArgument,
+        "invalid mount config for type \"{}\": invalid mount path: '{}' mount path must be "
+        "absolute",
+        type, path);
+}
+
+}  // namespace
+
 Result<std::vector<ContainerMount>> resolve_mounts(const std::vector<ContainerMount>& asked,
                                                    Volumes& volumes) {
     std::vector<ContainerMount> out;
+    // A later mount's error leaves no anonymous volume behind (named ones are kept, as dockerd).
+    base::ScopeExit remove_anonymous([&] {
+        for (const auto& m : out) {
+            if (m.anonymous) {
+                (void)volumes.remove(m.name);
+            }
+        }
+    });
     for (ContainerMount m : asked) {
         const std::string_view type = mount_type_name(m.type);
         const fs::path target = fs::path(m.target).lexically_normal();
         if (!target.is_absolute()) {
-            return base::make_error(
-                Code::kInvalidArgument,
-                "invalid mount config for type \"{}\": invalid mount path: '{}' mount path must "
-                "be absolute",
-                type, m.target);
+            return not_absolute(type, m.target);
         }
         if (target == "/") {
             return base::make_error(
@@ -42,11 +59,7 @@ Result<std::vector<ContainerMount>> resolve_mounts(const std::vector<ContainerMo
             case ContainerMount::Type::kBind: {
                 const fs::path source = fs::path(m.source).lexically_normal();
                 if (!source.is_absolute()) {
-                    return base::make_error(
-                        Code::kInvalidArgument,
-                        "invalid mount config for type \"bind\": invalid mount path: '{}' mount "
-                        "path must be absolute",
-                        m.source);
+                    return not_absolute(type, m.source);
                 }
                 std::error_code ec;
                 if (!fs::exists(source, ec)) {
@@ -82,6 +95,7 @@ Result<std::vector<ContainerMount>> resolve_mounts(const std::vector<ContainerMo
         }
         out.push_back(std::move(m));
     }
+    remove_anonymous.dismiss();
     return out;
 }
 

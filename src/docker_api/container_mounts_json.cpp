@@ -13,25 +13,27 @@ namespace {
 using containers::ContainerMount;
 using Type = ContainerMount::Type;
 
-// The mode words of a bind ("ro,z"): read-only or not; SELinux labels, nocopy and propagation
-// are accepted with no effect (every mount of a container is private).
+// Mode words accepted with no effect: SELinux labels, nocopy, propagation (every mount of a
+// container is private) and macOS consistency.
+constexpr std::string_view kIgnoredModes[] = {
+    "",        "z",     "Z",      "nocopy",     "private", "rprivate", "shared",
+    "rshared", "slave", "rslave", "consistent", "cached",  "delegated"};
+
+// The mode words of a bind ("ro,z"): read-only or not.
 Result<bool> read_only_from_mode(std::string_view mode) {
     bool read_only = false;
-    for (size_t start = 0; start <= mode.size();) {
-        const size_t comma = std::min(mode.find(',', start), mode.size());
-        const std::string_view word = mode.substr(start, comma - start);
-        start = comma + 1;
+    for (std::string_view rest = mode;;) {
+        const size_t comma = rest.find(',');
+        const std::string_view word = rest.substr(0, comma);
         if (word == "ro" || word == "rw") {
             read_only = word == "ro";
-        } else if (!word.empty() && word != "z" && word != "Z" && word != "nocopy" &&
-                   word != "private" && word != "rprivate" && word != "shared" &&
-                   word != "rshared" && word != "slave" && word != "rslave" &&
-                   word != "consistent" && word != "cached" && word != "delegated") {
+        } else if (std::ranges::find(kIgnoredModes, word) == std::end(kIgnoredModes)) {
             return base::make_error(Code::kInvalidArgument, "invalid mode: {}", mode);
         }
-        if (comma == mode.size()) {
+        if (comma == std::string_view::npos) {
             break;
         }
+        rest.remove_prefix(comma + 1);
     }
     return read_only;
 }

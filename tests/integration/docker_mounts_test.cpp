@@ -125,6 +125,11 @@ TEST_F(DockerMountsTest, ROOT_Volumes) {
 
     docker_ok({"run", "--rm", "-v", "/gone", "busybox", "touch", "/gone/x"});
     EXPECT_EQ(volumes(), std::vector<std::string>{"kept"}) << "--rm removes anonymous ones";
+    // A create that fails on a later mount leaves no anonymous volume behind.
+    const auto failed = docker({"create", "--mount", "type=volume,dst=/made-first", "--tmpfs",
+                                "/t:size=lots", "busybox", "true"});
+    EXPECT_NE(failed.status.code, 0);
+    EXPECT_EQ(volumes(), std::vector<std::string>{"kept"});
     const auto bad = docker({"run", "--rm", "-v", "bad$name:/x", "busybox", "true"});
     EXPECT_NE(bad.err.find("includes invalid characters for a local volume name"),
               std::string::npos)
